@@ -1,0 +1,1 @@
+"""The NumPy backprop core: activations, losses, network spec, forward/backward, training pieces."""

@@ -1,0 +1,155 @@
+"""Element-wise activations: each entry holds f, f′ and its non-differentiable points together.
+
+``df(z, a)`` receives both the pre-activation ``z`` and ``a = f(z)`` so that a
+derivative can use whichever is cheaper or more accurate (``1 - a**2`` for tanh,
+``e/(1+e)**2`` with ``e = exp(-|z|)`` for the sigmoid, which stays accurate where
+``a`` has rounded to 1). Every formula keeps the dtype of ``z``: constants are
+Python floats, which NumPy does not let up-cast a float32 array.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck.nn.registry import Registry
+
+__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+
+Array = np.ndarray
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation ``a = f(z)`` applied element-wise.
+
+    ``kinks`` are the points where f′ jumps; there f′ returns one valid one-sided
+    value, and a checker must accept either side. ``output_range`` bounds f(z), which
+    losses on probabilities use to accept or refuse an output activation.
+    """
+
+    name: str
+    f: Callable[[Array], Array]
+    df: Callable[[Array, Array], Array]
+    kinks: tuple[float, ...] = ()
+    output_range: tuple[float, float] = (-INF, INF)
+
+
+ACTIVATIONS: Registry[Activation] = Registry("activation")
+
+
+def get_activation(text: str) -> Activation:
+    """Look up ``"tanh"``, ``"leaky_relu(slope=0.2)"``, ...; unknown names raise UnknownNameError."""
+    return ACTIVATIONS.get(text)
+
+
+def _sigmoid(z: Array) -> Array:
+    # exp(-|z|) never overflows; the two branches are the same function written two ways.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_prime(z: Array) -> Array:
+    e = np.exp(-np.abs(z))
+    return e / (1 + e) ** 2
+
+
+def _identity(name: str) -> Activation:
+    return Activation(name, f=lambda z: z.copy(), df=lambda z, a: np.ones_like(z))
+
+
+def _sigmoid_entry(name: str) -> Activation:
+    return Activation(name, f=_sigmoid, df=lambda z, a: _sigmoid_prime(z), output_range=(0.0, 1.0))
+
+
+def _tanh(name: str) -> Activation:
+    return Activation(name, f=np.tanh, df=lambda z, a: 1 - a * a, output_range=(-1.0, 1.0))
+
+
+def _relu(name: str) -> Activation:
+    # relu′(0) = 0, the convention of torch and jax.
+    return Activation(
+        name,
+        f=lambda z: np.maximum(z, 0),
+        df=lambda z, a: (z > 0).astype(z.dtype),
+        kinks=(0.0,),
+        output_range=(0.0, INF),
+    )
+
+
+def _leaky_relu(name: str, slope: float) -> Activation:
+    if not 0 <= slope < 1:
+        raise ValueError(f"{name}: slope must lie in [0, 1), got {slope}")
+    return Activation(
+        name,
+        f=lambda z: np.where(z > 0, z, slope * z),
+        df=lambda z, a: np.where(z > 0, 1, slope).astype(z.dtype),
+        kinks=(0.0,),
+    )
+
+
+def _elu(name: str, alpha: float) -> Activation:
+    if alpha <= 0:
+        raise ValueError(f"{name}: alpha must be positive, got {alpha}")
+    # With alpha = 1 the two one-sided slopes at 0 agree, so there is no kink.
+    return Activation(
+        name,
+        f=lambda z: np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))),
+        df=lambda z, a: np.where(z > 0, 1, alpha * np.exp(np.minimum(z, 0))).astype(z.dtype),
+        kinks=() if alpha == 1 else (0.0,),
+        output_range=(-alpha, INF),
+    )
+
+
+def _softplus(name: str) -> Activation:
+    # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for large z, no cancellation for small.
+    return Activation(
+        name,
+        f=lambda z: np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))),
+        df=lambda z, a: _sigmoid(z),
+        output_range=(0.0, INF),
+    )
+
+
+_GELU_C = math.sqrt(2 / math.pi)
+_GELU_K = 0.044715
+
+
+def _gelu(name: str) -> Activation:
+    """The tanh approximation: f(z) = ½z(1 + tanh(c(z + kz³)))."""
+
+    def f(z: Array) -> Array:
+        return 0.5 * z * (1 + np.tanh(_GELU_C * (z + _GELU_K * z**3)))
+
+    def df(z: Array, a: Array) -> Array:
+        t = np.tanh(_GELU_C * (z + _GELU_K * z**3))
+        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * _GELU_C * (1 + 3 * _GELU_K * z * z)
+
+    return Activation(name, f=f, df=df)
+
+
+def _silu(name: str) -> Activation:
+    """silu(z) = z·σ(z); silu′(z) = σ(z)(1 + z(1 − σ(z)))."""
+
+    def df(z: Array, a: Array) -> Array:
+        s = _sigmoid(z)
+        return s * (1 + z * (1 - s))
+
+    return Activation(name, f=lambda z: z * _sigmoid(z), df=df)
+
+
+ACTIVATIONS.register("identity", _identity, summary="f(z) = z (a linear layer)")
+ACTIVATIONS.register("sigmoid", _sigmoid_entry, summary="f(z) = 1/(1+e^-z), stable for large |z|")
+ACTIVATIONS.register("tanh", _tanh, summary="f(z) = tanh z")
+ACTIVATIONS.register("relu", _relu, summary="f(z) = max(z, 0); f′(0) = 0")
+ACTIVATIONS.register(
+    "leaky_relu", _leaky_relu, slope=0.01, summary="f(z) = z if z > 0 else slope·z; f′(0) = slope"
+)
+ACTIVATIONS.register("elu", _elu, alpha=1.0, summary="f(z) = z if z > 0 else alpha·(e^z − 1)")
+ACTIVATIONS.register("softplus", _softplus, summary="f(z) = log(1 + e^z), stable")
+ACTIVATIONS.register("gelu", _gelu, summary="tanh approximation ½z(1 + tanh(√(2/π)(z + 0.044715z³)))")
+ACTIVATIONS.register("silu", _silu, summary="f(z) = z·σ(z) (swish)")

@@ -1,0 +1,106 @@
+"""The NumPy backprop core: forward pass with caches, and the delta recursion.
+
+With a batch stored as rows (A⁽⁰⁾ = X of shape (B, n₀)):
+
+    forward     Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾W⁽ˡ⁾ᵀ + b⁽ˡ⁾,   A⁽ˡ⁾ = f(Z⁽ˡ⁾) [+ A⁽ˡ⁻¹⁾ on a residual layer]
+    output      δ⁽ᴸ⁾ = ∇ŷL ⊙ f′(Z⁽ᴸ⁾)
+    recursion   δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾W⁽ˡ⁺¹⁾ [+ ∂L/∂A⁽ˡ⁺¹⁾ if layer l+1 is residual]) ⊙ f′(Z⁽ˡ⁾)
+    gradients   ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ᵀA⁽ˡ⁻¹⁾,   ∂L/∂b⁽ˡ⁾ = Σ_batch δ⁽ˡ⁾
+
+Row b of δ⁽ˡ⁾ᵀA⁽ˡ⁻¹⁾ summed over the batch is the textbook δ⁽ˡ⁾(a⁽ˡ⁻¹⁾)ᵀ, and without
+residual layers the recursion is exactly δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀδ⁽ˡ⁺¹⁾ ⊙ f′(z⁽ˡ⁾). Everything
+runs in the spec's dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck.errors import NonFiniteError
+from gradcheck.nn.spec import NetworkSpec
+from gradcheck.nn.validate import validate_batch, validate_params
+
+__all__ = ["ForwardPass", "backward", "forward", "loss_and_grads", "loss_value", "output_loss"]
+
+Array = np.ndarray
+Params = Mapping[str, Array]
+
+
+@dataclass(frozen=True)
+class ForwardPass:
+    """The caches of one forward pass. Index l−1 of ``zs`` and ``fs`` holds layer l;
+    ``activations[0]`` is X and ``activations[l]`` is A⁽ˡ⁾."""
+
+    zs: tuple[Array, ...]
+    fs: tuple[Array, ...]
+    activations: tuple[Array, ...]
+
+    @property
+    def output(self) -> Array:
+        return self.activations[-1]
+
+
+def forward(spec: NetworkSpec, params: Params, X: Array) -> ForwardPass:
+    """Run the network on a validated batch, caching Z⁽ˡ⁾, f(Z⁽ˡ⁾) and A⁽ˡ⁾."""
+    zs, fs, activations = [], [], [X]
+    a = X
+    for layer in range(1, spec.depth + 1):
+        z = a @ params[f"W{layer}"].T + params[f"b{layer}"]
+        f = spec.activation(layer).f(z)
+        a = f + a if layer in spec.residual else f
+        zs.append(z)
+        fs.append(f)
+        activations.append(a)
+    return ForwardPass(tuple(zs), tuple(fs), tuple(activations))
+
+
+def _batch_scale(spec: NetworkSpec, batch: int) -> float:
+    return 1.0 / batch if spec.reduction == "mean" else 1.0
+
+
+def output_loss(spec: NetworkSpec, yhat: Array, y: Array) -> float:
+    """L(ŷ, y) with the spec's reduction; raises if ŷ left the loss's domain or L overflowed."""
+    loss = spec.loss_fn
+    loss.check_prediction(yhat)
+    value = float(loss.value(yhat, y)) * _batch_scale(spec, yhat.shape[0])
+    if not np.isfinite(value):
+        raise NonFiniteError(f"loss {spec.loss} is {value} for network {spec}")
+    return value
+
+
+def backward(spec: NetworkSpec, params: Params, cache: ForwardPass, y: Array) -> dict[str, Array]:
+    """The gradients ∂L/∂W⁽ˡ⁾ and ∂L/∂b⁽ˡ⁾ by the delta recursion (see the module docstring)."""
+    yhat = cache.output
+    grads: dict[str, Array] = {}
+    # g holds ∂L/∂A⁽ˡ⁾ for the current layer l.
+    g = spec.loss_fn.grad(yhat, y)
+    scale = _batch_scale(spec, yhat.shape[0])
+    if scale != 1.0:
+        g = g * scale
+    for layer in range(spec.depth, 0, -1):
+        delta = g * spec.activation(layer).df(cache.zs[layer - 1], cache.fs[layer - 1])
+        grads[f"W{layer}"] = delta.T @ cache.activations[layer - 1]
+        grads[f"b{layer}"] = delta.sum(axis=0)
+        if layer > 1:
+            upstream = delta @ params[f"W{layer}"]
+            g = upstream + g if layer in spec.residual else upstream
+    return {name: grads[name] for name in spec.param_names}
+
+
+def loss_value(spec: NetworkSpec, params: Params, X: Array, y: Array) -> float:
+    """L(θ) alone, without validation: the inner loop of finite differences."""
+    return output_loss(spec, forward(spec, params, X).output, y)
+
+
+def loss_and_grads(
+    spec: NetworkSpec, params: Mapping[str, object], X: object, y: object
+) -> tuple[float, dict[str, Array]]:
+    """Validate the inputs, then return L and ``{"W1": ∂L/∂W1, "b1": …}`` in the spec's dtype."""
+    arrays = validate_params(spec, params)
+    x, target = validate_batch(spec, X, y)
+    cache = forward(spec, arrays, x)
+    loss = output_loss(spec, cache.output, target)
+    return loss, backward(spec, arrays, cache, target)
