@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck.nn.registry import Registry
+from gradcheck.registry import Registry
 
 __all__ = ["ACTIVATIONS", "Activation", "get_activation"]
 

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from gradcheck.errors import DomainError, ShapeError
-from gradcheck.nn.registry import Registry
+from gradcheck.registry import Registry
 
 __all__ = ["LOSSES", "REDUCTIONS", "Loss", "TargetKind", "get_loss"]
 

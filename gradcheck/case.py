@@ -1,0 +1,112 @@
+"""Case: everything needed to re-run one gradient check, and its on-disk form.
+
+A case is saved as ``NAME.npz`` (the arrays, loadable with ``allow_pickle=False``) beside
+``NAME.json`` (the spec's canonical text, the seed and the array names).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from gradcheck.errors import GradcheckError
+from gradcheck.io import atomic_write_bytes, atomic_write_text
+from gradcheck.nn.spec import NetworkSpec
+from gradcheck.nn.validate import validate_batch, validate_params
+
+__all__ = ["Case"]
+
+CASE_FORMAT = 1
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """A validated network spec, parameters, batch and seed. Arrays are read-only copies,
+    so an engine that tries to modify its inputs fails loudly instead of corrupting the
+    comparison."""
+
+    spec: NetworkSpec
+    params: Mapping[str, np.ndarray]
+    X: np.ndarray
+    y: np.ndarray
+    seed: int | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        params = validate_params(self.spec, self.params)
+        x, y = validate_batch(self.spec, self.X, self.y)
+        object.__setattr__(
+            self, "params", MappingProxyType({k: _frozen(v) for k, v in params.items()})
+        )
+        object.__setattr__(self, "X", _frozen(x))
+        object.__setattr__(self, "y", _frozen(y))
+
+    @property
+    def batch(self) -> int:
+        return int(self.X.shape[0])
+
+    def describe(self) -> str:
+        seed = "" if self.seed is None else f" seed={self.seed}"
+        return f"{self.spec} batch={self.batch}{seed}"
+
+    def with_dtype(self, dtype: str) -> Case:
+        """The same case in another dtype (an explicit cast, for references in float64)."""
+        spec = self.spec.replace(dtype=dtype)
+        labels = self.y.ndim == 1 and np.issubdtype(self.y.dtype, np.integer)
+        return Case(
+            spec,
+            {k: v.astype(dtype) for k, v in self.params.items()},
+            self.X.astype(dtype),
+            self.y if labels else self.y.astype(dtype),
+            self.seed,
+        )
+
+    # Saving and loading -------------------------------------------------------------------
+    def save(self, stem: str | Path) -> tuple[Path, Path]:
+        """Write ``stem.npz`` and ``stem.json`` atomically; return both paths."""
+        stem = Path(stem)
+        arrays = {f"param_{k}": np.asarray(v) for k, v in self.params.items()}
+        arrays.update(X=np.asarray(self.X), y=np.asarray(self.y))
+        npz_path, json_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
+        atomic_write_bytes(npz_path, _npz_bytes(arrays))
+        meta = {"format": CASE_FORMAT, "spec": self.spec.to_text(), "seed": self.seed}
+        atomic_write_text(json_path, json.dumps(meta, indent=2) + "\n")
+        return npz_path, json_path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Case:
+        """Read a case saved by :meth:`save`; ``path`` may name the .npz, the .json or the stem."""
+        stem = Path(path)
+        if stem.suffix in (".npz", ".json"):
+            stem = stem.with_suffix("")
+        npz_path, json_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
+        for required in (npz_path, json_path):
+            if not required.is_file():
+                raise GradcheckError(f"case file {required} does not exist")
+        try:
+            meta = json.loads(json_path.read_text())
+            spec = NetworkSpec.parse(meta["spec"])
+            with np.load(npz_path, allow_pickle=False) as data:
+                params = {k[len("param_") :]: data[k] for k in data.files if k.startswith("param_")}
+                X, y = data["X"], data["y"]
+        except (KeyError, ValueError, OSError) as error:
+            raise GradcheckError(f"case {stem} is unreadable: {error}") from error
+        return cls(spec, params, X, y, meta.get("seed"))
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()

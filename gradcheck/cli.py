@@ -1,0 +1,142 @@
+"""The command line: parses arguments, calls library functions, prints what they return.
+
+Exit codes: 0 everything agrees, 1 a gradient disagrees, 2 bad usage or bad input.
+torch, jax and Hypothesis are imported only by the commands that need them, so that
+``gradcheck --help`` and ``gradcheck --version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gradcheck._version import __version__
+from gradcheck.errors import GradcheckError
+
+__all__ = ["main"]
+
+DEFAULT_ENGINES = "core,fd,torch,jax"
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradcheck",
+        description="Verify backprop gradients against finite differences, torch and JAX.",
+    )
+    parser.add_argument("--version", action="version", version=f"gradcheck {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="sweep the core against every engine and write a discrepancy report",
+        description="Draw networks with Hypothesis for every hidden activation × loss × dtype, "
+        "run every engine, compare every pair, and write reports. A failing cell is shrunk to a "
+        "minimal case that is saved beside the report.",
+    )
+    check.add_argument("--engines", type=_csv, default=_csv(DEFAULT_ENGINES),
+                       help=f"comma-separated engines (default {DEFAULT_ENGINES}; torch and jax "
+                       "are skipped with a note when not installed, unless named explicitly)")
+    check.add_argument("--examples", type=_positive, default=10, help="examples per cell (default 10)")
+    check.add_argument("--dtype", choices=["float64", "float32", "all"], default="all",
+                       help="dtype of the networks (default all)")
+    check.add_argument("--seed", type=int, default=0, help="seed of the sweep (default 0)")
+    check.add_argument("--activations", type=_csv, default=(), help="hidden activations (default all)")
+    check.add_argument("--losses", type=_csv, default=(), help="losses (default all)")
+    check.add_argument("--max-depth", type=_positive, default=6, help="largest depth (default 6)")
+    check.add_argument("--max-width", type=_positive, default=16, help="largest width (default 16)")
+    check.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
+    check.add_argument("--format", type=_csv, default=("md", "json"), help="report formats (default md,json)")
+    check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
+    check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+    return parser
+
+
+def _run_case(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from gradcheck.case import Case
+    from gradcheck.check import check_case
+    from gradcheck.sweep import resolve_engines
+
+    case = Case.load(args.case)
+    engines, _ = resolve_engines(args.engines, strict=True)
+    result = check_case(case, engines)
+    print(f"{result.verdict.upper()}: {case.describe()}")
+    rows = [[r.pair, r.tensor, ",".join(map(str, r.index)), f"{r.value_a:.6g}", f"{r.value_b:.6g}",
+             f"{r.abs_err:.3g}", f"{r.error_bar:.3g}", f"{r.ratio:.3g}", r.verdict] for r in result.records]
+    print(tabulate(rows, headers=["pair", "tensor", "index", "a", "b", "abs err", "error bar",
+                                  "ratio", "verdict"], tablefmt="github", disable_numparse=True))
+    for run in result.errors:
+        print(f"engine {run.engine} raised: {run.error}")
+    return 1 if result.verdict == "fail" else 0
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from gradcheck.progress import Progress
+    from gradcheck.report import Report, RunInfo, write_report
+    from gradcheck.report.markdown import pair_summary_rows
+    from gradcheck.repro import save_counterexamples
+    from gradcheck.sweep import SweepConfig, run_sweep
+
+    dtypes = ("float64", "float32") if args.dtype == "all" else (args.dtype,)
+    config = SweepConfig(
+        engines=args.engines, examples=args.examples, dtypes=dtypes, seed=args.seed,
+        activations=args.activations, losses=args.losses, max_depth=args.max_depth,
+        max_width=args.max_width,
+    )
+    cells = config.cells()  # validates the names before any work
+    explicit = "--engines" in sys.argv or any(a.startswith("--engines=") for a in sys.argv)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    progress = Progress(len(cells) * config.examples, label="gradcheck check",
+                        enabled=False if args.no_progress else None)
+    start = time.perf_counter()
+    try:
+        sweep = run_sweep(config, strict_engines=explicit, on_example=progress.update)
+    finally:
+        progress.close()
+    run = RunInfo(started, time.perf_counter() - start, "gradcheck " + " ".join(sys.argv[1:]))
+    counterexamples = save_counterexamples(sweep, args.out)
+    paths = write_report(Report(run, sweep, counterexamples), args.out, args.format)
+    for engine, reason in sweep.skipped_engines.items():
+        print(f"note: skipped {reason}", file=sys.stderr)
+    print(tabulate(pair_summary_rows(sweep), headers=["pair", "examples", "failed", "worst ratio",
+                                                      "rel err", "where"], tablefmt="github",
+                   disable_numparse=True))
+    print(f"\n{sweep.verdict.upper()}: {sweep.examples} examples, {len(sweep.cells)} cells, "
+          f"{run.seconds:.1f} s. Report: {', '.join(map(str, paths))}")
+    for entry in counterexamples:
+        print(f"counterexample {entry.cell}: {entry.command}")
+    return 1 if sweep.verdict == "fail" else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _run_case(args) if args.case is not None else _run_sweep(args)
+    except GradcheckError as error:
+        print(f"gradcheck: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gradcheck: interrupted; reports already written are intact", file=sys.stderr)
+        return 130

@@ -1,0 +1,188 @@
+"""Comparison of two engines' gradients, one Record per parameter tensor.
+
+A Record names the worst entry: the one whose error uses the largest share of its
+tolerance (see ``numeric.steps`` for the formula). Entries that straddle a kink, or whose
+value depends on the subgradient chosen at a point exactly on a kink, are not compared;
+they are counted in ``kink_entries``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from gradcheck.engines import EngineResult
+from gradcheck.numeric.steps import Tolerance, tolerance_for
+
+__all__ = [
+    "Record",
+    "Verdict",
+    "aggregate_verdict",
+    "compare_results",
+    "compare_tensor",
+    "overall_verdict",
+]
+
+Verdict = Literal["pass", "fail", "inconclusive"]
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Record:
+    """The comparison of one parameter tensor between engines ``a`` and ``b``.
+
+    ``ratio`` is the worst |a − b| / allowed; above 1 the tensor fails. ``rel_err`` is the
+    largest |a − b| / max(|a|, |b|) over the compared entries (0 where both are 0).
+    """
+
+    engine_a: str
+    engine_b: str
+    tensor: str
+    shape: tuple[int, ...]
+    index: tuple[int, ...]
+    value_a: float
+    value_b: float
+    abs_err: float
+    rel_err: float
+    error_bar: float
+    allowed: float
+    ratio: float
+    checked: int
+    kink_entries: int
+    tolerance: Tolerance
+    verdict: Verdict
+
+    @property
+    def pair(self) -> str:
+        return f"{self.engine_a} vs {self.engine_b}"
+
+
+def compare_tensor(
+    tensor: str,
+    a: Array,
+    b: Array,
+    *,
+    tolerance: Tolerance,
+    engines: tuple[str, str] = ("a", "b"),
+    error_bar: Array | None = None,
+    skip: Array | None = None,
+    network_scale: float = 0.0,
+) -> Record:
+    """Compare two gradients of one tensor entry by entry (computed in float64)."""
+    a64 = np.asarray(a, dtype=np.float64)
+    b64 = np.asarray(b, dtype=np.float64)
+    bar = np.zeros_like(a64) if error_bar is None else np.asarray(error_bar, dtype=np.float64)
+    compared = np.ones(a64.shape, dtype=bool) if skip is None else ~np.asarray(skip, dtype=bool)
+    diff = np.abs(a64 - b64)
+    finite = np.isfinite(a64) & np.isfinite(b64)
+    diff = np.where(finite, diff, np.inf)
+    scale = max(_max_abs(a64), _max_abs(b64), tolerance.scale_floor * network_scale)
+    allowed = (
+        tolerance.rtol * np.abs(b64) + tolerance.atol * scale + tolerance.error_bar_factor * bar
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(diff == 0, 0.0, diff / allowed)
+        rel = np.where(diff == 0, 0.0, diff / np.maximum(np.abs(a64), np.abs(b64)))
+    ratio = np.where(compared, ratio, -1.0)
+    checked = int(compared.sum())
+    if a64.size == 0:
+        index: tuple[int, ...] = ()
+    else:
+        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), a64.shape))
+    worst = float(ratio[index]) if checked else 0.0
+    verdict: Verdict = "inconclusive" if checked == 0 and a64.size else (
+        "fail" if worst > 1 else "pass"
+    )
+    return Record(
+        engine_a=engines[0],
+        engine_b=engines[1],
+        tensor=tensor,
+        shape=tuple(a64.shape),
+        index=index,
+        value_a=float(a64[index]) if a64.size else 0.0,
+        value_b=float(b64[index]) if a64.size else 0.0,
+        abs_err=float(np.max(diff[compared])) if checked else 0.0,
+        rel_err=float(np.max(rel[compared])) if checked else 0.0,
+        error_bar=float(bar[index]) if a64.size else 0.0,
+        allowed=float(allowed[index]) if a64.size else 0.0,
+        ratio=worst,
+        checked=checked,
+        kink_entries=int(a64.size - checked),
+        tolerance=tolerance,
+        verdict=verdict,
+    )
+
+
+def _max_abs(x: Array) -> float:
+    finite = x[np.isfinite(x)]
+    return float(np.max(np.abs(finite))) if finite.size else 0.0
+
+
+def _merge(*masks: Mapping[str, Array] | None) -> dict[str, Array]:
+    merged: dict[str, Array] = {}
+    for mask in masks:
+        for name, value in (mask or {}).items():
+            merged[name] = merged[name] | value if name in merged else np.asarray(value, bool)
+    return merged
+
+
+def compare_results(
+    a: EngineResult,
+    b: EngineResult,
+    *,
+    dtype: str,
+    ambiguous: Mapping[str, Array] | None = None,
+) -> tuple[Record, ...]:
+    """A Record for the loss values (as tensor ``"loss"``), then one per parameter tensor in
+    the order of ``a.grads`` (W1, b1, …)."""
+    tolerance = tolerance_for(dtype, (a.kind, b.kind))
+    loss_record = compare_tensor(
+        "loss",
+        np.array(a.loss),
+        np.array(b.loss),
+        tolerance=tolerance_for(dtype, ("analytic", "analytic")),
+        engines=(a.engine, b.engine),
+    )
+    skip = _merge(a.unreliable, b.unreliable, ambiguous)
+    network_scale = max(
+        (_max_abs(np.asarray(g, dtype=np.float64)) for g in (*a.grads.values(), *b.grads.values())),
+        default=0.0,
+    )
+    records = [loss_record]
+    for name in a.grads:
+        bars = [r.error_bars[name] for r in (a, b) if r.error_bars is not None]
+        records.append(
+            compare_tensor(
+                name,
+                a.grads[name],
+                b.grads[name],
+                tolerance=tolerance,
+                engines=(a.engine, b.engine),
+                error_bar=sum(bars) if bars else None,
+                skip=skip.get(name),
+                network_scale=network_scale,
+            )
+        )
+    return tuple(records)
+
+
+def overall_verdict(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
+    """fail beats inconclusive beats pass."""
+    if "fail" in verdicts:
+        return "fail"
+    if "inconclusive" in verdicts:
+        return "inconclusive"
+    return "pass"
+
+
+def aggregate_verdict(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
+    """The verdict of many independent examples: one failure fails them all, and they are
+    inconclusive only when none of them could be decided."""
+    if "fail" in verdicts:
+        return "fail"
+    if "pass" in verdicts or not verdicts:
+        return "pass"
+    return "inconclusive"

@@ -1,0 +1,203 @@
+"""Engines: things that turn a Case into a loss and gradients, registered by name.
+
+Built in:
+
+* ``core``  — gradcheck's own NumPy backprop (analytic).
+* ``fd``    — Richardson-extrapolated central differences of the core's loss (numerical).
+* ``torch`` — ``reference_impls.torch_impl``: torch autograd (analytic; extra ``torch``).
+* ``jax``   — ``reference_impls.jax_impl``: ``jax.value_and_grad`` (analytic; extra ``jax``).
+
+torch and jax are imported the first time their engine runs, never before. A user's own
+library plugs in with :func:`register_engine`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from gradcheck.case import Case
+from gradcheck.errors import EngineUnavailableError, GradcheckError
+from gradcheck.nn.network import backward, forward, output_loss
+from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.finite_differences import Probe, central_differences
+from gradcheck.numeric.kinks import has_kinks, kink_sides
+from gradcheck.registry import Registry
+
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "EngineOutputError",
+    "EngineResult",
+    "get_engine",
+    "register_engine",
+]
+
+Kind = Literal["analytic", "numerical"]
+Array = np.ndarray
+
+
+class EngineOutputError(GradcheckError):
+    """An engine returned gradients with missing names, wrong shapes or the wrong dtype."""
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What one engine computed for one case. ``error_bars`` and ``unreliable`` (entries
+    whose estimate straddles a kink) come from numerical engines only."""
+
+    engine: str
+    kind: Kind
+    loss: float
+    grads: Mapping[str, Array]
+    error_bars: Mapping[str, Array] | None = None
+    unreliable: Mapping[str, Array] | None = None
+    evaluations: int = 1
+    seconds: float = 0.0
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Engine(ABC):
+    name: str = ""
+    kind: Kind = "analytic"
+    summary: str = ""
+    requires: tuple[str, ...] = ()  # modules that must be importable
+    extra: str | None = None  # the pip extra that installs them
+
+    def unavailable_reason(self) -> str | None:
+        """None when the engine can run, else why not and what to install. Imports nothing."""
+        missing = [module for module in self.requires if importlib.util.find_spec(module) is None]
+        if not missing:
+            return None
+        hint = f"pip install 'gradcheck[{self.extra}]'" if self.extra else f"install {missing[0]}"
+        return f"engine {self.name!r} needs {', '.join(missing)}, which is not installed: {hint}"
+
+    def run(self, case: Case) -> EngineResult:
+        """Compute, time and check the shape and dtype of the result."""
+        reason = self.unavailable_reason()
+        if reason is not None:
+            raise EngineUnavailableError(reason)
+        start = time.perf_counter()
+        result = self.compute(case)
+        result = replace(result, seconds=time.perf_counter() - start)
+        _check_output(self.name, case.spec, result.grads)
+        return result
+
+    @abstractmethod
+    def compute(self, case: Case) -> EngineResult: ...
+
+
+def _check_output(engine: str, spec: NetworkSpec, grads: Mapping[str, Array]) -> None:
+    expected = spec.param_shapes()
+    if set(grads) != set(expected):
+        raise EngineOutputError(
+            f"engine {engine!r} returned gradients {sorted(grads)}, expected {list(expected)}"
+        )
+    for name, shape in expected.items():
+        grad = grads[name]
+        if not isinstance(grad, np.ndarray) or grad.shape != shape:
+            got = getattr(grad, "shape", type(grad).__name__)
+            raise EngineOutputError(f"engine {engine!r}: gradient {name} is {got}, expected {shape}")
+        if grad.dtype != spec.np_dtype:
+            raise EngineOutputError(
+                f"engine {engine!r}: gradient {name} has dtype {grad.dtype} in a {spec.dtype} case"
+            )
+
+
+class CoreEngine(Engine):
+    name, kind, summary = "core", "analytic", "gradcheck's NumPy backprop (delta recursion)"
+
+    def compute(self, case: Case) -> EngineResult:
+        cache = forward(case.spec, case.params, case.X)
+        loss = output_loss(case.spec, cache.output, case.y)
+        grads = backward(case.spec, case.params, cache, case.y)
+        meta = {"library": "numpy", "version": np.__version__, "dtype": case.spec.dtype}
+        return EngineResult(self.name, self.kind, loss, grads, meta=meta)
+
+
+class FiniteDifferenceEngine(Engine):
+    name, kind = "fd", "numerical"
+    summary = "central differences of the core's loss, Richardson-extrapolated, with error bars"
+
+    def compute(self, case: Case) -> EngineResult:
+        spec, X, y = case.spec, case.X, case.y
+        track = has_kinks(spec)
+
+        def evaluate(params: Mapping[str, Array]) -> Probe:
+            cache = forward(spec, params, X)
+            sides = kink_sides(spec, cache) if track else None
+            return Probe(output_loss(spec, cache.output, y), sides)
+
+        numeric = central_differences(evaluate, case.params, dtype=spec.dtype)
+        meta = {"method": "central, Richardson", "step": "eps^(1/3)·max(1,|θ|)", "dtype": spec.dtype}
+        return EngineResult(
+            self.name,
+            self.kind,
+            evaluate(case.params).loss,
+            numeric.grads,
+            error_bars=numeric.error_bars,
+            unreliable=numeric.unreliable,
+            evaluations=numeric.evaluations,
+            meta=meta,
+        )
+
+
+class ReferenceEngine(Engine):
+    """An engine in ``reference_impls``: ``module.loss_and_grads(spec, params, X, y)``."""
+
+    def __init__(self, name: str, module: str, requires: str, summary: str) -> None:
+        self.name, self.module, self.summary = name, module, summary
+        self.requires, self.extra = (requires,), requires
+
+    def compute(self, case: Case) -> EngineResult:
+        impl = importlib.import_module(self.module)
+        loss, grads, meta = impl.loss_and_grads(case.spec, case.params, case.X, case.y)
+        return EngineResult(self.name, self.kind, float(loss), grads, meta=meta)
+
+
+class FunctionEngine(Engine):
+    """A user's function ``fn(spec, params, X, y) -> (loss, grads)`` as an engine."""
+
+    def __init__(self, name: str, fn: Callable[..., tuple[float, Mapping[str, Array]]], summary: str):
+        self.name, self.fn, self.summary = name, fn, summary
+
+    def compute(self, case: Case) -> EngineResult:
+        loss, grads = self.fn(case.spec, case.params, case.X, case.y)
+        return EngineResult(self.name, self.kind, float(loss), dict(grads))
+
+
+ENGINES: Registry[Engine] = Registry("engine")
+ENGINES.register("core", lambda name: CoreEngine(), summary=CoreEngine.summary)
+ENGINES.register("fd", lambda name: FiniteDifferenceEngine(), summary=FiniteDifferenceEngine.summary)
+ENGINES.register(
+    "torch",
+    lambda name: ReferenceEngine(name, "reference_impls.torch_impl", "torch", "torch autograd"),
+    summary="torch autograd (reference_impls/torch_impl.py)",
+)
+ENGINES.register(
+    "jax",
+    lambda name: ReferenceEngine(name, "reference_impls.jax_impl", "jax", "jax.value_and_grad"),
+    summary="jax.value_and_grad (reference_impls/jax_impl.py)",
+)
+
+
+def get_engine(name: str) -> Engine:
+    """The engine registered as ``name``; UnknownNameError lists the known ones."""
+    return ENGINES.get(name)
+
+
+def register_engine(
+    name: str, fn: Callable[..., tuple[float, Mapping[str, Array]]], *, summary: str = ""
+) -> None:
+    """Register ``fn(spec, params, X, y) -> (loss, grads)`` as an analytic engine.
+
+    ``grads`` must use the names ``W1, b1, …`` with the shapes and dtype of the case.
+    """
+    ENGINES.register(name, lambda _: FunctionEngine(name, fn, summary), summary=summary)

@@ -1,0 +1,1 @@
+"""Numerical differentiation, the per-dtype error model, and kink handling."""

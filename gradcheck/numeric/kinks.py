@@ -1,0 +1,70 @@
+"""Non-differentiable points of the core's activations.
+
+Two questions are answered here:
+
+* ``kink_sides``: on which side of every kink does each pre-activation lie? Finite
+  differences compare this signature across their perturbations to detect a step that
+  crosses a kink.
+* ``subgradient_ambiguity``: which gradient entries depend on the convention chosen at a
+  pre-activation lying *exactly* on a kink (relu′(0) = 0 or 1)? Engines may legitimately
+  differ there, so those entries are not compared between engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from gradcheck.nn.network import ForwardPass, backward
+from gradcheck.nn.spec import NetworkSpec
+
+__all__ = ["has_kinks", "kink_sides", "subgradient_ambiguity"]
+
+Array = np.ndarray
+
+
+def has_kinks(spec: NetworkSpec) -> bool:
+    return any(spec.activation(layer).kinks for layer in range(1, spec.depth + 1))
+
+
+def kink_sides(spec: NetworkSpec, cache: ForwardPass) -> bytes:
+    """A compact signature of ``z > k`` for every pre-activation z and every kink k."""
+    parts = []
+    for layer in range(1, spec.depth + 1):
+        z = cache.zs[layer - 1]
+        for kink in spec.activation(layer).kinks:
+            parts.append(np.packbits(z > kink).tobytes())
+            parts.append(np.packbits(z == kink).tobytes())
+    return b"".join(parts)
+
+
+def _nudged(spec: NetworkSpec, cache: ForwardPass, side: float) -> ForwardPass:
+    """The cache with every z lying exactly on a kink moved just to one side of it."""
+    zs = []
+    for layer, z in enumerate(cache.zs, start=1):
+        for kink in spec.activation(layer).kinks:
+            offset = side * np.sqrt(np.finfo(z.dtype).eps) * max(1.0, abs(kink))
+            z = np.where(z == kink, z.dtype.type(kink + offset), z)
+        zs.append(z)
+    return replace(cache, zs=tuple(zs))
+
+
+def subgradient_ambiguity(
+    spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass, y: Array
+) -> dict[str, Array] | None:
+    """Entries whose gradient changes between the left and right derivative at exact kinks.
+
+    Returns None when no pre-activation lies exactly on a kink (the usual case).
+    """
+    on_kink = any(
+        np.any(cache.zs[layer - 1] == kink)
+        for layer in range(1, spec.depth + 1)
+        for kink in spec.activation(layer).kinks
+    )
+    if not on_kink:
+        return None
+    left = backward(spec, params, _nudged(spec, cache, -1.0), y)
+    right = backward(spec, params, _nudged(spec, cache, +1.0), y)
+    return {name: left[name] != right[name] for name in spec.param_names}

@@ -1,0 +1,70 @@
+"""The error model per dtype: step sizes for finite differences and comparison tolerances.
+
+All the numbers that decide a verdict live here, keyed by dtype, so that they can be read,
+argued about and changed in one place.
+
+Tolerances are *relative to a scale*: an entry i of a gradient tensor passes when
+
+    |a_i − b_i| ≤ rtol·|b_i| + atol·s + k·e_i
+
+where s = max(‖a‖∞, ‖b‖∞) of that tensor (floored at ``scale_floor`` times the largest
+gradient entry of the whole network, so that a tensor that is exactly zero in one engine
+and 1e-30 in the other is not a failure) and e_i is the error bar of a numerical estimate
+(zero between two analytic engines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["TOLERANCES", "Tolerance", "fd_step", "machine_eps", "tolerance_for"]
+
+Kind = Literal["analytic", "numerical"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+    error_bar_factor: float = 0.0
+    scale_floor: float = 0.0
+
+    def to_text(self) -> str:
+        text = f"rtol={self.rtol:g} atol={self.atol:g}·scale"
+        if self.error_bar_factor:
+            text += f" + {self.error_bar_factor:g}·errbar"
+        return text
+
+
+def machine_eps(dtype: str | np.dtype[np.floating]) -> float:
+    return float(np.finfo(np.dtype(dtype)).eps)
+
+
+def fd_step(theta: float, dtype: str | np.dtype[np.floating]) -> float:
+    """h = ε^(1/3)·max(1, |θ|): balances O(h²) truncation against O(ε/h) rounding."""
+    return float(machine_eps(dtype) ** (1 / 3) * max(1.0, abs(theta)))
+
+
+# Analytic vs analytic: both sides are exact up to rounding, so the bounds are a few hundred
+# ulps of the tensor's scale, with room for cancellation in the batch sums.
+# Numerical pairs: the error bar of the finite difference carries most of the weight; rtol
+# and atol only cover what the error bar cannot see (rounding in the analytic side).
+TOLERANCES: dict[tuple[str, Kind], Tolerance] = {
+    ("float64", "analytic"): Tolerance(rtol=1e-9, atol=1e-9, scale_floor=1e-6),
+    ("float32", "analytic"): Tolerance(rtol=1e-4, atol=1e-4, scale_floor=1e-3),
+    ("float64", "numerical"): Tolerance(
+        rtol=1e-6, atol=1e-7, error_bar_factor=4.0, scale_floor=1e-6
+    ),
+    ("float32", "numerical"): Tolerance(
+        rtol=1e-3, atol=1e-3, error_bar_factor=4.0, scale_floor=1e-3
+    ),
+}
+
+
+def tolerance_for(dtype: str, kinds: tuple[Kind, Kind]) -> Tolerance:
+    """The tolerance of a comparison in ``dtype`` between engines of the two kinds."""
+    kind: Kind = "numerical" if "numerical" in kinds else "analytic"
+    return TOLERANCES[(str(dtype), kind)]

@@ -1,0 +1,31 @@
+"""Report writers. Each format has one writer; ``write_report`` writes them atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from gradcheck.errors import UnknownNameError
+from gradcheck.io import atomic_write_text
+from gradcheck.report.json import render_json
+from gradcheck.report.markdown import render_markdown
+from gradcheck.report.model import Counterexample, Report, RunInfo
+
+__all__ = ["FORMATS", "Counterexample", "Report", "RunInfo", "write_report"]
+
+FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
+    "md": ("report.md", render_markdown),
+    "json": ("report.json", render_json),
+}
+
+
+def write_report(report: Report, out_dir: str | Path, formats: Sequence[str] = tuple(FORMATS)) -> list[Path]:
+    """Write each format to ``out_dir``; an interrupted write leaves the old file intact."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UnknownNameError(f"unknown report format {unknown[0]!r} (known: {', '.join(FORMATS)})")
+    paths = []
+    for fmt in formats:
+        filename, render = FORMATS[fmt]
+        paths.append(atomic_write_text(Path(out_dir) / filename, render(report)))
+    return paths

@@ -1,0 +1,167 @@
+"""The Markdown writer: a summary, one table per engine pair, counterexamples, metadata."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from gradcheck.compare import Record
+from gradcheck.report.model import Report
+from gradcheck.sweep import CellResult, PairSummary, SweepResult
+
+__all__ = ["pair_summary_rows", "render_markdown"]
+
+COLUMNS = """\
+| column | meaning |
+|---|---|
+| examples | cases Hypothesis drew for the cell (one failing case stops the cell and is shrunk) |
+| failed | examples in which at least one tensor of this pair failed |
+| worst ratio | the largest error / allowed over all entries compared; above 1 is a failure |
+| abs err, rel err | at the worst entry's tensor: max \\|a − b\\| and max \\|a − b\\| / max(\\|a\\|, \\|b\\|) |
+| where | the tensor and index of the worst entry, in the example where it occurred |
+| a, b | the two engines' values at that entry |
+| error bar | the finite-difference error estimate at that entry (0 between analytic engines) |
+| kink | entries not compared because a perturbation crossed a kink, or a pre-activation sat exactly on one |
+"""
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _where(record: Record | None) -> str:
+    if record is None:
+        return "-"
+    index = ",".join(map(str, record.index))
+    return f"{record.tensor}[{index}]" if index else record.tensor
+
+
+def _pairs(sweep: SweepResult) -> list[str]:
+    return [p.pair for p in sweep.cells[0].pairs] if sweep.cells else []
+
+
+def _pair_in(cell: CellResult, pair: str) -> PairSummary:
+    return next(p for p in cell.pairs if p.pair == pair)
+
+
+def pair_summary_rows(sweep: SweepResult) -> list[list[str]]:
+    """One row per engine pair across all cells (also printed by the CLI)."""
+    rows = []
+    for pair in _pairs(sweep):
+        summaries = [(cell, _pair_in(cell, pair)) for cell in sweep.cells]
+        examples = sum(s.examples for _, s in summaries)
+        failed = sum(s.failed for _, s in summaries)
+        cell, worst = max(
+            ((c, s) for c, s in summaries if s.worst is not None),
+            key=lambda cs: cs[1].worst.ratio,  # type: ignore[union-attr]
+            default=(None, None),
+        )
+        record = worst.worst if worst else None
+        rows.append([
+            pair,
+            str(examples),
+            str(failed),
+            _num(record.ratio) if record else "-",
+            _num(record.rel_err) if record else "-",
+            f"{cell.name} {_where(record)}" if cell and record else "-",
+        ])
+    return rows
+
+
+def _pair_table(sweep: SweepResult, pair: str) -> str:
+    rows = []
+    for cell in sweep.cells:
+        s = _pair_in(cell, pair)
+        r = s.worst
+        rows.append([
+            cell.dtype, cell.hidden, cell.loss, s.examples, s.failed,
+            _num(r.ratio) if r else "-", _num(r.abs_err) if r else "-",
+            _num(r.rel_err) if r else "-", _where(r),
+            _num(r.value_a) if r else "-", _num(r.value_b) if r else "-",
+            _num(r.error_bar) if r else "-", r.kink_entries if r else "-",
+        ])
+    a, b = pair.split(" vs ")
+    headers = ["dtype", "hidden", "loss", "examples", "failed", "worst ratio", "abs err",
+               "rel err", "where", a, b, "error bar", "kink"]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _counterexamples(report: Report) -> list[str]:
+    lines = ["## Counterexamples", ""]
+    if not report.counterexamples:
+        return [*lines, "None: every pair agreed within tolerance in every cell.", ""]
+    files = {c.cell: c for c in report.counterexamples}
+    for cell in report.sweep.cells:
+        result = cell.counterexample
+        if result is None:
+            continue
+        lines += [f"### {cell.name}", "", f"Minimal case (shrunk by Hypothesis): `{result.case.describe()}`", ""]
+        failing = [
+            [r.pair, _where(r), _num(r.value_a), _num(r.value_b), _num(r.abs_err), _num(r.error_bar),
+             _num(r.allowed)]
+            for r in result.failures
+        ]
+        if failing:
+            lines += [tabulate(failing, headers=["pair", "where", "a", "b", "abs err", "error bar", "allowed"],
+                               tablefmt="github", disable_numparse=True), ""]
+        for run in result.errors:
+            lines += [f"- engine `{run.engine}` raised: {run.error}"]
+        if cell.name in files:
+            entry = files[cell.name]
+            lines += [f"Saved as `{entry.case_file}`. Re-run exactly this case:", "",
+                      "```", entry.command, "```", ""]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    sweep, run, config = report.sweep, report.run, report.sweep.config
+    verdict = sweep.verdict.upper()
+    lines = [
+        "# gradcheck report",
+        "",
+        f"**{verdict}**: {sweep.examples} examples in {len(sweep.cells)} cells "
+        f"(hidden activation × loss × dtype), engines {', '.join(sweep.engines)}, "
+        f"seed {config.seed}, {run.seconds:.1f} s.",
+        "",
+    ]
+    for engine, reason in sweep.skipped_engines.items():
+        lines += [f"- Skipped engine `{engine}`: {reason}"]
+    if sweep.skipped_engines:
+        lines.append("")
+    lines += [
+        "## Summary",
+        "",
+        tabulate(pair_summary_rows(sweep),
+                 headers=["pair", "examples", "failed", "worst ratio", "rel err", "where"],
+                 tablefmt="github", disable_numparse=True),
+        "",
+    ]
+    for pair in _pairs(sweep):
+        lines += [f"## {pair}", "", _pair_table(sweep, pair), ""]
+    lines += _counterexamples(report)
+    lines += ["## Columns", "", COLUMNS, "## Run", ""]
+    meta = [
+        ["command", f"`{run.command}`"],
+        ["started", run.started],
+        ["examples per cell", str(config.examples)],
+        ["depth, width, batch", f"1–{config.max_depth}, 1–{config.max_width}, 1–{config.max_batch}"],
+        ["platform", run.platform],
+        *[[name, version] for name, version in run.versions.items()],
+    ]
+    precision = _precision(sweep)
+    meta += [[f"precision ({engine}, {dtype})", text] for (engine, dtype), text in precision.items()]
+    lines += [tabulate(meta, headers=["", ""], tablefmt="github", disable_numparse=True), ""]
+    tolerances = sorted({r.tolerance.to_text() for c in sweep.cells for p in c.pairs
+                         if (r := p.worst) is not None})
+    lines += ["Tolerances in use: " + "; ".join(f"`{t}`" for t in tolerances), ""]
+    return "\n".join(lines)
+
+
+def _precision(sweep: SweepResult) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    skip = {"library", "version", "dtype"}
+    for cell in sweep.cells:
+        for engine, meta in cell.engine_meta.items():
+            text = ", ".join(f"{k}={v}" for k, v in meta.items() if k not in skip)
+            if text:
+                found.setdefault((engine, cell.dtype), text)
+    return found

@@ -1,0 +1,55 @@
+"""The report model: a sweep's results plus everything needed to trust and reproduce them.
+
+Writers (``markdown``, ``json``) only format a Report; they compute nothing.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+
+from gradcheck.sweep import SweepResult
+
+__all__ = ["Report", "RunInfo", "library_versions"]
+
+SCHEMA_VERSION = 1
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions, read from package metadata: torch and jax are not imported."""
+    versions = {"python": platform.python_version()}
+    for package in ("gradcheck", "numpy", "hypothesis", "torch", "jax", "jaxlib"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    started: str
+    seconds: float
+    command: str
+    versions: dict[str, str] = field(default_factory=library_versions)
+    platform: str = field(default_factory=lambda: f"{platform.system()} {platform.machine()}")
+    python: str = field(default_factory=lambda: sys.version.split()[0])
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """Where a cell's minimal failing case was saved, and how to re-run exactly it."""
+
+    cell: str
+    case_file: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Report:
+    run: RunInfo
+    sweep: SweepResult
+    counterexamples: tuple[Counterexample, ...] = ()
+    schema_version: int = SCHEMA_VERSION

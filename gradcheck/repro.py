@@ -1,0 +1,26 @@
+"""Reproduction: save a failing case beside the report and say how to re-run exactly it."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from gradcheck.report.model import Counterexample
+from gradcheck.sweep import SweepResult
+
+__all__ = ["rerun_command", "save_counterexamples"]
+
+
+def rerun_command(case_file: str | Path, engines: tuple[str, ...]) -> str:
+    return f"gradcheck check --case {shlex.quote(str(case_file))} --engines {','.join(engines)}"
+
+
+def save_counterexamples(sweep: SweepResult, out_dir: str | Path) -> tuple[Counterexample, ...]:
+    """Write each cell's minimal failing case to ``out_dir/counterexamples/CELL.npz`` (+ .json)."""
+    saved = []
+    for cell in sweep.cells:
+        if cell.counterexample is None:
+            continue
+        npz, _ = cell.counterexample.case.save(Path(out_dir) / "counterexamples" / cell.name)
+        saved.append(Counterexample(cell.name, str(npz), rerun_command(npz, sweep.engines)))
+    return tuple(saved)

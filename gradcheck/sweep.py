@@ -1,0 +1,191 @@
+"""The sweep: Hypothesis-drawn cases for every (hidden activation, loss, dtype) cell, each
+checked by every engine pair. A failing cell is shrunk by Hypothesis to a minimal case.
+
+Orchestration only: cases come from ``strategies``, verdicts from ``check``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+from gradcheck.case import Case
+from gradcheck.check import CheckResult, check_case, engine_pairs
+from gradcheck.compare import Record, Verdict, aggregate_verdict
+from gradcheck.engines import get_engine
+from gradcheck.errors import EngineUnavailableError
+from gradcheck.nn.activations import ACTIVATIONS
+from gradcheck.nn.losses import LOSSES
+from gradcheck.strategies import cases
+
+__all__ = ["CellResult", "PairSummary", "SweepConfig", "SweepResult", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    engines: tuple[str, ...] = ("core", "fd", "torch", "jax")
+    examples: int = 10
+    dtypes: tuple[str, ...] = ("float64", "float32")
+    seed: int = 0
+    activations: tuple[str, ...] = ()  # empty: every registered activation
+    losses: tuple[str, ...] = ()  # empty: every registered loss
+    max_depth: int = 6
+    max_width: int = 16
+    max_batch: int = 8
+
+    def cells(self) -> list[tuple[str, str, str]]:
+        activations = [ACTIVATIONS.canonical(a) for a in self.activations] or list(ACTIVATIONS)
+        losses = [LOSSES.canonical(loss) for loss in self.losses] or list(LOSSES)
+        return [(d, a, loss) for d in self.dtypes for a in activations for loss in losses]
+
+
+@dataclass(frozen=True)
+class PairSummary:
+    """One engine pair within one cell: its worst record over all examples and tensors."""
+
+    engine_a: str
+    engine_b: str
+    examples: int
+    failed: int
+    worst: Record | None
+
+    @property
+    def pair(self) -> str:
+        return f"{self.engine_a} vs {self.engine_b}"
+
+
+@dataclass(frozen=True)
+class CellResult:
+    dtype: str
+    hidden: str
+    loss: str
+    examples: int
+    verdicts: dict[str, int]
+    pairs: tuple[PairSummary, ...]
+    engine_seconds: dict[str, float]
+    counterexample: CheckResult | None = None
+    hypothesis_seed: int = 0
+    engine_meta: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> Verdict:
+        return aggregate_verdict([v for v, n in self.verdicts.items() if n])  # type: ignore[misc]
+
+    @property
+    def name(self) -> str:
+        return f"{self.dtype}-{self.hidden}-{self.loss}"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    config: SweepConfig
+    cells: tuple[CellResult, ...]
+    engines: tuple[str, ...]
+    skipped_engines: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> Verdict:
+        return aggregate_verdict([c.verdict for c in self.cells])
+
+    @property
+    def examples(self) -> int:
+        return sum(c.examples for c in self.cells)
+
+
+class _Failed(Exception):
+    """Raised inside the Hypothesis test so that it shrinks a failing case."""
+
+
+def _cell_seed(config: SweepConfig, cell: tuple[str, str, str]) -> int:
+    return zlib.crc32(f"{config.seed}:{':'.join(cell)}".encode())
+
+
+def resolve_engines(names: Sequence[str], *, strict: bool) -> tuple[list[str], dict[str, str]]:
+    """The engines that can run. With ``strict``, a missing one raises EngineUnavailableError;
+    otherwise it is skipped and the reason returned."""
+    usable, skipped = [], {}
+    for name in names:
+        engine = get_engine(name)
+        reason = engine.unavailable_reason()
+        if reason is None:
+            usable.append(engine.name)
+        elif strict:
+            raise EngineUnavailableError(reason)
+        else:
+            skipped[engine.name] = reason
+    return usable, skipped
+
+
+def _summarise(dtype: str, hidden: str, loss: str, engines: list[str], results: list[CheckResult],
+               minimal: CheckResult | None, hypothesis_seed: int) -> CellResult:
+    pairs = []
+    for a, b in engine_pairs(engines):
+        records = [r for res in results for r in res.records if (r.engine_a, r.engine_b) == (a, b)]
+        failed = sum(
+            any(r.verdict == "fail" for r in res.records if (r.engine_a, r.engine_b) == (a, b))
+            for res in results
+        )
+        worst = max(records, key=lambda r: r.ratio, default=None)
+        pairs.append(PairSummary(a, b, len(results), failed, worst))
+    seconds: Counter[str] = Counter()
+    for res in results:
+        for run in res.runs:
+            seconds[run.engine] += run.seconds
+    verdicts = Counter(res.verdict for res in results)
+    meta = {run.engine: dict(run.meta) for run in results[0].runs} if results else {}
+    return CellResult(dtype, hidden, loss, len(results), dict(verdicts), tuple(pairs),
+                      dict(seconds), minimal, hypothesis_seed, meta)
+
+
+def run_cell(config: SweepConfig, cell: tuple[str, str, str], engines: list[str],
+             on_example: Callable[[], None] | None = None) -> CellResult:
+    """Draw ``config.examples`` cases for one cell; shrink the first failure."""
+    dtype, hidden, loss = cell
+    results: list[CheckResult] = []
+    failures: list[CheckResult] = []
+    strategy = cases(
+        activations=[hidden], losses=[loss], dtypes=[dtype], max_depth=config.max_depth,
+        max_width=config.max_width, max_batch=config.max_batch,
+    )
+    cell_seed = _cell_seed(config, cell)
+
+    @seed(cell_seed)
+    @settings(
+        max_examples=config.examples, database=None, deadline=None, verbosity=Verbosity.quiet,
+        phases=[Phase.generate, Phase.shrink], derandomize=False,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def probe(case: Case) -> None:
+        result = check_case(case, engines)
+        if result.verdict == "fail":
+            failures.append(result)
+            raise _Failed
+        if not failures:
+            results.append(result)
+            if on_example is not None:
+                on_example()
+
+    minimal = None
+    try:
+        probe()
+    except _Failed:
+        # Hypothesis replays the shrunk example last, so the last failure is the minimal one.
+        minimal = failures[-1]
+        results.append(failures[0])
+        if on_example is not None:
+            on_example()
+    return _summarise(dtype, hidden, loss, engines, results, minimal, cell_seed)
+
+
+def run_sweep(config: SweepConfig, *, strict_engines: bool = False,
+              on_example: Callable[[], None] | None = None) -> SweepResult:
+    """Run every cell of ``config``. Missing optional engines are skipped (and listed in the
+    result) unless ``strict_engines``."""
+    engines, skipped = resolve_engines(config.engines, strict=strict_engines)
+    cells = tuple(run_cell(config, cell, engines, on_example) for cell in config.cells())
+    return SweepResult(config, cells, tuple(engines), skipped)
