@@ -17,8 +17,9 @@ from gradcheck.engines import Engine, EngineResult, get_engine
 from gradcheck.errors import GradcheckError
 from gradcheck.nn.network import forward
 from gradcheck.numeric.kinks import subgradient_ambiguity
+from gradcheck.numeric.rounding import term_magnitudes
 
-__all__ = ["CheckResult", "EngineRun", "check_case", "engine_pairs"]
+__all__ = ["CheckResult", "EngineRun", "check_case", "describe_failures", "engine_pairs"]
 
 
 @dataclass(frozen=True)
@@ -74,20 +75,46 @@ def check_case(case: Case, engines: Sequence[str | Engine]) -> CheckResult:
         try:
             result = engine.run(case)
         except GradcheckError as error:
-            runs.append(EngineRun(engine.name, None, 0.0, 0, error=f"{type(error).__name__}: {error}"))
+            runs.append(
+                EngineRun(engine.name, None, 0.0, 0, error=f"{type(error).__name__}: {error}")
+            )
             continue
         results[engine.name] = result
         runs.append(
-            EngineRun(engine.name, result.loss, result.seconds, result.evaluations, meta=dict(result.meta))
+            EngineRun(
+                engine.name, result.loss, result.seconds, result.evaluations, meta=dict(result.meta)
+            )
         )
     spec = case.spec
-    ambiguous = subgradient_ambiguity(spec, case.params, forward(spec, case.params, case.X), case.y)
+    cache = forward(spec, case.params, case.X)
+    ambiguous = subgradient_ambiguity(spec, case.params, cache, case.y)
+    rounding = term_magnitudes(spec, case.params, cache, case.y)
     records: list[Record] = []
     for a, b in engine_pairs([e.name for e in resolved]):
         if a in results and b in results:
-            records.extend(compare_results(results[a], results[b], dtype=spec.dtype, ambiguous=ambiguous))
+            records.extend(
+                compare_results(
+                    results[a], results[b], dtype=spec.dtype, ambiguous=ambiguous, rounding=rounding
+                )
+            )
     verdicts: list[Verdict] = [r.verdict for r in records]
     if any(run.error for run in runs):
         verdicts.append("fail")
     n_ambiguous = sum(int(m.sum()) for m in ambiguous.values()) if ambiguous else 0
     return CheckResult(case, overall_verdict(verdicts), tuple(records), tuple(runs), n_ambiguous)
+
+
+def describe_failures(result: CheckResult) -> str:
+    """A readable account of what failed: per failing tensor, the pair, the index, both
+    values, the error, the error bar and what was allowed; then any engine errors."""
+    lines = [f"{result.verdict}: {result.case.describe()}"]
+    for r in result.failures:
+        index = ",".join(map(str, r.index))
+        lines.append(
+            f"  {r.pair}: {r.tensor}[{index}] {r.engine_a}={r.value_a:.9g} "
+            f"{r.engine_b}={r.value_b:.9g} |diff|={r.abs_err:.3g} "
+            f"error bar={r.error_bar:.3g} allowed={r.allowed:.3g} ({r.ratio:.3g}× the tolerance)"
+        )
+    for run in result.errors:
+        lines.append(f"  engine {run.engine} raised {run.error}")
+    return "\n".join(lines)

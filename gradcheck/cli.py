@@ -48,19 +48,35 @@ def build_parser() -> argparse.ArgumentParser:
         "run every engine, compare every pair, and write reports. A failing cell is shrunk to a "
         "minimal case that is saved beside the report.",
     )
-    check.add_argument("--engines", type=_csv, default=_csv(DEFAULT_ENGINES),
-                       help=f"comma-separated engines (default {DEFAULT_ENGINES}; torch and jax "
-                       "are skipped with a note when not installed, unless named explicitly)")
-    check.add_argument("--examples", type=_positive, default=10, help="examples per cell (default 10)")
-    check.add_argument("--dtype", choices=["float64", "float32", "all"], default="all",
-                       help="dtype of the networks (default all)")
+    check.add_argument(
+        "--engines",
+        type=_csv,
+        default=_csv(DEFAULT_ENGINES),
+        help=f"comma-separated engines (default {DEFAULT_ENGINES}; torch and jax "
+        "are skipped with a note when not installed, unless named explicitly)",
+    )
+    check.add_argument(
+        "--examples", type=_positive, default=10, help="examples per cell (default 10)"
+    )
+    check.add_argument(
+        "--dtype",
+        choices=["float64", "float32", "all"],
+        default="all",
+        help="dtype of the networks (default all)",
+    )
     check.add_argument("--seed", type=int, default=0, help="seed of the sweep (default 0)")
-    check.add_argument("--activations", type=_csv, default=(), help="hidden activations (default all)")
+    check.add_argument(
+        "--activations", type=_csv, default=(), help="hidden activations (default all)"
+    )
     check.add_argument("--losses", type=_csv, default=(), help="losses (default all)")
     check.add_argument("--max-depth", type=_positive, default=6, help="largest depth (default 6)")
     check.add_argument("--max-width", type=_positive, default=16, help="largest width (default 16)")
-    check.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
-    check.add_argument("--format", type=_csv, default=("md", "json"), help="report formats (default md,json)")
+    check.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output folder (default reports/)"
+    )
+    check.add_argument(
+        "--format", type=_csv, default=("md", "json"), help="report formats (default md,json)"
+    )
     check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
     check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     return parser
@@ -77,10 +93,38 @@ def _run_case(args: argparse.Namespace) -> int:
     engines, _ = resolve_engines(args.engines, strict=True)
     result = check_case(case, engines)
     print(f"{result.verdict.upper()}: {case.describe()}")
-    rows = [[r.pair, r.tensor, ",".join(map(str, r.index)), f"{r.value_a:.6g}", f"{r.value_b:.6g}",
-             f"{r.abs_err:.3g}", f"{r.error_bar:.3g}", f"{r.ratio:.3g}", r.verdict] for r in result.records]
-    print(tabulate(rows, headers=["pair", "tensor", "index", "a", "b", "abs err", "error bar",
-                                  "ratio", "verdict"], tablefmt="github", disable_numparse=True))
+    rows = [
+        [
+            r.pair,
+            r.tensor,
+            ",".join(map(str, r.index)),
+            f"{r.value_a:.6g}",
+            f"{r.value_b:.6g}",
+            f"{r.abs_err:.3g}",
+            f"{r.error_bar:.3g}",
+            f"{r.ratio:.3g}",
+            r.verdict,
+        ]
+        for r in result.records
+    ]
+    print(
+        tabulate(
+            rows,
+            headers=[
+                "pair",
+                "tensor",
+                "index",
+                "a",
+                "b",
+                "abs err",
+                "error bar",
+                "ratio",
+                "verdict",
+            ],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
     for run in result.errors:
         print(f"engine {run.engine} raised: {run.error}")
     return 1 if result.verdict == "fail" else 0
@@ -97,15 +141,23 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     dtypes = ("float64", "float32") if args.dtype == "all" else (args.dtype,)
     config = SweepConfig(
-        engines=args.engines, examples=args.examples, dtypes=dtypes, seed=args.seed,
-        activations=args.activations, losses=args.losses, max_depth=args.max_depth,
+        engines=args.engines,
+        examples=args.examples,
+        dtypes=dtypes,
+        seed=args.seed,
+        activations=args.activations,
+        losses=args.losses,
+        max_depth=args.max_depth,
         max_width=args.max_width,
     )
     cells = config.cells()  # validates the names before any work
     explicit = "--engines" in sys.argv or any(a.startswith("--engines=") for a in sys.argv)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    progress = Progress(len(cells) * config.examples, label="gradcheck check",
-                        enabled=False if args.no_progress else None)
+    progress = Progress(
+        len(cells) * config.examples,
+        label="gradcheck check",
+        enabled=False if args.no_progress else None,
+    )
     start = time.perf_counter()
     try:
         sweep = run_sweep(config, strict_engines=explicit, on_example=progress.update)
@@ -114,13 +166,20 @@ def _run_sweep(args: argparse.Namespace) -> int:
     run = RunInfo(started, time.perf_counter() - start, "gradcheck " + " ".join(sys.argv[1:]))
     counterexamples = save_counterexamples(sweep, args.out)
     paths = write_report(Report(run, sweep, counterexamples), args.out, args.format)
-    for engine, reason in sweep.skipped_engines.items():
+    for reason in sweep.skipped_engines.values():
         print(f"note: skipped {reason}", file=sys.stderr)
-    print(tabulate(pair_summary_rows(sweep), headers=["pair", "examples", "failed", "worst ratio",
-                                                      "rel err", "where"], tablefmt="github",
-                   disable_numparse=True))
-    print(f"\n{sweep.verdict.upper()}: {sweep.examples} examples, {len(sweep.cells)} cells, "
-          f"{run.seconds:.1f} s. Report: {', '.join(map(str, paths))}")
+    print(
+        tabulate(
+            pair_summary_rows(sweep),
+            headers=["pair", "examples", "failed", "worst ratio", "rel err", "where"],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
+    print(
+        f"\n{sweep.verdict.upper()}: {sweep.examples} examples, {len(sweep.cells)} cells, "
+        f"{run.seconds:.1f} s. Report: {', '.join(map(str, paths))}"
+    )
     for entry in counterexamples:
         print(f"counterexample {entry.cell}: {entry.command}")
     return 1 if sweep.verdict == "fail" else 0

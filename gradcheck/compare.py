@@ -70,6 +70,8 @@ def compare_tensor(
     error_bar: Array | None = None,
     skip: Array | None = None,
     network_scale: float = 0.0,
+    rounding: Array | None = None,
+    eps: float = 0.0,
 ) -> Record:
     """Compare two gradients of one tensor entry by entry (computed in float64)."""
     a64 = np.asarray(a, dtype=np.float64)
@@ -83,6 +85,8 @@ def compare_tensor(
     allowed = (
         tolerance.rtol * np.abs(b64) + tolerance.atol * scale + tolerance.error_bar_factor * bar
     )
+    if rounding is not None:
+        allowed = allowed + tolerance.rounding_factor * eps * np.asarray(rounding, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / allowed)
         rel = np.where(diff == 0, 0.0, diff / np.maximum(np.abs(a64), np.abs(b64)))
@@ -93,8 +97,8 @@ def compare_tensor(
     else:
         index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), a64.shape))
     worst = float(ratio[index]) if checked else 0.0
-    verdict: Verdict = "inconclusive" if checked == 0 and a64.size else (
-        "fail" if worst > 1 else "pass"
+    verdict: Verdict = (
+        "inconclusive" if checked == 0 and a64.size else ("fail" if worst > 1 else "pass")
     )
     return Record(
         engine_a=engines[0],
@@ -135,6 +139,7 @@ def compare_results(
     *,
     dtype: str,
     ambiguous: Mapping[str, Array] | None = None,
+    rounding: Mapping[str, Array] | None = None,
 ) -> tuple[Record, ...]:
     """A Record for the loss values (as tensor ``"loss"``), then one per parameter tensor in
     the order of ``a.grads`` (W1, b1, …)."""
@@ -161,9 +166,11 @@ def compare_results(
                 b.grads[name],
                 tolerance=tolerance,
                 engines=(a.engine, b.engine),
-                error_bar=sum(bars) if bars else None,
+                error_bar=np.sum(bars, axis=0) if bars else None,
                 skip=skip.get(name),
                 network_scale=network_scale,
+                rounding=None if rounding is None else rounding[name],
+                eps=float(np.finfo(np.dtype(dtype)).eps),
             )
         )
     return tuple(records)

@@ -104,7 +104,9 @@ def _check_output(engine: str, spec: NetworkSpec, grads: Mapping[str, Array]) ->
         grad = grads[name]
         if not isinstance(grad, np.ndarray) or grad.shape != shape:
             got = getattr(grad, "shape", type(grad).__name__)
-            raise EngineOutputError(f"engine {engine!r}: gradient {name} is {got}, expected {shape}")
+            raise EngineOutputError(
+                f"engine {engine!r}: gradient {name} is {got}, expected {shape}"
+            )
         if grad.dtype != spec.np_dtype:
             raise EngineOutputError(
                 f"engine {engine!r}: gradient {name} has dtype {grad.dtype} in a {spec.dtype} case"
@@ -136,7 +138,11 @@ class FiniteDifferenceEngine(Engine):
             return Probe(output_loss(spec, cache.output, y), sides)
 
         numeric = central_differences(evaluate, case.params, dtype=spec.dtype)
-        meta = {"method": "central, Richardson", "step": "eps^(1/3)·max(1,|θ|)", "dtype": spec.dtype}
+        meta = {
+            "method": "central, Richardson",
+            "step": "eps^(1/3)·max(1,|θ|)",
+            "dtype": spec.dtype,
+        }
         return EngineResult(
             self.name,
             self.kind,
@@ -165,7 +171,9 @@ class ReferenceEngine(Engine):
 class FunctionEngine(Engine):
     """A user's function ``fn(spec, params, X, y) -> (loss, grads)`` as an engine."""
 
-    def __init__(self, name: str, fn: Callable[..., tuple[float, Mapping[str, Array]]], summary: str):
+    def __init__(
+        self, name: str, fn: Callable[..., tuple[float, Mapping[str, Array]]], summary: str
+    ):
         self.name, self.fn, self.summary = name, fn, summary
 
     def compute(self, case: Case) -> EngineResult:
@@ -175,7 +183,9 @@ class FunctionEngine(Engine):
 
 ENGINES: Registry[Engine] = Registry("engine")
 ENGINES.register("core", lambda name: CoreEngine(), summary=CoreEngine.summary)
-ENGINES.register("fd", lambda name: FiniteDifferenceEngine(), summary=FiniteDifferenceEngine.summary)
+ENGINES.register(
+    "fd", lambda name: FiniteDifferenceEngine(), summary=FiniteDifferenceEngine.summary
+)
 ENGINES.register(
     "torch",
     lambda name: ReferenceEngine(name, "reference_impls.torch_impl", "torch", "torch autograd"),

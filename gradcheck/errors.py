@@ -1,4 +1,5 @@
-"""Exception types. Each message names the offending thing: a registry name, a tensor, a shape, a file."""
+"""Exception types. Each message names the offending thing: a registry name, a tensor, a shape,
+a file."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ __all__ = [
     "EngineUnavailableError",
     "GradcheckError",
     "NonFiniteError",
+    "ParameterError",
     "ShapeError",
     "SpecError",
     "UnknownNameError",
+    "format_index",
 ]
+
+
+def format_index(index: tuple[object, ...]) -> str:
+    """``[0, 1]`` for a NumPy index tuple, without NumPy 2's ``np.int64(0)`` reprs."""
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"  # type: ignore[call-overload]
 
 
 class GradcheckError(Exception):
@@ -27,6 +35,10 @@ class UnknownNameError(GradcheckError, KeyError):
 
 class SpecError(GradcheckError, ValueError):
     """A network description that cannot describe a network."""
+
+
+class ParameterError(SpecError):
+    """A registry entry's parameter outside its range, such as ``leaky_relu(slope=2)``."""
 
 
 class ShapeError(GradcheckError, ValueError):

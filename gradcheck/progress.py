@@ -10,8 +10,15 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    def __init__(self, total: int, *, label: str = "", stream: TextIO | None = None,
-                 enabled: bool | None = None, width: int = 30) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        label: str = "",
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
+        width: int = 30,
+    ) -> None:
         self.total, self.label, self.width, self.done = max(total, 1), label, width, 0
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled

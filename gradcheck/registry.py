@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from gradcheck.errors import UnknownNameError
+from gradcheck.errors import GradcheckError, ParameterError, UnknownNameError
 
 __all__ = ["Registry", "format_call", "parse_call"]
 
@@ -36,7 +36,9 @@ def parse_call(text: str) -> tuple[str, dict[str, float]]:
             key, sep, value = item.partition("=")
             key = key.strip()
             if not sep or not key.isidentifier():
-                raise UnknownNameError(f"cannot read {text!r}: parameter {item.strip()!r} is not key=value")
+                raise UnknownNameError(
+                    f"cannot read {text!r}: parameter {item.strip()!r} is not key=value"
+                )
             try:
                 number = float(value)
             except ValueError:
@@ -90,7 +92,7 @@ class Registry(Generic[T]):
             return False
         try:
             self.get(text)
-        except UnknownNameError:
+        except GradcheckError:
             return False
         return True
 
@@ -125,7 +127,10 @@ class Registry(Generic[T]):
         if key not in self._cache:
             name, params = parse_call(key)
             entry = self._entries[name]
-            self._cache[key] = entry.factory(key, **{**entry.defaults, **params})
+            try:
+                self._cache[key] = entry.factory(key, **{**entry.defaults, **params})
+            except ValueError as error:
+                raise ParameterError(f"{self.kind} {key}: {error}") from None
         return self._cache[key]
 
     def _entry(self, name: str) -> _Entry[T]:

@@ -90,10 +90,13 @@ def _spec(
     fits = [
         name
         for name in (output_activations or list(ACTIVATIONS))
-        if lo <= ACTIVATIONS.get(name).output_range[0] and ACTIVATIONS.get(name).output_range[1] <= hi
+        if lo <= ACTIVATIONS.get(name).output_range[0]
+        and ACTIVATIONS.get(name).output_range[1] <= hi
     ]
     if not fits:
-        raise InvalidArgument(f"no output activation in {output_activations} suits loss {loss_name}")
+        raise InvalidArgument(
+            f"no output activation in {output_activations} suits loss {loss_name}"
+        )
     # The loss's usual output first, so that failures shrink towards it.
     default = ACTIVATIONS.canonical(loss.default_output)
     fits.sort(key=lambda name: name != default)
@@ -145,7 +148,9 @@ def network_specs(
         raise InvalidArgument("softmax_ce needs max_width >= 2 for its output classes")
     bad = [r for r in reductions if r not in REDUCTIONS] or [d for d in dtypes if d not in DTYPES]
     if bad or not reductions or not dtypes:
-        raise InvalidArgument(f"unknown reduction or dtype {bad} (reductions {REDUCTIONS}, dtypes {DTYPES})")
+        raise InvalidArgument(
+            f"unknown reduction or dtype {bad} (reductions {REDUCTIONS}, dtypes {DTYPES})"
+        )
     return _spec(
         depths=(min_depth, max_depth),
         widths=(min_width, max_width),
@@ -194,10 +199,14 @@ def targets(spec: NetworkSpec, batch: int) -> st.SearchStrategy[np.ndarray]:
 
 
 @st.composite
-def _case(draw: st.DrawFn, specs: st.SearchStrategy[NetworkSpec], batch_range: tuple[int, int]) -> Case:
+def _case(
+    draw: st.DrawFn, specs: st.SearchStrategy[NetworkSpec], batch_range: tuple[int, int]
+) -> Case:
     spec = draw(specs)
     batch = draw(st.integers(*batch_range))
-    case = Case(spec, draw(parameters(spec)), draw(batches(spec, batch)), draw(targets(spec, batch)))
+    case = Case(
+        spec, draw(parameters(spec)), draw(batches(spec, batch)), draw(targets(spec, batch))
+    )
     try:
         yhat = forward(spec, case.params, case.X).output
         output_loss(spec, yhat, case.y)

@@ -120,8 +120,15 @@ def resolve_engines(names: Sequence[str], *, strict: bool) -> tuple[list[str], d
     return usable, skipped
 
 
-def _summarise(dtype: str, hidden: str, loss: str, engines: list[str], results: list[CheckResult],
-               minimal: CheckResult | None, hypothesis_seed: int) -> CellResult:
+def _summarise(
+    dtype: str,
+    hidden: str,
+    loss: str,
+    engines: list[str],
+    results: list[CheckResult],
+    minimal: CheckResult | None,
+    hypothesis_seed: int,
+) -> CellResult:
     pairs = []
     for a, b in engine_pairs(engines):
         records = [r for res in results for r in res.records if (r.engine_a, r.engine_b) == (a, b)]
@@ -131,32 +138,54 @@ def _summarise(dtype: str, hidden: str, loss: str, engines: list[str], results: 
         )
         worst = max(records, key=lambda r: r.ratio, default=None)
         pairs.append(PairSummary(a, b, len(results), failed, worst))
-    seconds: Counter[str] = Counter()
+    seconds: dict[str, float] = {}
     for res in results:
         for run in res.runs:
-            seconds[run.engine] += run.seconds
-    verdicts = Counter(res.verdict for res in results)
+            seconds[run.engine] = seconds.get(run.engine, 0.0) + run.seconds
+    verdicts: dict[str, int] = dict(Counter(str(res.verdict) for res in results))
     meta = {run.engine: dict(run.meta) for run in results[0].runs} if results else {}
-    return CellResult(dtype, hidden, loss, len(results), dict(verdicts), tuple(pairs),
-                      dict(seconds), minimal, hypothesis_seed, meta)
+    return CellResult(
+        dtype,
+        hidden,
+        loss,
+        len(results),
+        verdicts,
+        tuple(pairs),
+        seconds,
+        minimal,
+        hypothesis_seed,
+        meta,
+    )
 
 
-def run_cell(config: SweepConfig, cell: tuple[str, str, str], engines: list[str],
-             on_example: Callable[[], None] | None = None) -> CellResult:
+def run_cell(
+    config: SweepConfig,
+    cell: tuple[str, str, str],
+    engines: list[str],
+    on_example: Callable[[], None] | None = None,
+) -> CellResult:
     """Draw ``config.examples`` cases for one cell; shrink the first failure."""
     dtype, hidden, loss = cell
     results: list[CheckResult] = []
     failures: list[CheckResult] = []
     strategy = cases(
-        activations=[hidden], losses=[loss], dtypes=[dtype], max_depth=config.max_depth,
-        max_width=config.max_width, max_batch=config.max_batch,
+        activations=[hidden],
+        losses=[loss],
+        dtypes=[dtype],
+        max_depth=config.max_depth,
+        max_width=config.max_width,
+        max_batch=config.max_batch,
     )
     cell_seed = _cell_seed(config, cell)
 
     @seed(cell_seed)
     @settings(
-        max_examples=config.examples, database=None, deadline=None, verbosity=Verbosity.quiet,
-        phases=[Phase.generate, Phase.shrink], derandomize=False,
+        max_examples=config.examples,
+        database=None,
+        deadline=None,
+        verbosity=Verbosity.quiet,
+        phases=[Phase.generate, Phase.shrink],
+        derandomize=False,
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
@@ -182,8 +211,12 @@ def run_cell(config: SweepConfig, cell: tuple[str, str, str], engines: list[str]
     return _summarise(dtype, hidden, loss, engines, results, minimal, cell_seed)
 
 
-def run_sweep(config: SweepConfig, *, strict_engines: bool = False,
-              on_example: Callable[[], None] | None = None) -> SweepResult:
+def run_sweep(
+    config: SweepConfig,
+    *,
+    strict_engines: bool = False,
+    on_example: Callable[[], None] | None = None,
+) -> SweepResult:
     """Run every cell of ``config``. Missing optional engines are skipped (and listed in the
     result) unless ``strict_engines``."""
     engines, skipped = resolve_engines(config.engines, strict=strict_engines)

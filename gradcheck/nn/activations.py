@@ -43,7 +43,7 @@ ACTIVATIONS: Registry[Activation] = Registry("activation")
 
 
 def get_activation(text: str) -> Activation:
-    """Look up ``"tanh"``, ``"leaky_relu(slope=0.2)"``, ...; unknown names raise UnknownNameError."""
+    """Look up ``"tanh"``, ``"leaky_relu(slope=0.2)"``, ...; raises UnknownNameError if unknown."""
     return ACTIVATIONS.get(text)
 
 
@@ -122,12 +122,16 @@ _GELU_K = 0.044715
 def _gelu(name: str) -> Activation:
     """The tanh approximation: f(z) = ½z(1 + tanh(c(z + kz³)))."""
 
+    # Beyond |z| = 10 the tanh is ±1 in both dtypes; clipping its argument there changes
+    # nothing but keeps z³ from overflowing (and 0·inf from making f′ NaN) in float32.
     def f(z: Array) -> Array:
-        return 0.5 * z * (1 + np.tanh(_GELU_C * (z + _GELU_K * z**3)))
+        zc = np.clip(z, -10, 10)
+        return 0.5 * z * (1 + np.tanh(_GELU_C * (zc + _GELU_K * zc**3)))
 
     def df(z: Array, a: Array) -> Array:
-        t = np.tanh(_GELU_C * (z + _GELU_K * z**3))
-        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * _GELU_C * (1 + 3 * _GELU_K * z * z)
+        zc = np.clip(z, -10, 10)
+        t = np.tanh(_GELU_C * (zc + _GELU_K * zc**3))
+        return 0.5 * (1 + t) + 0.5 * zc * (1 - t * t) * _GELU_C * (1 + 3 * _GELU_K * zc * zc)
 
     return Activation(name, f=f, df=df)
 
@@ -151,5 +155,7 @@ ACTIVATIONS.register(
 )
 ACTIVATIONS.register("elu", _elu, alpha=1.0, summary="f(z) = z if z > 0 else alpha·(e^z − 1)")
 ACTIVATIONS.register("softplus", _softplus, summary="f(z) = log(1 + e^z), stable")
-ACTIVATIONS.register("gelu", _gelu, summary="tanh approximation ½z(1 + tanh(√(2/π)(z + 0.044715z³)))")
+ACTIVATIONS.register(
+    "gelu", _gelu, summary="tanh approximation ½z(1 + tanh(√(2/π)(z + 0.044715z³)))"
+)
 ACTIVATIONS.register("silu", _silu, summary="f(z) = z·σ(z) (swish)")

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from gradcheck.errors import DomainError, ShapeError
+from gradcheck.errors import DomainError, ShapeError, format_index
 from gradcheck.registry import Registry
 
 __all__ = ["LOSSES", "REDUCTIONS", "Loss", "TargetKind", "get_loss"]
@@ -45,7 +45,7 @@ class Loss:
     output_range: tuple[float, float] = (-math.inf, math.inf)
 
     def check_target(self, y: Array, yhat_shape: tuple[int, ...]) -> None:
-        """Raise ShapeError or DomainError unless ``y`` is a valid target for outputs of that shape."""
+        """Raise ShapeError or DomainError unless ``y`` suits outputs of shape ``yhat_shape``."""
         if self.target == "labels":
             _check_labels(self.name, y, yhat_shape)
             return
@@ -54,7 +54,7 @@ class Loss:
         if self.target == "probability" and y.size and (np.min(y) < 0 or np.max(y) > 1):
             bad = np.unravel_index(np.argmax((y < 0) | (y > 1)), y.shape)
             raise DomainError(
-                f"{self.name}: targets must lie in [0, 1]; y{list(bad)} = {y[bad]!r}"
+                f"{self.name}: targets must lie in [0, 1]; y{format_index(bad)} = {float(y[bad])}"
             )
 
     def check_prediction(self, yhat: Array) -> None:
@@ -66,8 +66,8 @@ class Loss:
         if outside.any():
             bad = np.unravel_index(np.argmax(outside), yhat.shape)
             raise DomainError(
-                f"{self.name}: prediction ŷ{list(bad)} = {yhat[bad]!r} is not strictly inside "
-                f"({lo}, {hi}); the output has saturated (use bce_logits for a stable loss)"
+                f"{self.name}: prediction ŷ{format_index(bad)} = {float(yhat[bad])} is not "
+                f"strictly inside ({lo}, {hi}); the output has saturated (use bce_logits)"
             )
 
 
@@ -87,7 +87,9 @@ def _check_labels(name: str, y: Array, yhat_shape: tuple[int, ...]) -> None:
         if not np.issubdtype(y.dtype, np.integer):
             raise DomainError(f"{name}: 1-d targets must be integer class labels, got {y.dtype}")
         if y.size and (y.min() < 0 or y.max() >= classes):
-            raise DomainError(f"{name}: labels must lie in [0, {classes}), got {y.min()}..{y.max()}")
+            raise DomainError(
+                f"{name}: labels must lie in [0, {classes}), got {int(y.min())}..{int(y.max())}"
+            )
         return
     if y.shape != yhat_shape:
         raise ShapeError(

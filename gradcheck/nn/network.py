@@ -65,7 +65,8 @@ def output_loss(spec: NetworkSpec, yhat: Array, y: Array) -> float:
     """L(ŷ, y) with the spec's reduction; raises if ŷ left the loss's domain or L overflowed."""
     loss = spec.loss_fn
     loss.check_prediction(yhat)
-    value = float(loss.value(yhat, y)) * _batch_scale(spec, yhat.shape[0])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value = float(loss.value(yhat, y)) * _batch_scale(spec, yhat.shape[0])
     if not np.isfinite(value):
         raise NonFiniteError(f"loss {spec.loss} is {value} for network {spec}")
     return value

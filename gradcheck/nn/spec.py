@@ -55,15 +55,24 @@ class NetworkSpec:
             if isinstance(width, bool) or not isinstance(width, int | np.integer) or width < 1:
                 raise SpecError(f"widths[{position}] = {width!r} must be a positive integer")
         object.__setattr__(self, "widths", tuple(int(w) for w in widths))
+        ACTIVATIONS.get(self.hidden)  # builds the entry, so bad parameters fail here
         object.__setattr__(self, "hidden", ACTIVATIONS.canonical(self.hidden))
+        LOSSES.get(self.loss)
         object.__setattr__(self, "loss", LOSSES.canonical(self.loss))
         output = self.loss_fn.default_output if self.output is None else self.output
+        ACTIVATIONS.get(output)
         object.__setattr__(self, "output", ACTIVATIONS.canonical(output))
         if self.reduction not in REDUCTIONS:
             raise UnknownNameError(f"unknown reduction {self.reduction!r} (known: sum, mean)")
-        if str(self.dtype) not in DTYPES:
-            raise UnknownNameError(f"unsupported dtype {self.dtype!r} (supported: float64, float32)")
-        object.__setattr__(self, "dtype", str(self.dtype))
+        try:
+            dtype = np.dtype(self.dtype).name  # accepts "float32", np.float32, np.dtype(...)
+        except TypeError:
+            dtype = str(self.dtype)
+        if dtype not in DTYPES:
+            raise UnknownNameError(
+                f"unsupported dtype {self.dtype!r} (supported: float64, float32)"
+            )
+        object.__setattr__(self, "dtype", dtype)
         residual = tuple(sorted({int(layer) for layer in self.residual}))
         for layer in residual:
             if not 1 <= layer <= self.depth:
@@ -80,14 +89,18 @@ class NetworkSpec:
         lo, hi = self.loss_fn.output_range
         out_lo, out_hi = self.output_fn.output_range
         if self.depth in self.residual and (lo, hi) != (-np.inf, np.inf):
-            raise SpecError(f"loss {self.loss} needs outputs in ({lo}, {hi}); a residual output cannot")
+            raise SpecError(
+                f"loss {self.loss} needs outputs in ({lo}, {hi}); a residual output cannot"
+            )
         if out_lo < lo or out_hi > hi:
             raise SpecError(
                 f"loss {self.loss} needs outputs in ({lo}, {hi}) but output activation "
                 f"{self.output} ranges over [{out_lo}, {out_hi}]"
             )
         if self.loss_fn.target == "labels" and self.widths[-1] < 2:
-            raise SpecError(f"loss {self.loss} needs at least 2 output classes, got {self.widths[-1]}")
+            raise SpecError(
+                f"loss {self.loss} needs at least 2 output classes, got {self.widths[-1]}"
+            )
 
     # Derived views -------------------------------------------------------------------
     @property
@@ -130,7 +143,7 @@ class NetworkSpec:
         return sum(int(np.prod(shape)) for shape in self.param_shapes().values())
 
     def replace(self, **changes: object) -> NetworkSpec:
-        fields = {
+        fields: dict[str, object] = {
             "widths": self.widths,
             "hidden": self.hidden,
             "output": self.output,
@@ -169,10 +182,14 @@ class NetworkSpec:
         for word in words[1:]:
             key, sep, value = word.partition("=")
             if not sep or key not in known:
-                raise SpecError(f"cannot read {word!r}: expected one of {sorted(known)} as key=value")
+                raise SpecError(
+                    f"cannot read {word!r}: expected one of {sorted(known)} as key=value"
+                )
             if key == "residual":
                 try:
-                    fields[key] = () if value in ("", "-") else tuple(int(v) for v in value.split(","))
+                    fields[key] = (
+                        () if value in ("", "-") else tuple(int(v) for v in value.split(","))
+                    )
                 except ValueError:
                     raise SpecError(f"cannot read residual={value!r}: expected e.g. 2,3") from None
             else:
@@ -182,7 +199,9 @@ class NetworkSpec:
 
 def _split_words(text: str) -> list[str]:
     """Split on spaces outside parentheses, so ``leaky_relu(slope=0.2, x=1)`` stays whole."""
-    words, depth, current = [], 0, []
+    words: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text.strip():
         depth += (char == "(") - (char == ")")
         if char.isspace() and depth == 0:

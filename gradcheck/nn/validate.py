@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from gradcheck.errors import DTypeError, NonFiniteError, ShapeError
+from gradcheck.errors import DTypeError, NonFiniteError, ShapeError, format_index
 from gradcheck.nn.spec import NetworkSpec
 
 __all__ = ["check_finite", "validate_batch", "validate_params"]
@@ -20,7 +20,9 @@ def check_finite(name: str, array: np.ndarray) -> None:
     """Raise NonFiniteError naming the first NaN or Inf entry of ``array``."""
     if array.size and not np.isfinite(array).all():
         index = np.unravel_index(np.argmax(~np.isfinite(array)), array.shape)
-        raise NonFiniteError(f"{name}{list(index)} is {array[index]!r}; inputs must be finite")
+        raise NonFiniteError(
+            f"{name}{format_index(index)} is {float(array[index])}; inputs must be finite"
+        )
 
 
 def _as_float_array(name: str, value: object, dtype: np.dtype[np.floating]) -> np.ndarray:
@@ -44,7 +46,9 @@ def validate_params(spec: NetworkSpec, params: Mapping[str, object]) -> dict[str
     integers a test writes by hand); a float array of the other precision is an error.
     """
     if not isinstance(params, Mapping):
-        raise ShapeError(f"parameters must be a mapping of name to array, got {type(params).__name__}")
+        raise ShapeError(
+            f"parameters must be a mapping of name to array, got {type(params).__name__}"
+        )
     expected = spec.param_shapes()
     missing = [name for name in expected if name not in params]
     extra = sorted(set(params) - set(expected))
@@ -62,7 +66,9 @@ def validate_params(spec: NetworkSpec, params: Mapping[str, object]) -> dict[str
     for name, shape in expected.items():
         array = _as_float_array(name, params[name], spec.np_dtype)
         if array.shape != shape:
-            raise ShapeError(f"{name} has shape {array.shape}, expected {shape} for widths {spec.widths}")
+            raise ShapeError(
+                f"{name} has shape {array.shape}, expected {shape} for widths {spec.widths}"
+            )
         check_finite(name, array)
         arrays[name] = array
     return arrays

@@ -95,10 +95,14 @@ def central_differences(
     return NumericalGradient(grads, error_bars, unreliable, evaluations)
 
 
-def _noise(evaluate: Callable[[Mapping[str, Array]], Probe], params: dict[str, Array], dtype: str) -> float:
+def _noise(
+    evaluate: Callable[[Mapping[str, Array]], Probe], params: dict[str, Array], dtype: str
+) -> float:
     """Noise of L along a fixed pseudo-random ±1 direction scaled like each entry's step."""
     rng = np.random.default_rng(0)
-    direction = {k: rng.choice([-1.0, 1.0], v.shape) * np.maximum(1.0, np.abs(v)) for k, v in params.items()}
+    direction = {
+        k: rng.choice([-1.0, 1.0], v.shape) * np.maximum(1.0, np.abs(v)) for k, v in params.items()
+    }
     step = 1e3 * machine_eps(dtype)
 
     def along(t: float) -> float:

@@ -5,12 +5,14 @@ argued about and changed in one place.
 
 Tolerances are *relative to a scale*: an entry i of a gradient tensor passes when
 
-    |a_i − b_i| ≤ rtol·|b_i| + atol·s + k·e_i
+    |a_i − b_i| ≤ rtol·|b_i| + atol·s + k·e_i + r·ε·M_i
 
 where s = max(‖a‖∞, ‖b‖∞) of that tensor (floored at ``scale_floor`` times the largest
-gradient entry of the whole network, so that a tensor that is exactly zero in one engine
-and 1e-30 in the other is not a failure) and e_i is the error bar of a numerical estimate
-(zero between two analytic engines).
+gradient entry of the whole network), e_i is the error bar of a numerical estimate (zero
+between two analytic engines), and M_i bounds the size of the terms summed into entry i
+(``rounding.term_magnitudes``), so that r·ε·M_i bounds the rounding error of any correct
+evaluation order: a gradient that cancels to 1e-16 in one engine and to exactly 0 in
+another is not a failure.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ class Tolerance:
     atol: float
     error_bar_factor: float = 0.0
     scale_floor: float = 0.0
+    rounding_factor: float = 64.0
 
     def to_text(self) -> str:
         text = f"rtol={self.rtol:g} atol={self.atol:g}·scale"
         if self.error_bar_factor:
             text += f" + {self.error_bar_factor:g}·errbar"
-        return text
+        return text + f" + {self.rounding_factor:g}·ε·M"
 
 
 def machine_eps(dtype: str | np.dtype[np.floating]) -> float:

@@ -19,11 +19,15 @@ FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
 }
 
 
-def write_report(report: Report, out_dir: str | Path, formats: Sequence[str] = tuple(FORMATS)) -> list[Path]:
+def write_report(
+    report: Report, out_dir: str | Path, formats: Sequence[str] = tuple(FORMATS)
+) -> list[Path]:
     """Write each format to ``out_dir``; an interrupted write leaves the old file intact."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        raise UnknownNameError(f"unknown report format {unknown[0]!r} (known: {', '.join(FORMATS)})")
+        raise UnknownNameError(
+            f"unknown report format {unknown[0]!r} (known: {', '.join(FORMATS)})"
+        )
     paths = []
     for fmt in formats:
         filename, render = FORMATS[fmt]

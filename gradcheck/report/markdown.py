@@ -16,11 +16,12 @@ COLUMNS = """\
 | examples | cases Hypothesis drew for the cell (one failing case stops the cell and is shrunk) |
 | failed | examples in which at least one tensor of this pair failed |
 | worst ratio | the largest error / allowed over all entries compared; above 1 is a failure |
-| abs err, rel err | at the worst entry's tensor: max \\|a − b\\| and max \\|a − b\\| / max(\\|a\\|, \\|b\\|) |
+| abs err | in the worst tensor: the largest \\|a − b\\| |
+| rel err | in the worst tensor: the largest \\|a − b\\| / max(\\|a\\|, \\|b\\|) |
 | where | the tensor and index of the worst entry, in the example where it occurred |
 | a, b | the two engines' values at that entry |
 | error bar | the finite-difference error estimate at that entry (0 between analytic engines) |
-| kink | entries not compared because a perturbation crossed a kink, or a pre-activation sat exactly on one |
+| kink | entries not compared: a perturbation crossed a kink, or a pre-activation sat on one |
 """
 
 
@@ -56,14 +57,16 @@ def pair_summary_rows(sweep: SweepResult) -> list[list[str]]:
             default=(None, None),
         )
         record = worst.worst if worst else None
-        rows.append([
-            pair,
-            str(examples),
-            str(failed),
-            _num(record.ratio) if record else "-",
-            _num(record.rel_err) if record else "-",
-            f"{cell.name} {_where(record)}" if cell and record else "-",
-        ])
+        rows.append(
+            [
+                pair,
+                str(examples),
+                str(failed),
+                _num(record.ratio) if record else "-",
+                _num(record.rel_err) if record else "-",
+                f"{cell.name} {_where(record)}" if cell and record else "-",
+            ]
+        )
     return rows
 
 
@@ -72,17 +75,40 @@ def _pair_table(sweep: SweepResult, pair: str) -> str:
     for cell in sweep.cells:
         s = _pair_in(cell, pair)
         r = s.worst
-        rows.append([
-            cell.dtype, cell.hidden, cell.loss, s.examples, s.failed,
-            _num(r.ratio) if r else "-", _num(r.abs_err) if r else "-",
-            _num(r.rel_err) if r else "-", _where(r),
-            _num(r.value_a) if r else "-", _num(r.value_b) if r else "-",
-            _num(r.error_bar) if r else "-", r.kink_entries if r else "-",
-        ])
+        rows.append(
+            [
+                cell.dtype,
+                cell.hidden,
+                cell.loss,
+                s.examples,
+                s.failed,
+                _num(r.ratio) if r else "-",
+                _num(r.abs_err) if r else "-",
+                _num(r.rel_err) if r else "-",
+                _where(r),
+                _num(r.value_a) if r else "-",
+                _num(r.value_b) if r else "-",
+                _num(r.error_bar) if r else "-",
+                r.kink_entries if r else "-",
+            ]
+        )
     a, b = pair.split(" vs ")
-    headers = ["dtype", "hidden", "loss", "examples", "failed", "worst ratio", "abs err",
-               "rel err", "where", a, b, "error bar", "kink"]
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    headers = [
+        "dtype",
+        "hidden",
+        "loss",
+        "examples",
+        "failed",
+        "worst ratio",
+        "abs err",
+        "rel err",
+        "where",
+        a,
+        b,
+        "error bar",
+        "kink",
+    ]
+    return str(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
 
 
 def _counterexamples(report: Report) -> list[str]:
@@ -94,21 +120,46 @@ def _counterexamples(report: Report) -> list[str]:
         result = cell.counterexample
         if result is None:
             continue
-        lines += [f"### {cell.name}", "", f"Minimal case (shrunk by Hypothesis): `{result.case.describe()}`", ""]
+        lines += [
+            f"### {cell.name}",
+            "",
+            f"Minimal case (shrunk by Hypothesis): `{result.case.describe()}`",
+            "",
+        ]
         failing = [
-            [r.pair, _where(r), _num(r.value_a), _num(r.value_b), _num(r.abs_err), _num(r.error_bar),
-             _num(r.allowed)]
+            [
+                r.pair,
+                _where(r),
+                _num(r.value_a),
+                _num(r.value_b),
+                _num(r.abs_err),
+                _num(r.error_bar),
+                _num(r.allowed),
+            ]
             for r in result.failures
         ]
         if failing:
-            lines += [tabulate(failing, headers=["pair", "where", "a", "b", "abs err", "error bar", "allowed"],
-                               tablefmt="github", disable_numparse=True), ""]
+            lines += [
+                tabulate(
+                    failing,
+                    headers=["pair", "where", "a", "b", "abs err", "error bar", "allowed"],
+                    tablefmt="github",
+                    disable_numparse=True,
+                ),
+                "",
+            ]
         for run in result.errors:
             lines += [f"- engine `{run.engine}` raised: {run.error}"]
         if cell.name in files:
             entry = files[cell.name]
-            lines += [f"Saved as `{entry.case_file}`. Re-run exactly this case:", "",
-                      "```", entry.command, "```", ""]
+            lines += [
+                f"Saved as `{entry.case_file}`. Re-run exactly this case:",
+                "",
+                "```",
+                entry.command,
+                "```",
+                "",
+            ]
     return lines
 
 
@@ -130,9 +181,12 @@ def render_markdown(report: Report) -> str:
     lines += [
         "## Summary",
         "",
-        tabulate(pair_summary_rows(sweep),
-                 headers=["pair", "examples", "failed", "worst ratio", "rel err", "where"],
-                 tablefmt="github", disable_numparse=True),
+        tabulate(
+            pair_summary_rows(sweep),
+            headers=["pair", "examples", "failed", "worst ratio", "rel err", "where"],
+            tablefmt="github",
+            disable_numparse=True,
+        ),
         "",
     ]
     for pair in _pairs(sweep):
@@ -143,15 +197,21 @@ def render_markdown(report: Report) -> str:
         ["command", f"`{run.command}`"],
         ["started", run.started],
         ["examples per cell", str(config.examples)],
-        ["depth, width, batch", f"1–{config.max_depth}, 1–{config.max_width}, 1–{config.max_batch}"],
+        [
+            "depth, width, batch",
+            f"1–{config.max_depth}, 1–{config.max_width}, 1–{config.max_batch}",
+        ],
         ["platform", run.platform],
         *[[name, version] for name, version in run.versions.items()],
     ]
     precision = _precision(sweep)
-    meta += [[f"precision ({engine}, {dtype})", text] for (engine, dtype), text in precision.items()]
+    meta += [
+        [f"precision ({engine}, {dtype})", text] for (engine, dtype), text in precision.items()
+    ]
     lines += [tabulate(meta, headers=["", ""], tablefmt="github", disable_numparse=True), ""]
-    tolerances = sorted({r.tolerance.to_text() for c in sweep.cells for p in c.pairs
-                         if (r := p.worst) is not None})
+    tolerances = sorted(
+        {r.tolerance.to_text() for c in sweep.cells for p in c.pairs if (r := p.worst) is not None}
+    )
     lines += ["Tolerances in use: " + "; ".join(f"`{t}`" for t in tolerances), ""]
     return "\n".join(lines)
 

@@ -1,0 +1,34 @@
+"""The one helper every cross-engine test goes through."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+
+import pytest
+
+from gradcheck.case import Case
+from gradcheck.check import CheckResult, check_case, describe_failures
+from gradcheck.engines import Engine
+
+REFERENCE_ENGINES = ("torch", "jax")
+
+
+def available_engines() -> list[str]:
+    """core, fd and every reference engine that is installed. In CI a missing reference is an
+    error, not a skip: CI installs both, so their tests must really run there."""
+    engines = ["core", "fd"]
+    for name in REFERENCE_ENGINES:
+        if importlib.util.find_spec(name) is not None:
+            engines.append(name)
+        elif os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed in CI; `make test` installs the [{name}] extra")
+    return engines
+
+
+def assert_engines_agree(case: Case, engines: Sequence[str | Engine]) -> CheckResult:
+    """Fail with every failing tensor named (pair, index, both values, error bar)."""
+    result = check_case(case, engines)
+    assert result.verdict != "fail", describe_failures(result)
+    return result
