@@ -87,8 +87,9 @@ def compare_tensor(
     )
     if rounding is not None:
         allowed = allowed + tolerance.rounding_factor * eps * np.asarray(rounding, np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / allowed)
+        ratio = np.where(finite, ratio, np.inf)  # NaN or Inf on either side always fails
         rel = np.where(diff == 0, 0.0, diff / np.maximum(np.abs(a64), np.abs(b64)))
     ratio = np.where(compared, ratio, -1.0)
     checked = int(compared.sum())

@@ -6,11 +6,14 @@ Every gradient entry is a sum of products, and floating-point summation obeys
 
     |g⁽ᴸ⁾| = |∇ŷL| + |ŷ| + |y|         (the seed: the loss gradient and what it cancelled)
     |δ⁽ˡ⁾| = |g⁽ˡ⁾| ⊙ (|f′(z⁽ˡ⁾)| + 1),   |g⁽ˡ⁻¹⁾| = |δ⁽ˡ⁾|·|W⁽ˡ⁾| (+ |g⁽ˡ⁾| if residual)
-    M_W⁽ˡ⁾ = |δ⁽ˡ⁾|ᵀ|A⁽ˡ⁻¹⁾|,             M_b⁽ˡ⁾ = Σ_batch |δ⁽ˡ⁾|
+    M_W⁽ˡ⁾ = |δ⁽ˡ⁾|ᵀ·Â⁽ˡ⁻¹⁾,             M_b⁽ˡ⁾ = Σ_batch |δ⁽ˡ⁾|
+    Â⁽⁰⁾ = |X|,   Â⁽ˡ⁾ = |A⁽ˡ⁾| + |Z⁽ˡ⁾| (+ Â⁽ˡ⁻¹⁾ on a residual layer)
 
 The derivative counts as |f′| + 1 because textbook formulas such as tanh′ = 1 − a² carry
 an absolute error of order ε: where the true f′ is 4e−16, one engine returns exactly 0
-and another 4e−16, and both are right to working precision.
+and another 4e−16, and both are right to working precision. For the same reason an
+activation's size counts as |a| + |z|: gelu(−5) is −1.5e−7 in one float32 engine and exactly 0
+in another, an absolute error of order ε·|z|.
 
 gives, per entry, the size M of the terms whose sum is the gradient. Two correct engines
 then differ by at most a small multiple of ε·M, even where the gradient itself cancels to
@@ -41,12 +44,15 @@ def term_magnitudes(
     g = np.abs(spec.loss_fn.grad(cache.output, y).astype(np.float64)) + yhat + target
     if spec.reduction == "mean":
         g = g / yhat.shape[0]
+    sizes = [np.abs(cache.activations[0].astype(np.float64))]
+    for layer in range(1, spec.depth):
+        size = np.abs(cache.activations[layer].astype(np.float64)) + np.abs(cache.zs[layer - 1])
+        sizes.append(size + sizes[-1] if layer in spec.residual else size)
     out: dict[str, Array] = {}
     for layer in range(spec.depth, 0, -1):
         z, f = cache.zs[layer - 1], cache.fs[layer - 1]
         delta = g * (np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0)
-        a_prev = np.abs(cache.activations[layer - 1].astype(np.float64))
-        out[f"W{layer}"] = delta.T @ a_prev
+        out[f"W{layer}"] = delta.T @ sizes[layer - 1]
         out[f"b{layer}"] = delta.sum(axis=0)
         if layer > 1:
             upstream = delta @ np.abs(params[f"W{layer}"].astype(np.float64))

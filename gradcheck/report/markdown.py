@@ -5,6 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from gradcheck.compare import Record
+from gradcheck.numeric.steps import TOLERANCES
 from gradcheck.report.model import Report
 from gradcheck.sweep import CellResult, PairSummary, SweepResult
 
@@ -23,6 +24,11 @@ COLUMNS = """\
 | error bar | the finite-difference error estimate at that entry (0 between analytic engines) |
 | kink | entries not compared: a perturbation crossed a kink, or a pre-activation sat on one |
 """
+
+
+def _escape(text: str) -> str:
+    """A pipe inside a cell would end it."""
+    return text.replace("|", "\\|")
 
 
 def _num(x: float) -> str:
@@ -208,11 +214,13 @@ def render_markdown(report: Report) -> str:
     meta += [
         [f"precision ({engine}, {dtype})", text] for (engine, dtype), text in precision.items()
     ]
-    lines += [tabulate(meta, headers=["", ""], tablefmt="github", disable_numparse=True), ""]
-    tolerances = sorted(
-        {r.tolerance.to_text() for c in sweep.cells for p in c.pairs if (r := p.worst) is not None}
-    )
-    lines += ["Tolerances in use: " + "; ".join(f"`{t}`" for t in tolerances), ""]
+    meta += [
+        [f"tolerance ({dtype}, {kind} pairs)", TOLERANCES[(dtype, kind)].to_text()]
+        for dtype in config.dtypes
+        for kind in ("analytic", "numerical")
+    ]
+    rows = [[_escape(cell) for cell in row] for row in meta]
+    lines += [tabulate(rows, headers=["", ""], tablefmt="github", disable_numparse=True), ""]
     return "\n".join(lines)
 
 

@@ -1,0 +1,42 @@
+"""The public API: pinned names, lazy imports, and the py.typed marker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import gradcheck
+
+PUBLIC = [
+    "ACTIVATIONS", "Case", "CheckResult", "DTypeError", "DomainError", "ENGINES",
+    "EngineResult", "EngineUnavailableError", "GradcheckError", "LOSSES", "NetworkSpec",
+    "NonFiniteError", "Record", "ShapeError", "SpecError", "SweepConfig", "UnknownNameError",
+    "__version__", "backprop", "backward", "check_case", "clip_by_global_norm", "clip_by_value",
+    "forward", "get_engine", "init_params", "loss_and_grads", "register_engine", "run_sweep",
+    "sgd_step",
+]  # fmt: skip
+
+
+def test_public_names_are_pinned() -> None:
+    # The order is ruff's (RUF022: constants, classes, functions), checked by `make lint`.
+    assert len(gradcheck.__all__) == len(set(gradcheck.__all__))
+    assert sorted(gradcheck.__all__) == sorted(PUBLIC)
+
+
+def test_every_public_name_resolves() -> None:
+    for name in gradcheck.__all__:
+        assert getattr(gradcheck, name) is not None
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, gradcheck; "
+        "print(sorted(m for m in ('torch', 'jax', 'hypothesis', 'tabulate') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_py_typed_marker_ships() -> None:
+    assert (Path(gradcheck.__file__).parent / "py.typed").is_file()

@@ -1,0 +1,84 @@
+"""check_case: every pair compared, verdicts, engine errors, and that mistakes are caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradcheck.case import Case
+from gradcheck.check import check_case, describe_failures, engine_pairs
+from gradcheck.engines import FunctionEngine
+from gradcheck.nn.init import init_params
+from gradcheck.nn.network import loss_and_grads
+from gradcheck.nn.spec import NetworkSpec
+from tests.mutants import MUTANTS, backprop_with, mutant
+
+
+def make_case(hidden: str = "tanh", dtype: str = "float64", batch: int = 4) -> Case:
+    spec = NetworkSpec((3, 5, 5, 2), hidden=hidden, residual=(2,), dtype=dtype)
+    rng = np.random.default_rng(3)
+    params = init_params(spec, rng)
+    params = {k: (v + 0.1 * rng.normal(size=v.shape)).astype(dtype) for k, v in params.items()}
+    X = rng.normal(size=(batch, 3)).astype(dtype)
+    y = rng.normal(size=(batch, 2)).astype(dtype)
+    return Case(spec, params, X, y)
+
+
+def test_engine_pairs_are_every_unordered_pair_in_order() -> None:
+    assert engine_pairs(["core", "fd", "torch"]) == [("core", "fd"), ("core", "torch"), ("fd", "torch")]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_core_and_finite_differences_agree(dtype: str) -> None:
+    result = check_case(make_case(dtype=dtype), ["core", "fd"])
+    assert result.verdict == "pass", describe_failures(result)
+    assert [r.tensor for r in result.records] == ["loss", "W1", "b1", "W2", "b2", "W3", "b3"]
+    assert result.evaluations > 1 + 4 * make_case().spec.n_params
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_every_mutant_fails_against_finite_differences(name: str) -> None:
+    result = check_case(make_case(), [mutant(name), "fd"])
+    assert result.verdict == "fail"
+    message = describe_failures(result)
+    assert f"mutant:{name} vs fd" in message and "× the tolerance" in message
+
+
+def test_an_engine_with_a_wrong_shape_is_a_failure_with_its_message() -> None:
+    def wrong(spec, params, X, y):  # type: ignore[no-untyped-def]
+        loss, grads = loss_and_grads(spec, params, X, y)
+        return loss, {**grads, "W1": grads["W1"].T.copy()}
+
+    result = check_case(make_case(), ["core", FunctionEngine("wrong", wrong, "")])
+    assert result.verdict == "fail"
+    assert result.errors[0].engine == "wrong"
+    assert "W1" in str(result.errors[0].error) and "(5, 3)" in str(result.errors[0].error)
+
+
+def test_an_engine_that_writes_into_its_inputs_is_stopped() -> None:
+    def mutating(spec, params, X, y):  # type: ignore[no-untyped-def]
+        params["W1"][0, 0] = 0.0
+        return loss_and_grads(spec, params, X, y)
+
+    with pytest.raises((ValueError, TypeError)):
+        check_case(make_case(), [FunctionEngine("mutating", mutating, "")])
+
+
+def test_a_pre_activation_exactly_on_a_kink_is_not_a_failure() -> None:
+    case = make_case(hidden="relu")
+    params = dict(case.params)
+    params["b1"] = np.zeros(5)
+    X = np.array(case.X)
+    X[0] = 0.0  # row 0 of Z¹ is exactly 0: relu′ there may be 0 or 1
+    case = Case(case.spec, params, X, case.y)
+
+    def relu_prime_zero_is_one(spec, params, X, y):  # type: ignore[no-untyped-def]
+        return backprop_with(spec, params, X, y, df=lambda act, z, f: (z >= 0).astype(z.dtype))
+
+    other = FunctionEngine("relu'(0)=1", relu_prime_zero_is_one, "")
+    _, theirs = relu_prime_zero_is_one(case.spec, case.params, case.X, case.y)
+    _, ours = loss_and_grads(case.spec, case.params, case.X, case.y)
+    assert not np.array_equal(theirs["b1"], ours["b1"])  # the conventions really differ here
+    result = check_case(case, ["core", "fd", other])
+    assert result.verdict in ("pass", "inconclusive"), describe_failures(result)
+    assert result.ambiguous_entries > 0

@@ -1,0 +1,85 @@
+"""Finite differences: the estimate, its error bar, kink detection and the noise estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+
+from gradcheck.numeric.finite_differences import Probe, central_differences
+from gradcheck.numeric.noise import estimate_noise
+
+Array = np.ndarray
+
+
+def _black_box(fn):  # type: ignore[no-untyped-def]
+    return lambda params: Probe(float(fn(params)))
+
+
+def test_estimate_lies_within_its_error_bar_for_smooth_functions() -> None:
+    # L(θ) = Σ exp(θ) sin(θ²): every derivative known in closed form.
+    theta = np.array([-1.3, -0.2, 0.0, 0.7, 2.5])
+    params = {"t": theta}
+    result = central_differences(
+        _black_box(lambda p: np.sum(np.exp(p["t"]) * np.sin(p["t"] ** 2))), params, dtype="float64"
+    )
+    exact = np.exp(theta) * (np.sin(theta**2) + 2 * theta * np.cos(theta**2))
+    error = np.abs(result.grads["t"] - exact)
+    assert np.all(error <= result.error_bars["t"]), (error, result.error_bars["t"])
+    assert np.all(error < 1e-9 * np.maximum(1, np.abs(exact)))
+    assert not result.unreliable["t"].any()
+
+
+def test_evaluations_are_counted_and_inputs_untouched() -> None:
+    params = {"a": np.arange(6.0).reshape(2, 3), "b": np.ones(2)}
+    before = {k: v.copy() for k, v in params.items()}
+    calls = []
+
+    def loss(p: Mapping[str, Array]) -> Probe:
+        calls.append(1)
+        return Probe(float(np.sum(p["a"] ** 2) + np.sum(p["b"] ** 3)))
+
+    result = central_differences(loss, params, dtype="float64")
+    assert result.evaluations == len(calls) == 1 + 9 + 4 * 8
+    for name in params:
+        np.testing.assert_array_equal(params[name], before[name])
+    np.testing.assert_allclose(result.grads["a"], 2 * params["a"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(result.grads["b"], 3 * params["b"] ** 2, rtol=1e-9)
+
+
+def test_a_kink_crossing_is_flagged_when_the_function_reports_its_sides() -> None:
+    # |θ| has a kink at 0; the entry at 1e-9 is within one step of it, the others are not.
+    theta = np.array([1e-9, 0.5, -0.5])
+
+    def loss(p: Mapping[str, Array]) -> Probe:
+        return Probe(float(np.sum(np.abs(p["t"]))), sides=np.packbits(p["t"] > 0).tobytes())
+
+    result = central_differences(loss, {"t": theta}, dtype="float64")
+    assert result.unreliable["t"].tolist() == [True, False, False]
+    np.testing.assert_allclose(result.grads["t"][1:], [1.0, -1.0], rtol=1e-9)
+
+
+def test_float32_estimate_has_a_larger_but_honest_error_bar() -> None:
+    theta = np.array([0.3, -1.1, 2.0], dtype=np.float32)
+    result = central_differences(
+        _black_box(lambda p: np.sum(np.tanh(p["t"]) * p["t"])), {"t": theta}, dtype="float32"
+    )
+    t = theta.astype(np.float64)
+    exact = np.tanh(t) + t * (1 - np.tanh(t) ** 2)
+    error = np.abs(result.grads["t"].astype(np.float64) - exact)
+    assert result.grads["t"].dtype == np.float32
+    assert np.all(error <= result.error_bars["t"])
+    assert np.all(result.error_bars["t"] < 1e-2)
+
+
+@pytest.mark.parametrize("sigma", [1e-12, 1e-8, 1e-5])
+def test_noise_estimate_recovers_the_level_of_added_noise(sigma: float) -> None:
+    rng = np.random.default_rng(0)
+    estimates = []
+    for _ in range(40):
+        noise = rng.normal(0.0, sigma, size=9)
+        values = iter(np.cos(0.3 + np.arange(9) * 1e-7) + noise)
+        estimates.append(estimate_noise(lambda t: next(values), 1e-7))
+    # The estimator is unbiased in σ² up to the tiny smooth part; its median is within 2×.
+    assert sigma / 2 < np.median(estimates) < 2 * sigma
