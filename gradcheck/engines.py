@@ -25,10 +25,9 @@ import numpy as np
 
 from gradcheck.case import Case
 from gradcheck.errors import EngineUnavailableError, GradcheckError
-from gradcheck.nn.network import backward, forward, output_loss
+from gradcheck.nn.network import backward, forward, loss_value, output_loss
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.numeric.finite_differences import Probe, central_differences
-from gradcheck.numeric.kinks import has_kinks, kink_sides
+from gradcheck.numeric.core_differences import core_differences
 from gradcheck.registry import Registry
 
 __all__ = [
@@ -129,24 +128,17 @@ class FiniteDifferenceEngine(Engine):
     summary = "central differences of the core's loss, Richardson-extrapolated, with error bars"
 
     def compute(self, case: Case) -> EngineResult:
-        spec, X, y = case.spec, case.X, case.y
-        track = has_kinks(spec)
-
-        def evaluate(params: Mapping[str, Array]) -> Probe:
-            cache = forward(spec, params, X)
-            sides = kink_sides(spec, cache) if track else None
-            return Probe(output_loss(spec, cache.output, y), sides)
-
-        numeric = central_differences(evaluate, case.params, dtype=spec.dtype)
+        spec = case.spec
+        numeric = core_differences(spec, case.params, case.X, case.y)
         meta = {
-            "method": "central, Richardson",
+            "method": "central, Richardson, batched over perturbations",
             "step": "eps^(1/3)·max(1,|θ|)",
             "dtype": spec.dtype,
         }
         return EngineResult(
             self.name,
             self.kind,
-            evaluate(case.params).loss,
+            loss_value(spec, case.params, case.X, case.y),
             numeric.grads,
             error_bars=numeric.error_bars,
             unreliable=numeric.unreliable,

@@ -13,8 +13,9 @@ from gradcheck.nn.spec import NetworkSpec
 Array = np.ndarray
 
 
-def backprop_with(spec: NetworkSpec, params, X, y, *, df=None, bias_sum=True, skip_grad=True,
-              scale=1.0):  # type: ignore[no-untyped-def]
+def backprop_with(
+    spec: NetworkSpec, params, X, y, *, df=None, bias_sum=True, skip_grad=True, scale=1.0
+):  # type: ignore[no-untyped-def]
     cache = forward(spec, params, X)
     loss = output_loss(spec, cache.output, y)
     g = spec.loss_fn.grad(cache.output, y) * (1 / X.shape[0] if spec.reduction == "mean" else 1)
@@ -35,7 +36,9 @@ MUTANTS: dict[str, Callable[..., tuple[float, dict[str, Array]]]] = {
     "missing_activation_derivative": lambda s, p, X, y: backprop_with(
         s, p, X, y, df=lambda act, z, f: np.ones_like(z)
     ),
-    "derivative_at_a": lambda s, p, X, y: backprop_with(s, p, X, y, df=lambda act, z, f: act.df(f, act.f(f))),
+    "derivative_at_a": lambda s, p, X, y: backprop_with(
+        s, p, X, y, df=lambda act, z, f: act.df(f, act.f(f))
+    ),
     "bias_not_summed": lambda s, p, X, y: backprop_with(s, p, X, y, bias_sum=False),
     "residual_gradient_dropped": lambda s, p, X, y: backprop_with(s, p, X, y, skip_grad=False),
     "scaled_by_two": lambda s, p, X, y: backprop_with(s, p, X, y, scale=2.0),

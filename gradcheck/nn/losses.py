@@ -3,8 +3,11 @@ the domain of its targets, together.
 
 Every loss is a per-example sum over the outputs, reduced over the batch by ``"sum"`` or
 ``"mean"``. ``value(yhat, y)`` and ``grad(yhat, y)`` take the *unreduced* form; the network
-divides by the batch size for ``"mean"``. Targets are validated by ``check_target`` before
-any arithmetic, so a label out of range is an error, never a silent wrong answer.
+divides by the batch size for ``"mean"``. ŷ of shape (B, K) gives a scalar; a stack of
+predictions (S, B, K) gives S values at once (finite differences evaluate many perturbed
+networks together), so sums run over the last two axes. Targets are validated by
+``check_target`` before any arithmetic, so a label out of range is an error, never a silent
+wrong answer.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ __all__ = ["LOSSES", "REDUCTIONS", "Loss", "TargetKind", "get_loss"]
 Array = np.ndarray
 TargetKind = Literal["real", "probability", "labels"]
 REDUCTIONS = ("sum", "mean")
+_LAST2 = (-2, -1)
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def _one_hot(y: Array, like: Array) -> Array:
     if y.ndim == 2:
         return y
     out = np.zeros_like(like)
-    out[np.arange(y.shape[0]), y] = 1
+    out[..., np.arange(y.shape[0]), y] = 1
     return out
 
 
@@ -112,7 +116,7 @@ def _mse(name: str) -> Loss:
     """ℓ = ½(ŷ − y)²; ∂ℓ/∂ŷ = ŷ − y."""
     return Loss(
         name,
-        value=lambda yhat, y: 0.5 * np.sum((yhat - y) ** 2),
+        value=lambda yhat, y: 0.5 * np.sum((yhat - y) ** 2, axis=_LAST2),
         grad=lambda yhat, y: yhat - y,
         target="real",
     )
@@ -122,7 +126,7 @@ def _bce(name: str) -> Loss:
     """ℓ = −[y log ŷ + (1 − y) log(1 − ŷ)]; ∂ℓ/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ)), the textbook form."""
     return Loss(
         name,
-        value=lambda yhat, y: -np.sum(y * np.log(yhat) + (1 - y) * np.log1p(-yhat)),
+        value=lambda yhat, y: -np.sum(y * np.log(yhat) + (1 - y) * np.log1p(-yhat), axis=_LAST2),
         grad=lambda yhat, y: (yhat - y) / (yhat * (1 - yhat)),
         target="probability",
         default_output="sigmoid",
@@ -139,7 +143,9 @@ def _bce_logits(name: str) -> Loss:
 
     return Loss(
         name,
-        value=lambda s, y: np.sum(np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s)))),
+        value=lambda s, y: np.sum(
+            np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s))), axis=_LAST2
+        ),
         grad=grad,
         target="probability",
     )
@@ -150,13 +156,13 @@ def _softmax_ce(name: str) -> Loss:
     ∂ℓ/∂s = softmax(s) − y. The max is subtracted before exponentiating."""
 
     def value(s: Array, y: Array) -> Array:
-        m = np.max(s, axis=1, keepdims=True)
-        lse = m[:, 0] + np.log(np.sum(np.exp(s - m), axis=1))
-        return np.sum(lse) - np.sum(_one_hot(y, s) * s)
+        m = np.max(s, axis=-1, keepdims=True)
+        lse = m[..., 0] + np.log(np.sum(np.exp(s - m), axis=-1))
+        return np.sum(lse, axis=-1) - np.sum(_one_hot(y, s) * s, axis=_LAST2)
 
     def grad(s: Array, y: Array) -> Array:
-        e = np.exp(s - np.max(s, axis=1, keepdims=True))
-        return e / np.sum(e, axis=1, keepdims=True) - _one_hot(y, s)
+        e = np.exp(s - np.max(s, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True) - _one_hot(y, s)
 
     return Loss(name, value=value, grad=grad, target="labels")
 
@@ -168,7 +174,7 @@ def _huber(name: str, delta: float) -> Loss:
 
     def value(yhat: Array, y: Array) -> Array:
         r = np.abs(yhat - y)
-        return np.sum(np.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta)))
+        return np.sum(np.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta)), axis=_LAST2)
 
     return Loss(
         name, value=value, grad=lambda yhat, y: np.clip(yhat - y, -delta, delta), target="real"

@@ -23,7 +23,15 @@ from gradcheck.errors import NonFiniteError
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.nn.validate import validate_batch, validate_params
 
-__all__ = ["ForwardPass", "backward", "forward", "loss_and_grads", "loss_value", "output_loss"]
+__all__ = [
+    "ForwardPass",
+    "backward",
+    "forward",
+    "loss_and_grads",
+    "loss_value",
+    "output_loss",
+    "stacked_output_losses",
+]
 
 Array = np.ndarray
 Params = Mapping[str, Array]
@@ -70,6 +78,19 @@ def output_loss(spec: NetworkSpec, yhat: Array, y: Array) -> float:
     if not np.isfinite(value):
         raise NonFiniteError(f"loss {spec.loss} is {value} for network {spec}")
     return value
+
+
+def stacked_output_losses(spec: NetworkSpec, yhat: Array, y: Array) -> Array:
+    """L for a stack of predictions ŷ of shape (S, B, K): one loss per stacked network."""
+    loss = spec.loss_fn
+    loss.check_prediction(yhat)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        values = np.asarray(loss.value(yhat, y), dtype=np.float64) * _batch_scale(
+            spec, yhat.shape[1]
+        )
+    if not np.isfinite(values).all():
+        raise NonFiniteError(f"loss {spec.loss} is not finite for a perturbed network {spec}")
+    return values
 
 
 def backward(spec: NetworkSpec, params: Params, cache: ForwardPass, y: Array) -> dict[str, Array]:

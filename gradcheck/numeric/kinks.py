@@ -1,13 +1,9 @@
 """Non-differentiable points of the core's activations.
 
-Two questions are answered here:
-
-* ``kink_sides``: on which side of every kink does each pre-activation lie? Finite
-  differences compare this signature across their perturbations to detect a step that
-  crosses a kink.
-* ``subgradient_ambiguity``: which gradient entries depend on the convention chosen at a
-  pre-activation lying *exactly* on a kink (relu′(0) = 0 or 1)? Engines may legitimately
-  differ there, so those entries are not compared between engines.
+``subgradient_ambiguity`` answers: which gradient entries depend on the convention chosen
+at a pre-activation lying *exactly* on a kink (relu′(0) = 0 or 1)? Engines may legitimately
+differ there, so those entries are not compared between engines. (Perturbations that cross
+a kink are detected by the finite differences themselves, in ``core_differences``.)
 """
 
 from __future__ import annotations
@@ -20,24 +16,9 @@ import numpy as np
 from gradcheck.nn.network import ForwardPass, backward
 from gradcheck.nn.spec import NetworkSpec
 
-__all__ = ["has_kinks", "kink_sides", "subgradient_ambiguity"]
+__all__ = ["subgradient_ambiguity"]
 
 Array = np.ndarray
-
-
-def has_kinks(spec: NetworkSpec) -> bool:
-    return any(spec.activation(layer).kinks for layer in range(1, spec.depth + 1))
-
-
-def kink_sides(spec: NetworkSpec, cache: ForwardPass) -> bytes:
-    """A compact signature of ``z > k`` for every pre-activation z and every kink k."""
-    parts = []
-    for layer in range(1, spec.depth + 1):
-        z = cache.zs[layer - 1]
-        for kink in spec.activation(layer).kinks:
-            parts.append(np.packbits(z > kink).tobytes())
-            parts.append(np.packbits(z == kink).tobytes())
-    return b"".join(parts)
 
 
 def _nudged(spec: NetworkSpec, cache: ForwardPass, side: float) -> ForwardPass:

@@ -25,7 +25,11 @@ def make_case(hidden: str = "tanh", dtype: str = "float64", batch: int = 4) -> C
 
 
 def test_engine_pairs_are_every_unordered_pair_in_order() -> None:
-    assert engine_pairs(["core", "fd", "torch"]) == [("core", "fd"), ("core", "torch"), ("fd", "torch")]
+    assert engine_pairs(["core", "fd", "torch"]) == [
+        ("core", "fd"),
+        ("core", "torch"),
+        ("fd", "torch"),
+    ]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -27,7 +27,9 @@ def sweep() -> SweepResult:
 
 
 def _report(sweep: SweepResult, counterexamples=()) -> Report:  # type: ignore[no-untyped-def]
-    return Report(RunInfo("2026-01-01T00:00:00+00:00", 1.5, "gradcheck check"), sweep, counterexamples)
+    return Report(
+        RunInfo("2026-01-01T00:00:00+00:00", 1.5, "gradcheck check"), sweep, counterexamples
+    )
 
 
 def _tables(markdown: str) -> list[list[str]]:
@@ -62,7 +64,9 @@ def test_json_round_trips_with_schema_version(sweep: SweepResult, tmp_path: Path
     cell = data["sweep"]["cells"][0]
     assert {"dtype", "hidden", "loss", "examples", "pairs", "verdict"} <= set(cell)
     worst = cell["pairs"][0]["worst"]
-    assert {"tensor", "index", "value_a", "value_b", "abs_err", "rel_err", "error_bar"} <= set(worst)
+    assert {"tensor", "index", "value_a", "value_b", "abs_err", "rel_err", "error_bar"} <= set(
+        worst
+    )
     assert data["run"]["versions"]["numpy"]
 
 
