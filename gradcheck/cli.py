@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--engines",
         type=_csv,
-        default=_csv(DEFAULT_ENGINES),
+        default=None,
         help=f"comma-separated engines (default {DEFAULT_ENGINES}; torch and jax "
         "are skipped with a note when not installed, unless named explicitly)",
     )
@@ -90,7 +90,9 @@ def _run_case(args: argparse.Namespace) -> int:
     from gradcheck.sweep import resolve_engines
 
     case = Case.load(args.case)
-    engines, _ = resolve_engines(args.engines, strict=True)
+    engines, _ = resolve_engines(
+        args.engines or _csv(DEFAULT_ENGINES), strict=args.engines is not None
+    )
     result = check_case(case, engines)
     print(f"{result.verdict.upper()}: {case.describe()}")
     rows = [
@@ -134,14 +136,14 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     from gradcheck.progress import Progress
-    from gradcheck.report import Report, RunInfo, write_report
+    from gradcheck.report import Report, RunInfo, check_formats, write_report
     from gradcheck.report.markdown import pair_summary_rows
     from gradcheck.repro import save_counterexamples
     from gradcheck.sweep import SweepConfig, run_sweep
 
     dtypes = ("float64", "float32") if args.dtype == "all" else (args.dtype,)
     config = SweepConfig(
-        engines=args.engines,
+        engines=args.engines or _csv(DEFAULT_ENGINES),
         examples=args.examples,
         dtypes=dtypes,
         seed=args.seed,
@@ -151,7 +153,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
         max_width=args.max_width,
     )
     cells = config.cells()  # validates the names before any work
-    explicit = "--engines" in sys.argv or any(a.startswith("--engines=") for a in sys.argv)
+    check_formats(args.format)
+    explicit = args.engines is not None  # named engines must run; default ones may be skipped
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     progress = Progress(
         len(cells) * config.examples,
@@ -163,7 +166,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         sweep = run_sweep(config, strict_engines=explicit, on_example=progress.update)
     finally:
         progress.close()
-    run = RunInfo(started, time.perf_counter() - start, "gradcheck " + " ".join(sys.argv[1:]))
+    run = RunInfo(started, time.perf_counter() - start, "gradcheck " + " ".join(args.argv))
     counterexamples = save_counterexamples(sweep, args.out)
     paths = write_report(Report(run, sweep, counterexamples), args.out, args.format)
     for reason in sweep.skipped_engines.values():
@@ -187,7 +190,9 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser.print_help()
         return 2

@@ -17,7 +17,7 @@ from gradcheck.case import Case
 from gradcheck.check import CheckResult, check_case, engine_pairs
 from gradcheck.compare import Record, Verdict, aggregate_verdict
 from gradcheck.engines import get_engine
-from gradcheck.errors import EngineUnavailableError
+from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.strategies import cases
@@ -117,6 +117,10 @@ def resolve_engines(names: Sequence[str], *, strict: bool) -> tuple[list[str], d
             raise EngineUnavailableError(reason)
         else:
             skipped[engine.name] = reason
+    if len(usable) < 2:
+        raise GradcheckError(
+            f"a check compares engines, so it needs at least two; usable: {usable or 'none'}"
+        )
     return usable, skipped
 
 

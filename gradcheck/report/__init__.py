@@ -11,7 +11,7 @@ from gradcheck.report.json import render_json
 from gradcheck.report.markdown import render_markdown
 from gradcheck.report.model import Counterexample, Report, RunInfo
 
-__all__ = ["FORMATS", "Counterexample", "Report", "RunInfo", "write_report"]
+__all__ = ["FORMATS", "Counterexample", "Report", "RunInfo", "check_formats", "write_report"]
 
 FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
     "md": ("report.md", render_markdown),
@@ -19,15 +19,19 @@ FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
 }
 
 
+def check_formats(formats: Sequence[str]) -> None:
+    """Raise UnknownNameError for a format no writer handles (before any work is done)."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        known = ", ".join(FORMATS)
+        raise UnknownNameError(f"unknown report format {unknown[0]!r} (known: {known})")
+
+
 def write_report(
     report: Report, out_dir: str | Path, formats: Sequence[str] = tuple(FORMATS)
 ) -> list[Path]:
     """Write each format to ``out_dir``; an interrupted write leaves the old file intact."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise UnknownNameError(
-            f"unknown report format {unknown[0]!r} (known: {', '.join(FORMATS)})"
-        )
+    check_formats(formats)
     paths = []
     for fmt in formats:
         filename, render = FORMATS[fmt]

@@ -25,7 +25,8 @@ NEEDS = {
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_cross_check_catches_planted_bug(name: str, dtype: str) -> None:
     engine = mutant(name)
-    strategy = cases(dtypes=[dtype], **NEEDS.get(name, {}))  # type: ignore[arg-type]
+    bounds = {"max_depth": 3, "max_width": 6, **NEEDS.get(name, {})}
+    strategy = cases(dtypes=[dtype], **bounds)  # type: ignore[arg-type]
     minimal = find(
         strategy,
         lambda case: check_case(case, [engine, "fd"]).verdict == "fail",
