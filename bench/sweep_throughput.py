@@ -1,0 +1,59 @@
+"""Throughput of the sweep that `gradcheck check` runs: verified examples per second, overall and
+per engine, measured in one run.
+
+    OPENBLAS_CORETYPE= OPENBLAS_L2_SIZE= python bench/sweep_throughput.py --examples 5 --threads 1
+
+Threads are pinned (OpenBLAS, torch and XLA) to the same count for every engine and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=5, help="examples per cell")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--engines", default="core,fd,torch,jax")
+    parser.add_argument("--dtype", default="all", choices=["float64", "float32", "all"])
+    args = parser.parse_args()
+    threads = str(args.threads)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = threads
+    os.environ["XLA_FLAGS"] = (
+        f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
+    )
+    engines = tuple(args.engines.split(","))
+    if "torch" in engines:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+    from gradcheck.sweep import SweepConfig, run_sweep
+
+    dtypes = ("float64", "float32") if args.dtype == "all" else (args.dtype,)
+    config = SweepConfig(engines=engines, examples=args.examples, dtypes=dtypes)
+    start = time.perf_counter()
+    sweep = run_sweep(config, strict_engines=True)
+    seconds = time.perf_counter() - start
+    per_engine: dict[str, float] = {}
+    for cell in sweep.cells:
+        for engine, spent in cell.engine_seconds.items():
+            per_engine[engine] = per_engine.get(engine, 0.0) + spent
+    print(f"threads={threads} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(f"{sweep.examples} examples in {len(sweep.cells)} cells, verdict {sweep.verdict}")
+    print(f"{'':>10} {'seconds':>9} {'examples/s':>11}")
+    print(f"{'sweep':>10} {seconds:9.2f} {sweep.examples / seconds:11.1f}")
+    for engine, spent in per_engine.items():
+        print(f"{engine:>10} {spent:9.2f} {sweep.examples / spent:11.1f}")
+    other = seconds - sum(per_engine.values())
+    print(f"{'other':>10} {other:9.2f}   (Hypothesis draws, comparisons, kink and rounding bounds)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
