@@ -72,6 +72,7 @@ def compare_tensor(
     network_scale: float = 0.0,
     rounding: Array | None = None,
     eps: float = 0.0,
+    tiny: float = 0.0,
 ) -> Record:
     """Compare two gradients of one tensor entry by entry (computed in float64)."""
     a64 = np.asarray(a, dtype=np.float64)
@@ -87,6 +88,8 @@ def compare_tensor(
     )
     if rounding is not None:
         allowed = allowed + tolerance.rounding_factor * eps * np.asarray(rounding, np.float64)
+    # Below the smallest normal number, engines may flush subnormals to zero (XLA does).
+    allowed = np.maximum(allowed, 4 * tiny)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / allowed)
         ratio = np.where(finite, ratio, np.inf)  # NaN or Inf on either side always fails
@@ -172,6 +175,7 @@ def compare_results(
                 network_scale=network_scale,
                 rounding=None if rounding is None else rounding[name],
                 eps=float(np.finfo(np.dtype(dtype)).eps),
+                tiny=float(np.finfo(np.dtype(dtype)).tiny),
             )
         )
     return tuple(records)

@@ -172,12 +172,14 @@ def _counterexamples(report: Report) -> list[str]:
 def render_markdown(report: Report) -> str:
     sweep, run, config = report.sweep, report.run, report.sweep.config
     verdict = sweep.verdict.upper()
+    undecided = sum(cell.verdicts.get("inconclusive", 0) for cell in sweep.cells)
     lines = [
         "# gradcheck report",
         "",
         f"**{verdict}**: {sweep.examples} examples in {len(sweep.cells)} cells "
         f"(hidden activation × loss × dtype), engines {', '.join(sweep.engines)}, "
-        f"seed {config.seed}, {run.seconds:.1f} s.",
+        f"seed {config.seed}, {run.seconds:.1f} s. {undecided} examples were inconclusive "
+        "in at least one tensor (every entry of it sat on or next to a kink).",
         "",
     ]
     for engine, reason in sweep.skipped_engines.items():

@@ -77,3 +77,11 @@ def test_verdict_aggregation() -> None:
     assert aggregate_verdict(["pass", "inconclusive"]) == "pass"
     assert aggregate_verdict(["inconclusive", "inconclusive"]) == "inconclusive"
     assert aggregate_verdict(["pass", "fail"]) == "fail"
+
+
+def test_subnormal_differences_pass_but_normal_ones_do_not() -> None:
+    tiny = float(np.finfo(np.float32).tiny)
+    kwargs = {"tolerance": TOLERANCES[("float32", "analytic")], "tiny": tiny}
+    a = np.array([-tiny], dtype=np.float32)
+    assert compare_tensor("b1", a, np.zeros(1, np.float32), **kwargs).verdict == "pass"
+    assert compare_tensor("b1", a * 100, np.zeros(1, np.float32), **kwargs).verdict == "fail"
