@@ -8,6 +8,7 @@ torch, jax and Hypothesis are imported only by the commands that need them, so t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -204,3 +205,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gradcheck: interrupted; reports already written are intact", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `gradcheck check ... | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

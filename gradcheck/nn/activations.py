@@ -27,8 +27,10 @@ INF = math.inf
 class Activation:
     """An activation ``a = f(z)`` applied element-wise.
 
-    ``kinks`` are the points where f′ jumps; there f′ returns one valid one-sided
-    value, and a checker must accept either side. ``output_range`` bounds f(z), which
+    ``kinks`` are the points where f is not twice continuously differentiable: where f′
+    jumps (relu), f′ returns one valid one-sided value and a checker must accept either
+    side; where only f″ jumps (elu with alpha = 1), f′ is unique but a finite difference
+    across the point is only O(h) accurate and its error bar cannot be trusted. ``output_range`` bounds f(z), which
     losses on probabilities use to accept or refuse an output activation.
     """
 
@@ -95,12 +97,12 @@ def _leaky_relu(name: str, slope: float) -> Activation:
 def _elu(name: str, alpha: float) -> Activation:
     if alpha <= 0:
         raise ValueError(f"{name}: alpha must be positive, got {alpha}")
-    # With alpha = 1 the two one-sided slopes at 0 agree, so there is no kink.
+    # With alpha = 1 the one-sided slopes at 0 agree but the curvatures (0 and 1) do not.
     return Activation(
         name,
         f=lambda z: np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))),
         df=lambda z, a: np.where(z > 0, 1, alpha * np.exp(np.minimum(z, 0))).astype(z.dtype),
-        kinks=() if alpha == 1 else (0.0,),
+        kinks=(0.0,),
         output_range=(-alpha, INF),
     )
 

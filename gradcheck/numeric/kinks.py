@@ -21,13 +21,19 @@ __all__ = ["subgradient_ambiguity"]
 Array = np.ndarray
 
 
+def _on_kink(z: Array, kink: float) -> Array:
+    """z is on the kink, or closer to it than a normal number: another engine that flushes
+    subnormals to zero (XLA does) sees it exactly on the kink."""
+    return np.abs(z - kink) < 4 * np.finfo(z.dtype).tiny * max(1.0, abs(kink))
+
+
 def _nudged(spec: NetworkSpec, cache: ForwardPass, side: float) -> ForwardPass:
-    """The cache with every z lying exactly on a kink moved just to one side of it."""
+    """The cache with every z on a kink moved just to one side of it."""
     zs = []
     for layer, z in enumerate(cache.zs, start=1):
         for kink in spec.activation(layer).kinks:
             offset = side * np.sqrt(np.finfo(z.dtype).eps) * max(1.0, abs(kink))
-            z = np.where(z == kink, z.dtype.type(kink + offset), z)
+            z = np.where(_on_kink(z, kink), z.dtype.type(kink + offset), z)
         zs.append(z)
     return replace(cache, zs=tuple(zs))
 
@@ -35,12 +41,10 @@ def _nudged(spec: NetworkSpec, cache: ForwardPass, side: float) -> ForwardPass:
 def subgradient_ambiguity(
     spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass, y: Array
 ) -> dict[str, Array] | None:
-    """Entries whose gradient changes between the left and right derivative at exact kinks.
-
-    Returns None when no pre-activation lies exactly on a kink (the usual case).
-    """
+    """Entries whose gradient changes between the left and right derivative at the kinks that
+    pre-activations sit on. Returns None when none does (the usual case)."""
     on_kink = any(
-        np.any(cache.zs[layer - 1] == kink)
+        np.any(_on_kink(cache.zs[layer - 1], kink))
         for layer in range(1, spec.depth + 1)
         for kink in spec.activation(layer).kinks
     )

@@ -121,7 +121,13 @@ def test_kinks_are_continuous_with_the_declared_one_sided_slopes(name: str) -> N
         assert abs(f[0] - f[1]) < 1e-8, f"{name} jumps at {k} from the left"
         assert abs(f[2] - f[1]) < 1e-8, f"{name} jumps at {k} from the right"
         left, right = _one_sided_slopes(act, k)
-        assert not math.isclose(left, right, abs_tol=1e-3), f"{name}: {k} is not a kink"
+        # A kink is where f is not C²: the slope jumps, or at least the curvature does.
+        step = np.array([k - 1e-4, k - 1e-6, k + 1e-6, k + 1e-4])
+        d = act.df(step, act.f(step))
+        curvature_left, curvature_right = (d[1] - d[0]) / 9.9e-5, (d[3] - d[2]) / 9.9e-5
+        slope_jump = not math.isclose(left, right, abs_tol=1e-3)
+        curvature_jump = not math.isclose(curvature_left, curvature_right, abs_tol=1e-2)
+        assert slope_jump or curvature_jump, f"{name}: {k} is not a kink"
         df = act.df(z, f)
         assert df[0] == pytest.approx(left, abs=1e-5)
         assert df[2] == pytest.approx(right, abs=1e-5)

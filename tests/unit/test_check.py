@@ -86,3 +86,26 @@ def test_a_pre_activation_exactly_on_a_kink_is_not_a_failure() -> None:
     result = check_case(case, ["core", "fd", other])
     assert result.verdict in ("pass", "inconclusive"), describe_failures(result)
     assert result.ambiguous_entries > 0
+
+
+def test_a_subnormal_pre_activation_counts_as_on_the_kink() -> None:
+    # Z² = W2·A¹ is 1e-39 > 0 here: subnormal in float32. An engine that flushes subnormals
+    # to zero (XLA does) sees relu′(0) = 0 where the core sees relu′(z > 0) = 1.
+    spec = NetworkSpec((1, 1, 1, 2), hidden="relu", dtype="float32")
+    params = {"W1": [[1.0]], "b1": [0.0], "W2": [[1e-39]], "b2": [0.0], "W3": [[1.0], [-1.0]],
+              "b3": [0.0, 0.0]}  # fmt: skip
+    params = {k: np.array(v, dtype=np.float32) for k, v in params.items()}
+    case = Case(spec, params, np.ones((1, 1), np.float32), np.zeros((1, 2), np.float32))
+
+    def flushes_subnormals(spec, params, X, y):  # type: ignore[no-untyped-def]
+        tiny = np.finfo(np.float32).tiny
+        return backprop_with(spec, params, X, y, df=lambda act, z, f: act.df(
+            np.where(np.abs(z) < tiny, 0, z).astype(z.dtype), f))  # fmt: skip
+
+    ftz = FunctionEngine("ftz", flushes_subnormals, "")
+    _, theirs = flushes_subnormals(spec, case.params, case.X, case.y)
+    _, ours = loss_and_grads(spec, case.params, case.X, case.y)
+    assert not np.array_equal(theirs["W2"], ours["W2"])
+    result = check_case(case, ["core", ftz])
+    assert result.verdict != "fail", describe_failures(result)
+    assert result.ambiguous_entries > 0
