@@ -51,6 +51,10 @@ class Case:
         object.__setattr__(self, "X", _frozen(x))
         object.__setattr__(self, "y", _frozen(y))
 
+    def __reduce__(self) -> tuple[type[Case], tuple[object, ...]]:
+        # MappingProxyType does not pickle; a case crosses to worker processes as plain data.
+        return (Case, (self.spec, dict(self.params), self.X, self.y, self.seed))
+
     @property
     def batch(self) -> int:
         return int(self.X.shape[0])

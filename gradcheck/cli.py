@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", type=_csv, default=("md", "json"), help="report formats (default md,json)"
     )
     check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
+    check.add_argument(
+        "--jobs",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="worker processes for the cells (default: the number of CPUs)",
+    )
     check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     return parser
 
@@ -164,7 +170,9 @@ def _run_sweep(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     try:
-        sweep = run_sweep(config, strict_engines=explicit, on_example=progress.update)
+        sweep = run_sweep(
+            config, strict_engines=explicit, on_example=progress.update, jobs=args.jobs
+        )
     finally:
         progress.close()
     run = RunInfo(started, time.perf_counter() - start, "gradcheck " + " ".join(args.argv))

@@ -6,9 +6,12 @@ Orchestration only: cases come from ``strategies``, verdicts from ``check``.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -215,14 +218,41 @@ def run_cell(
     return _summarise(dtype, hidden, loss, engines, results, minimal, cell_seed)
 
 
+def _start_method() -> str:
+    """fork is cheap and keeps engines registered at run time, but is unsafe once torch or
+    jax have started their thread pools in this process; then workers are spawned fresh."""
+    started = any(module in sys.modules for module in ("torch", "jax"))
+    return "spawn" if started or sys.platform != "linux" else "fork"
+
+
 def run_sweep(
     config: SweepConfig,
     *,
     strict_engines: bool = False,
     on_example: Callable[[], None] | None = None,
+    jobs: int = 1,
 ) -> SweepResult:
-    """Run every cell of ``config``. Missing optional engines are skipped (and listed in the
-    result) unless ``strict_engines``."""
+    """Run every cell of ``config``, in ``jobs`` worker processes when more than one.
+
+    Missing optional engines are skipped (and listed in the result) unless
+    ``strict_engines``. Cells are independent and seeded by name, so the result does not
+    depend on ``jobs``; with workers, ``on_example`` is called as each cell completes.
+    """
     engines, skipped = resolve_engines(config.engines, strict=strict_engines)
-    cells = tuple(run_cell(config, cell, engines, on_example) for cell in config.cells())
-    return SweepResult(config, cells, tuple(engines), skipped)
+    cells = config.cells()
+    if jobs <= 1 or len(cells) <= 1:
+        done = tuple(run_cell(config, cell, engines, on_example) for cell in cells)
+        return SweepResult(config, done, tuple(engines), skipped)
+    context = multiprocessing.get_context(_start_method())
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(run_cell, config, cell, engines): i for i, cell in enumerate(cells)}
+        results: dict[int, CellResult] = {}
+        for future in as_completed(futures):
+            result = future.result()
+            results[futures[future]] = result
+            for _ in range(result.examples):
+                if on_example is not None:
+                    on_example()
+    return SweepResult(
+        config, tuple(results[i] for i in range(len(cells))), tuple(engines), skipped
+    )

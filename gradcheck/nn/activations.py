@@ -30,8 +30,9 @@ class Activation:
     ``kinks`` are the points where f is not twice continuously differentiable: where f′
     jumps (relu), f′ returns one valid one-sided value and a checker must accept either
     side; where only f″ jumps (elu with alpha = 1), f′ is unique but a finite difference
-    across the point is only O(h) accurate and its error bar cannot be trusted. ``output_range`` bounds f(z), which
-    losses on probabilities use to accept or refuse an output activation.
+    across the point is only O(h) accurate and its error bar cannot be trusted.
+    ``output_range`` bounds f(z), which losses on probabilities use to accept or refuse an
+    output activation.
     """
 
     name: str
