@@ -15,7 +15,7 @@ from gradcheck.engines import ENGINES, register_engine
 from tests.mutants import MUTANTS
 
 SMALL = ["--examples", "2", "--activations", "tanh", "--losses", "mse", "--dtype", "float64",
-         "--max-depth", "2", "--max-width", "3", "--no-progress"]  # fmt: skip
+         "--max-depth", "2", "--max-width", "3", "--no-progress", "--jobs", "1"]  # fmt: skip
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -101,3 +101,15 @@ def test_a_planted_bug_fails_with_a_counterexample_that_reproduces(tmp_path: Pat
     assert main(["check", "--case", str(saved[0]), "--engines", engines]) == 1
     assert "core vs cli_sign_flip" in capsys.readouterr().out
     assert main(["check", "--case", str(saved[0]), "--engines", "core,fd"]) == 0
+
+
+def test_worker_processes_give_the_same_report_as_one_process(tmp_path: Path) -> None:
+    args = ["check", "--engines", "core,fd", *SMALL[:-2], "--activations", "tanh,relu"]
+    assert main([*args, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
+
+    def results(folder: str) -> list[object]:
+        data = json.loads((tmp_path / folder / "report.json").read_text())
+        return [(c["hidden"], c["examples"], c["pairs"]) for c in data["sweep"]["cells"]]
+
+    assert results("one") == results("two")
