@@ -21,10 +21,11 @@ __all__ = ["subgradient_ambiguity"]
 Array = np.ndarray
 
 
-def _on_kink(z: Array, kink: float) -> Array:
-    """z is on the kink, or closer to it than a normal number: another engine that flushes
-    subnormals to zero (XLA does) sees it exactly on the kink."""
-    return np.abs(z - kink) < 4 * np.finfo(z.dtype).tiny * max(1.0, abs(kink))
+def _on_kink(z: Array, kink: float, terms: int) -> Array:
+    """z is on the kink, or so close that an engine flushing subnormals to zero (XLA does)
+    may put it there: z sums ``terms`` products, each of which may lose up to the smallest
+    normal number."""
+    return np.abs(z - kink) <= 2 * terms * np.finfo(z.dtype).tiny * max(1.0, abs(kink))
 
 
 def _nudged(spec: NetworkSpec, cache: ForwardPass, side: float) -> ForwardPass:
@@ -33,7 +34,8 @@ def _nudged(spec: NetworkSpec, cache: ForwardPass, side: float) -> ForwardPass:
     for layer, z in enumerate(cache.zs, start=1):
         for kink in spec.activation(layer).kinks:
             offset = side * np.sqrt(np.finfo(z.dtype).eps) * max(1.0, abs(kink))
-            z = np.where(_on_kink(z, kink), z.dtype.type(kink + offset), z)
+            on = _on_kink(z, kink, spec.widths[layer - 1] + 1)
+            z = np.where(on, z.dtype.type(kink + offset), z)
         zs.append(z)
     return replace(cache, zs=tuple(zs))
 
@@ -44,7 +46,7 @@ def subgradient_ambiguity(
     """Entries whose gradient changes between the left and right derivative at the kinks that
     pre-activations sit on. Returns None when none does (the usual case)."""
     on_kink = any(
-        np.any(_on_kink(cache.zs[layer - 1], kink))
+        np.any(_on_kink(cache.zs[layer - 1], kink, spec.widths[layer - 1] + 1))
         for layer in range(1, spec.depth + 1)
         for kink in spec.activation(layer).kinks
     )

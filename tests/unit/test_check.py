@@ -9,7 +9,7 @@ from gradcheck.case import Case
 from gradcheck.check import check_case, describe_failures, engine_pairs
 from gradcheck.engines import FunctionEngine
 from gradcheck.nn.init import init_params
-from gradcheck.nn.network import loss_and_grads
+from gradcheck.nn.network import forward, loss_and_grads
 from gradcheck.nn.spec import NetworkSpec
 from tests.mutants import MUTANTS, backprop_with, mutant
 
@@ -109,3 +109,16 @@ def test_a_subnormal_pre_activation_counts_as_on_the_kink() -> None:
     result = check_case(case, ["core", ftz])
     assert result.verdict != "fail", describe_failures(result)
     assert result.ambiguous_entries > 0
+
+
+def test_a_pre_activation_summed_from_subnormal_products_counts_as_on_the_kink() -> None:
+    # Each product W2[0, j]·A¹[j] is subnormal although their sum is not: a flushing engine
+    # computes Z² = 0 exactly.
+    spec = NetworkSpec((1, 8, 1, 2), hidden="relu", dtype="float32")
+    tiny = float(np.finfo(np.float32).tiny)
+    params = {"W1": [[1.0]] * 8, "b1": [0.0] * 8, "W2": [[0.9 * tiny] * 8], "b2": [0.0],
+              "W3": [[1.0], [-1.0]], "b3": [0.0, 0.0]}  # fmt: skip
+    params = {k: np.array(v, dtype=np.float32) for k, v in params.items()}
+    case = Case(spec, params, np.full((1, 1), 0.9, np.float32), np.zeros((1, 2), np.float32))
+    assert float(forward(spec, case.params, case.X).zs[1][0, 0]) > tiny  # normal, yet on it
+    assert check_case(case, ["core", "fd"]).ambiguous_entries > 0
