@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradcheck.errors import UnknownNameError
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.registry import parse_call
+from reference_impls._names import build
 
 __all__ = ["loss_and_grads"]
 
 Array = jax.Array
 ActivationFn = Callable[[Array], Array]
 LossFn = Callable[[Array, Array], Array]
-T = TypeVar("T")
 
 _JAX_DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
@@ -83,28 +81,14 @@ _LOSSES: dict[str, tuple[dict[str, float], Callable[..., LossFn]]] = {
 }
 
 
-def _build(
-    kind: str, table: Mapping[str, tuple[dict[str, float], Callable[..., T]]], text: str
-) -> T:
-    """Parse ``text`` and build the table's entry, refusing names and parameters it lacks."""
-    name, params = parse_call(text)
-    if name not in table:
-        raise UnknownNameError(f"jax reference has no {kind} {name!r}")
-    defaults, factory = table[name]
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        raise UnknownNameError(f"jax reference: {kind} {name!r} has no parameter {unknown[0]!r}")
-    return factory(**{**defaults, **params})
-
-
 def _activation(text: str) -> ActivationFn:
     """The JAX function for an activation name such as ``"elu(alpha=0.5)"``."""
-    return _build("activation", _ACTIVATIONS, text)
+    return build("jax", "activation", _ACTIVATIONS, text)
 
 
 def _loss(text: str) -> LossFn:
     """The JAX function (summed, unreduced) for a loss name such as ``"huber(delta=0.5)"``."""
-    return _build("loss", _LOSSES, text)
+    return build("jax", "loss", _LOSSES, text)
 
 
 @functools.lru_cache(maxsize=256)

@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gradcheck.errors import UnknownNameError
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.registry import parse_call
+from reference_impls._names import build
 
 __all__ = ["loss_and_grads"]
 
 Tensor = torch.Tensor
 ActivationFn = Callable[[Tensor], Tensor]
 LossFn = Callable[[Tensor, Tensor], Tensor]
-T = TypeVar("T")
 
 _TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -73,28 +70,14 @@ _LOSSES: dict[str, tuple[dict[str, float], Callable[..., LossFn]]] = {
 }
 
 
-def _build(
-    kind: str, table: Mapping[str, tuple[dict[str, float], Callable[..., T]]], text: str
-) -> T:
-    """Parse ``text`` and build the table's entry, refusing names and parameters it lacks."""
-    name, params = parse_call(text)
-    if name not in table:
-        raise UnknownNameError(f"torch reference has no {kind} {name!r}")
-    defaults, factory = table[name]
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        raise UnknownNameError(f"torch reference: {kind} {name!r} has no parameter {unknown[0]!r}")
-    return factory(**{**defaults, **params})
-
-
 def _activation(text: str) -> ActivationFn:
     """The torch function for an activation name such as ``"elu(alpha=0.5)"``."""
-    return _build("activation", _ACTIVATIONS, text)
+    return build("torch", "activation", _ACTIVATIONS, text)
 
 
 def _loss(text: str) -> LossFn:
     """The torch function (summed, unreduced) for a loss name such as ``"huber(delta=0.5)"``."""
-    return _build("loss", _LOSSES, text)
+    return build("torch", "loss", _LOSSES, text)
 
 
 def _fp32_precision_nodes() -> list[object]:
