@@ -7,6 +7,7 @@ Orchestration only: cases come from ``strategies``, verdicts from ``check``.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import zlib
 from collections import Counter
@@ -225,6 +226,16 @@ def _start_method() -> str:
     return "spawn" if started or sys.platform != "linux" else "fork"
 
 
+def _one_thread_per_worker() -> None:
+    """Workers already use every core between them; BLAS, torch or XLA threads on top would
+    oversubscribe them (torch's small matmuls were seen 30× slower with 2 threads than 1)."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    if "torch" in sys.modules:  # already imported before a fork: set it directly
+        sys.modules["torch"].set_num_threads(1)
+
+
 def run_sweep(
     config: SweepConfig,
     *,
@@ -244,7 +255,9 @@ def run_sweep(
         done = tuple(run_cell(config, cell, engines, on_example) for cell in cells)
         return SweepResult(config, done, tuple(engines), skipped)
     context = multiprocessing.get_context(_start_method())
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_one_thread_per_worker
+    ) as pool:
         futures = {pool.submit(run_cell, config, cell, engines): i for i, cell in enumerate(cells)}
         results: dict[int, CellResult] = {}
         for future in as_completed(futures):
