@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -32,3 +35,11 @@ def assert_engines_agree(case: Case, engines: Sequence[str | Engine]) -> CheckRe
     result = check_case(case, engines)
     assert result.verdict != "fail", describe_failures(result)
     return result
+
+
+def modules_imported_by(statement: str, candidates: Sequence[str]) -> list[str]:
+    """Which of ``candidates`` a fresh interpreter has imported after ``statement``."""
+    found = f"sorted(set(sys.modules) & set({list(candidates)!r}))"
+    code = f"import sys, json; {statement}; print(json.dumps({found}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return list(json.loads(out.stdout))
