@@ -47,6 +47,9 @@ class Loss:
     target: TargetKind
     default_output: str = "identity"
     output_range: tuple[float, float] = (-math.inf, math.inf)
+    # Which smooth piece each output lies on, for losses that are not C² everywhere (huber's
+    # curvature jumps at |ŷ − y| = δ); a finite difference that changes it is unreliable.
+    pieces: Callable[[Array, Array], Array] | None = None
 
     def check_target(self, y: Array, yhat_shape: tuple[int, ...]) -> None:
         """Raise ShapeError or DomainError unless ``y`` suits outputs of shape ``yhat_shape``."""
@@ -177,7 +180,11 @@ def _huber(name: str, delta: float) -> Loss:
         return np.sum(np.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta)), axis=_LAST2)
 
     return Loss(
-        name, value=value, grad=lambda yhat, y: np.clip(yhat - y, -delta, delta), target="real"
+        name,
+        value=value,
+        grad=lambda yhat, y: np.clip(yhat - y, -delta, delta),
+        target="real",
+        pieces=lambda yhat, y: np.abs(yhat - y) > delta,
     )
 
 

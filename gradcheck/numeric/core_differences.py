@@ -40,12 +40,18 @@ STACK_ELEMENTS = 1 << 22
 
 
 def _tail(
-    spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass, layer: int, z: Array
+    spec: NetworkSpec,
+    params: Mapping[str, Array],
+    cache: ForwardPass,
+    layer: int,
+    z: Array,
+    y: Array,
 ) -> tuple[Array, Array]:
     """Push stacked pre-activations Z⁽ˡ⁾ (S, B, n_l) through layers l…L.
 
     Returns the outputs (S, B, n_L) and, per stacked network, whether any pre-activation
-    lies on another side of a kink than in the unperturbed network.
+    lies on another side of a kink than in the unperturbed network, or any output on
+    another smooth piece of the loss.
     """
     crossed = np.zeros(z.shape[0], dtype=bool)
     a_prev: Array = cache.activations[layer - 1]
@@ -59,6 +65,10 @@ def _tail(
             crossed |= moved.reshape(z.shape[0], -1).any(axis=1)
         f = activation.f(z)
         a_prev = f + a_prev if current in spec.residual else f
+    pieces = spec.loss_fn.pieces
+    if pieces is not None:
+        moved = pieces(a_prev, y) != pieces(cache.output, y)
+        crossed |= moved.reshape(z.shape[0], -1).any(axis=1)
     return a_prev, crossed
 
 
@@ -98,7 +108,7 @@ def core_differences(
                         a_prev[:, entries % a_prev.shape[1]].T if name[0] == "W" else 1
                     )
                     z[np.arange(entries.size), :, rows] += shift
-                    output, crossed = _tail(spec, params, cache, layer, z)
+                    output, crossed = _tail(spec, params, cache, layer, z, y)
                     losses[m, entries] = stacked_output_losses(spec, output, y)
                     kinked[entries] |= crossed
             estimate, bars = richardson(losses, steps, noise=noise, eps=eps)

@@ -83,3 +83,16 @@ def test_noise_estimate_recovers_the_level_of_added_noise(sigma: float) -> None:
         estimates.append(estimate_noise(lambda t, table=table: table[round(t / 1e-7)], 1e-7))
     # The estimator is unbiased in σ² up to the tiny smooth part; its median is within 2×.
     assert sigma / 2 < np.median(estimates) < 2 * sigma
+
+
+def test_crossing_a_huber_threshold_is_flagged_for_the_core() -> None:
+    from gradcheck.nn.spec import NetworkSpec
+    from gradcheck.numeric.core_differences import core_differences
+
+    # ŷ = W·x + b with residual ŷ − y = 1 + 1e-7: right at δ = 1, one step crosses it.
+    spec = NetworkSpec((1, 2), hidden="identity", loss="huber")
+    params = {"W1": np.array([[1.0], [0.25]]), "b1": np.array([0.0, 0.0])}
+    X, y = np.array([[2.0]]), np.array([[1.0 - 1e-7, 0.0]])
+    result = core_differences(spec, params, X, y)
+    assert result.unreliable["b1"].tolist() == [True, False]
+    assert result.unreliable["W1"].tolist() == [[True], [False]]
