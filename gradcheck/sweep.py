@@ -139,12 +139,13 @@ def _summarise(
 ) -> CellResult:
     pairs = []
     for a, b in engine_pairs(engines):
-        records = [r for res in results for r in res.records if (r.engine_a, r.engine_b) == (a, b)]
-        failed = sum(
-            any(r.verdict == "fail" for r in res.records if (r.engine_a, r.engine_b) == (a, b))
-            for res in results
+        per_example = [
+            [r for r in res.records if (r.engine_a, r.engine_b) == (a, b)] for res in results
+        ]
+        failed = sum(any(r.verdict == "fail" for r in records) for records in per_example)
+        worst = max(
+            (r for records in per_example for r in records), key=lambda r: r.ratio, default=None
         )
-        worst = max(records, key=lambda r: r.ratio, default=None)
         pairs.append(PairSummary(a, b, len(results), failed, worst))
     seconds: dict[str, float] = {}
     for res in results:
