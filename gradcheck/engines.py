@@ -25,7 +25,7 @@ import numpy as np
 
 from gradcheck.case import Case
 from gradcheck.errors import EngineUnavailableError, GradcheckError
-from gradcheck.nn.network import backward, forward, loss_value, output_loss
+from gradcheck.nn.network import evaluate
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.numeric.core_differences import core_differences
 from gradcheck.registry import Registry
@@ -116,9 +116,7 @@ class CoreEngine(Engine):
     name, kind, summary = "core", "analytic", "gradcheck's NumPy backprop (delta recursion)"
 
     def compute(self, case: Case) -> EngineResult:
-        cache = forward(case.spec, case.params, case.X)
-        loss = output_loss(case.spec, cache.output, case.y)
-        grads = backward(case.spec, case.params, cache, case.y)
+        loss, grads = evaluate(case.spec, case.params, case.X, case.y)
         meta = {"library": "numpy", "version": np.__version__, "dtype": case.spec.dtype}
         return EngineResult(self.name, self.kind, loss, grads, meta=meta)
 
@@ -138,7 +136,7 @@ class FiniteDifferenceEngine(Engine):
         return EngineResult(
             self.name,
             self.kind,
-            loss_value(spec, case.params, case.X, case.y),
+            numeric.loss,
             numeric.grads,
             error_bars=numeric.error_bars,
             unreliable=numeric.unreliable,

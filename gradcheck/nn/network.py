@@ -26,6 +26,7 @@ from gradcheck.nn.validate import validate_batch, validate_params
 __all__ = [
     "ForwardPass",
     "backward",
+    "evaluate",
     "forward",
     "loss_and_grads",
     "loss_value",
@@ -69,28 +70,25 @@ def _batch_scale(spec: NetworkSpec, batch: int) -> float:
     return 1.0 / batch if spec.reduction == "mean" else 1.0
 
 
-def output_loss(spec: NetworkSpec, yhat: Array, y: Array) -> float:
-    """L(ŷ, y) with the spec's reduction; raises if ŷ left the loss's domain or L overflowed."""
-    loss = spec.loss_fn
-    loss.check_prediction(yhat)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value = float(loss.value(yhat, y)) * _batch_scale(spec, yhat.shape[0])
-    if not np.isfinite(value):
-        raise NonFiniteError(f"loss {spec.loss} is {value} for network {spec}")
-    return value
-
-
 def stacked_output_losses(spec: NetworkSpec, yhat: Array, y: Array) -> Array:
-    """L for a stack of predictions ŷ of shape (S, B, K): one loss per stacked network."""
+    """L with the spec's reduction, in float64, for ŷ of shape (B, K) (a 0-d result) or a
+    stack (S, B, K) of perturbed networks' outputs (S results). Raises if ŷ left the loss's
+    domain or L overflowed."""
     loss = spec.loss_fn
     loss.check_prediction(yhat)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        values = np.asarray(loss.value(yhat, y), dtype=np.float64) * _batch_scale(
-            spec, yhat.shape[1]
-        )
-    if not np.isfinite(values).all():
-        raise NonFiniteError(f"loss {spec.loss} is not finite for a perturbed network {spec}")
+        values = np.asarray(loss.value(yhat, y), dtype=np.float64)
+    values = values * _batch_scale(spec, yhat.shape[-2])
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = float(values[~finite].flat[0]) if values.ndim else float(values)
+        raise NonFiniteError(f"loss {spec.loss} is {bad} for network {spec}")
     return values
+
+
+def output_loss(spec: NetworkSpec, yhat: Array, y: Array) -> float:
+    """L(ŷ, y) for one network's outputs ŷ of shape (B, K)."""
+    return float(stacked_output_losses(spec, yhat, y))
 
 
 def backward(spec: NetworkSpec, params: Params, cache: ForwardPass, y: Array) -> dict[str, Array]:
@@ -117,12 +115,17 @@ def loss_value(spec: NetworkSpec, params: Params, X: Array, y: Array) -> float:
     return output_loss(spec, forward(spec, params, X).output, y)
 
 
+def evaluate(
+    spec: NetworkSpec, params: Params, X: Array, y: Array
+) -> tuple[float, dict[str, Array]]:
+    """L and its gradients for inputs that are already validated (a Case's)."""
+    cache = forward(spec, params, X)
+    return output_loss(spec, cache.output, y), backward(spec, params, cache, y)
+
+
 def loss_and_grads(
     spec: NetworkSpec, params: Mapping[str, object], X: object, y: object
 ) -> tuple[float, dict[str, Array]]:
     """Validate the inputs, then return L and ``{"W1": ∂L/∂W1, "b1": …}`` in the spec's dtype."""
-    arrays = validate_params(spec, params)
     x, target = validate_batch(spec, X, y)
-    cache = forward(spec, arrays, x)
-    loss = output_loss(spec, cache.output, target)
-    return loss, backward(spec, arrays, cache, target)
+    return evaluate(spec, validate_params(spec, params), x, target)

@@ -117,4 +117,5 @@ def core_differences(
             error_bars[name] = bars.reshape(shape)
             unreliable[name] = kinked.reshape(shape)
             evaluations += len(MULTIPLES) * size
-    return NumericalGradient(grads, error_bars, unreliable, evaluations)
+    loss = output_loss(spec, cache.output, y)
+    return NumericalGradient(loss, grads, error_bars, unreliable, evaluations)

@@ -53,6 +53,7 @@ class Probe:
 
 @dataclass(frozen=True)
 class NumericalGradient:
+    loss: float  # L at the unperturbed parameters
     grads: dict[str, Array]
     error_bars: dict[str, Array]
     unreliable: dict[str, Array]
@@ -111,7 +112,7 @@ def central_differences(
         grads[name] = estimate.astype(dtype)
         error_bars[name] = error
         unreliable[name] = kinked
-    return NumericalGradient(grads, error_bars, unreliable, evaluations)
+    return NumericalGradient(base.loss, grads, error_bars, unreliable, evaluations)
 
 
 def noise_level(
