@@ -5,6 +5,13 @@ derivative can use whichever is cheaper or more accurate (``1 - a**2`` for tanh,
 ``e/(1+e)**2`` with ``e = exp(-|z|)`` for the sigmoid, which stays accurate where
 ``a`` has rounded to 1). Every formula keeps the dtype of ``z``: constants are
 Python floats, which NumPy does not let up-cast a float32 array.
+
+Every ``f`` also accepts complex ``z`` and is then the analytic continuation of the real
+function, piece by piece, so that Im f(z + ih)/h = f′(z) to rounding (the complex step,
+Squire and Trapp 1998). ``|z|``, ``max``, ``min`` and ``clip`` are not analytic, so each
+takes its branch from Re z and continues that branch (``analytic_abs``, ``analytic_clip``);
+nothing compares complex values or drops an imaginary part. Real input takes exactly the
+code path it always did, bit for bit.
 """
 
 from __future__ import annotations
@@ -17,7 +24,15 @@ import numpy as np
 
 from gradcheck.registry import Registry
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "analytic_abs",
+    "analytic_clip",
+    "analytic_log1p",
+    "get_activation",
+    "real_part",
+]
 
 Array = np.ndarray
 INF = math.inf
@@ -50,14 +65,62 @@ def get_activation(text: str) -> Activation:
     return ACTIVATIONS.get(text)
 
 
+# Complex-step-safe primitives, shared with the losses ---------------------------------------
+
+
+def real_part(z: Array) -> Array:
+    """Re z, which chooses the branch of a piecewise function: ``z`` itself (no copy) if real."""
+    return z.real if np.iscomplexobj(z) else z
+
+
+def analytic_abs(z: Array) -> Array:
+    """|z| for real z; for complex z, the branch ±z that |Re z| takes (z where Re z ≥ 0)."""
+    if np.iscomplexobj(z):
+        return np.where(z.real >= 0, z, -z)
+    return np.abs(z)
+
+
+def analytic_clip(z: Array, lo: float, hi: float) -> Array:
+    """clip(z, lo, hi), computed as np.maximum/np.minimum when one bound is infinite.
+
+    For complex z the bounds apply to Re z: z where lo ≤ Re z ≤ hi, else the constant bound,
+    whose derivative 0 is that of the clipped real function. NaN stays NaN.
+    """
+    if np.iscomplexobj(z):
+        re = z.real
+        return np.where(re < lo, lo, np.where(re > hi, hi, z))
+    if hi == INF:
+        return np.maximum(z, lo)
+    if lo == -INF:
+        return np.minimum(z, hi)
+    return np.clip(z, lo, hi)
+
+
+def analytic_log1p(w: Array) -> Array:
+    """log(1 + w), keeping log1p's accuracy for small complex w.
+
+    NumPy's complex log1p computes the real part as log|1 + w|, which loses the relative
+    accuracy of log1p(Re w) when Re w is small; here log|1 + w| = log1p(a) + ½·log1p(t²)
+    with a = Re w and t = Im w / (1 + a), and arg(1 + w) = atan2(Im w, 1 + a).
+    """
+    if not np.iscomplexobj(w):
+        return np.log1p(w)
+    a, b = w.real, w.imag
+    modulus = np.log1p(a) + 0.5 * np.log1p((b / (1 + a)) ** 2)
+    return modulus + 1j * np.arctan2(b, 1 + a)
+
+
+# Entries ---------------------------------------------------------------------------------
+
+
 def _sigmoid(z: Array) -> Array:
     # exp(-|z|) never overflows; the two branches are the same function written two ways.
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    e = np.exp(-analytic_abs(z))
+    return np.where(real_part(z) >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _sigmoid_prime(z: Array) -> Array:
-    e = np.exp(-np.abs(z))
+    e = np.exp(-analytic_abs(z))
     return e / (1 + e) ** 2
 
 
@@ -77,7 +140,7 @@ def _relu(name: str) -> Activation:
     # relu′(0) = 0, the convention of torch and jax.
     return Activation(
         name,
-        f=lambda z: np.maximum(z, 0),
+        f=lambda z: analytic_clip(z, 0.0, INF),
         df=lambda z, a: (z > 0).astype(z.dtype),
         kinks=(0.0,),
         output_range=(0.0, INF),
@@ -89,8 +152,8 @@ def _leaky_relu(name: str, slope: float) -> Activation:
         raise ValueError(f"{name}: slope must lie in [0, 1), got {slope}")
     return Activation(
         name,
-        f=lambda z: np.where(z > 0, z, slope * z),
-        df=lambda z, a: np.where(z > 0, 1, slope).astype(z.dtype),
+        f=lambda z: np.where(real_part(z) > 0, z, slope * z),
+        df=lambda z, a: np.where(real_part(z) > 0, 1, slope).astype(z.dtype),
         kinks=(0.0,),
     )
 
@@ -101,8 +164,10 @@ def _elu(name: str, alpha: float) -> Activation:
     # With alpha = 1 the one-sided slopes at 0 agree but the curvatures (0 and 1) do not.
     return Activation(
         name,
-        f=lambda z: np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))),
-        df=lambda z, a: np.where(z > 0, 1, alpha * np.exp(np.minimum(z, 0))).astype(z.dtype),
+        f=lambda z: np.where(real_part(z) > 0, z, alpha * np.expm1(analytic_clip(z, -INF, 0.0))),
+        df=lambda z, a: np.where(
+            real_part(z) > 0, 1, alpha * np.exp(analytic_clip(z, -INF, 0.0))
+        ).astype(z.dtype),
         kinks=(0.0,),
         output_range=(-alpha, INF),
     )
@@ -112,7 +177,7 @@ def _softplus(name: str) -> Activation:
     # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for large z, no cancellation for small.
     return Activation(
         name,
-        f=lambda z: np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))),
+        f=lambda z: analytic_clip(z, 0.0, INF) + analytic_log1p(np.exp(-analytic_abs(z))),
         df=lambda z, a: _sigmoid(z),
         output_range=(0.0, INF),
     )
@@ -128,11 +193,11 @@ def _gelu(name: str) -> Activation:
     # Beyond |z| = 10 the tanh is ±1 in both dtypes; clipping its argument there changes
     # nothing but keeps z³ from overflowing (and 0·inf from making f′ NaN) in float32.
     def f(z: Array) -> Array:
-        zc = np.clip(z, -10, 10)
+        zc = analytic_clip(z, -10.0, 10.0)
         return 0.5 * z * (1 + np.tanh(_GELU_C * (zc + _GELU_K * zc**3)))
 
     def df(z: Array, a: Array) -> Array:
-        zc = np.clip(z, -10, 10)
+        zc = analytic_clip(z, -10.0, 10.0)
         t = np.tanh(_GELU_C * (zc + _GELU_K * zc**3))
         return 0.5 * (1 + t) + 0.5 * zc * (1 - t * t) * _GELU_C * (1 + 3 * _GELU_K * zc * zc)
 

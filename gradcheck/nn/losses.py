@@ -8,6 +8,10 @@ predictions (S, B, K) gives S values at once (finite differences evaluate many p
 networks together), so sums run over the last two axes. Targets are validated by
 ``check_target`` before any arithmetic, so a label out of range is an error, never a silent
 wrong answer.
+
+``value`` also accepts complex ŷ (a complex step through the network) and is then the
+analytic continuation of the real loss: branches and the softmax shift are chosen by Re ŷ,
+as in the activations. ``grad`` and ``pieces`` are for real ŷ only.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Literal
 import numpy as np
 
 from gradcheck.errors import DomainError, ShapeError, format_index
+from gradcheck.nn.activations import analytic_abs, analytic_clip, analytic_log1p, real_part
 from gradcheck.registry import Registry
 
 __all__ = ["LOSSES", "REDUCTIONS", "Loss", "TargetKind", "get_loss"]
@@ -65,10 +70,12 @@ class Loss:
             )
 
     def check_prediction(self, yhat: Array) -> None:
-        """Raise DomainError if ŷ leaves the open interval the loss is defined on."""
+        """Raise DomainError if ŷ (its real part, for a complex step) leaves the open interval
+        the loss is defined on."""
         lo, hi = self.output_range
         if (lo, hi) == (-math.inf, math.inf) or yhat.size == 0:
             return
+        yhat = real_part(yhat)
         outside = (yhat <= lo) | (yhat >= hi)
         if outside.any():
             bad = np.unravel_index(np.argmax(outside), yhat.shape)
@@ -129,7 +136,9 @@ def _bce(name: str) -> Loss:
     """ℓ = −[y log ŷ + (1 − y) log(1 − ŷ)]; ∂ℓ/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ)), the textbook form."""
     return Loss(
         name,
-        value=lambda yhat, y: -np.sum(y * np.log(yhat) + (1 - y) * np.log1p(-yhat), axis=_LAST2),
+        value=lambda yhat, y: (
+            -np.sum(y * np.log(yhat) + (1 - y) * analytic_log1p(-yhat), axis=_LAST2)
+        ),
         grad=lambda yhat, y: (yhat - y) / (yhat * (1 - yhat)),
         target="probability",
         default_output="sigmoid",
@@ -147,7 +156,8 @@ def _bce_logits(name: str) -> Loss:
     return Loss(
         name,
         value=lambda s, y: np.sum(
-            np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s))), axis=_LAST2
+            analytic_clip(s, 0.0, math.inf) - s * y + analytic_log1p(np.exp(-analytic_abs(s))),
+            axis=_LAST2,
         ),
         grad=grad,
         target="probability",
@@ -156,10 +166,11 @@ def _bce_logits(name: str) -> Loss:
 
 def _softmax_ce(name: str) -> Loss:
     """On logits s with one-hot (or label) targets y: ℓ = logsumexp(s) − Σ_k y_k s_k;
-    ∂ℓ/∂s = softmax(s) − y. The max is subtracted before exponentiating."""
+    ∂ℓ/∂s = softmax(s) − y. The max is subtracted before exponentiating (the max of Re s for
+    a complex s: any real shift leaves logsumexp unchanged)."""
 
     def value(s: Array, y: Array) -> Array:
-        m = np.max(s, axis=-1, keepdims=True)
+        m = np.max(real_part(s), axis=-1, keepdims=True)
         lse = m[..., 0] + np.log(np.sum(np.exp(s - m), axis=-1))
         return np.sum(lse, axis=-1) - np.sum(_one_hot(y, s) * s, axis=_LAST2)
 
@@ -176,8 +187,9 @@ def _huber(name: str, delta: float) -> Loss:
         raise ValueError(f"{name}: delta must be positive, got {delta}")
 
     def value(yhat: Array, y: Array) -> Array:
-        r = np.abs(yhat - y)
-        return np.sum(np.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta)), axis=_LAST2)
+        r = analytic_abs(yhat - y)
+        quadratic = real_part(r) <= delta
+        return np.sum(np.where(quadratic, 0.5 * r * r, delta * (r - 0.5 * delta)), axis=_LAST2)
 
     return Loss(
         name,
