@@ -3,7 +3,9 @@
 Built in:
 
 * ``core``  — gradcheck's own NumPy backprop (analytic).
-* ``fd``    — Richardson-extrapolated central differences of the core's loss (numerical).
+* ``fd``    — Richardson-extrapolated central differences of the core's loss in float64
+  (numerical).
+* ``cs``    — complex-step derivatives of the core's loss in float64 (exact to rounding).
 * ``torch`` — ``reference_impls.torch_impl``: torch autograd (analytic; extra ``torch``).
 * ``jax``   — ``reference_impls.jax_impl``: ``jax.value_and_grad`` (analytic; extra ``jax``).
 
@@ -27,7 +29,9 @@ from gradcheck.case import Case
 from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.network import evaluate
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.core_complex_step import core_complex_step
 from gradcheck.numeric.core_differences import core_differences
+from gradcheck.numeric.steps import machine_eps
 from gradcheck.registry import Registry
 
 __all__ = [
@@ -123,25 +127,54 @@ class CoreEngine(Engine):
 
 class FiniteDifferenceEngine(Engine):
     name, kind = "fd", "numerical"
-    summary = "central differences of the core's loss, Richardson-extrapolated, with error bars"
+    summary = (
+        "central differences of the core's loss in float64, Richardson-extrapolated, "
+        "with error bars"
+    )
 
     def compute(self, case: Case) -> EngineResult:
+        # Always in float64: a float32 case is widened exactly, so its float32 gradients are
+        # judged against derivatives of the same function that carry float64's error, not
+        # float32's (a float32 central difference is only good to ~1e-5 relative).
         spec = case.spec
-        numeric = core_differences(spec, case.params, case.X, case.y)
+        wide = case if spec.dtype == "float64" else case.with_dtype("float64")
+        numeric = core_differences(wide.spec, wide.params, wide.X, wide.y)
+        cast = machine_eps(spec.dtype) / 2  # rounding the float64 estimate to the case's dtype
         meta = {
-            "method": "central, Richardson, batched over perturbations",
+            "method": "central, Richardson, batched over perturbations, in float64",
             "step": "eps^(1/3)·max(1,|θ|)",
-            "dtype": spec.dtype,
+            "dtype": "float64",
         }
         return EngineResult(
             self.name,
             self.kind,
             numeric.loss,
-            numeric.grads,
-            error_bars=numeric.error_bars,
+            {k: g.astype(spec.np_dtype) for k, g in numeric.grads.items()},
+            error_bars={
+                k: bar + cast * np.abs(numeric.grads[k]) for k, bar in numeric.error_bars.items()
+            },
             unreliable=numeric.unreliable,
             evaluations=numeric.evaluations,
             meta=meta,
+        )
+
+
+class ComplexStepEngine(Engine):
+    name, kind = "cs", "analytic"  # exact to rounding, so judged like an analytic engine
+    summary = "complex-step derivatives of the core's loss, in float64"
+
+    def compute(self, case: Case) -> EngineResult:
+        spec = case.spec
+        loss, grads, bars = core_complex_step(spec, case.params, case.X, case.y)
+        meta = {"method": "complex step, batched over perturbations", "step": "1e-20·max(1,|θ|)"}
+        return EngineResult(
+            self.name,
+            self.kind,
+            loss,
+            {k: g.astype(spec.np_dtype) for k, g in grads.items()},
+            error_bars=bars,
+            evaluations=sum(g.size for g in grads.values()),
+            meta={**meta, "dtype": "float64"},
         )
 
 
@@ -176,6 +209,7 @@ ENGINES.register("core", lambda name: CoreEngine(), summary=CoreEngine.summary)
 ENGINES.register(
     "fd", lambda name: FiniteDifferenceEngine(), summary=FiniteDifferenceEngine.summary
 )
+ENGINES.register("cs", lambda name: ComplexStepEngine(), summary=ComplexStepEngine.summary)
 ENGINES.register(
     "torch",
     lambda name: ReferenceEngine(name, "reference_impls.torch_impl", "torch", "torch autograd"),

@@ -9,9 +9,11 @@ entry of W⁽ˡ⁾ or b⁽ˡ⁾ leaves layers 1…l−1 untouched, so their cach
 
 Many such perturbed networks are stacked along a leading axis and pushed through layers
 l…L together with batched matrix products, so the cost per entry is a slice of one NumPy
-call instead of a Python-level forward pass. Kink crossings are detected on the stack: an
-entry whose perturbations move any downstream pre-activation across (or onto) a kink is
-flagged unreliable.
+call instead of a Python-level forward pass. Kink crossings are detected on the stack, per step: an
+entry whose perturbations move a downstream pre-activation across (or onto) a kink on one
+side only gets the second-order one-sided difference from the other, smooth side
+(``finite_differences.one_sided``); one whose perturbations cross kinks on both sides is
+flagged unreliable and left out of the comparison.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from gradcheck.numeric.finite_differences import (
     NumericalGradient,
     Probe,
     noise_level,
+    one_sided,
     richardson,
 )
 from gradcheck.numeric.noise import POINTS
@@ -84,6 +87,7 @@ def core_differences(
         return Probe(output_loss(spec, forward(spec, theta, X).output, y))
 
     noise = noise_level(evaluate, {k: np.array(v) for k, v in params.items()}, spec.dtype)
+    base_loss = output_loss(spec, cache.output, y)
     batch = X.shape[0]
     grads, error_bars, unreliable = {}, {}, {}
     evaluations = 1 + POINTS
@@ -97,7 +101,7 @@ def core_differences(
             moved = np.stack([(theta + m * h).astype(dtype) for m in MULTIPLES])
             steps = moved.astype(np.float64) - theta.astype(np.float64)  # exact steps taken
             losses = np.empty((len(MULTIPLES), size))
-            kinked = np.zeros(size, dtype=bool)
+            kinked = np.zeros((len(MULTIPLES), size), dtype=bool)
             for start in range(0, size, chunk):
                 entries = np.arange(start, min(size, start + chunk))
                 rows = entries // a_prev.shape[1] if name[0] == "W" else entries
@@ -110,12 +114,21 @@ def core_differences(
                     z[np.arange(entries.size), :, rows] += shift
                     output, crossed = _tail(spec, params, cache, layer, z, y)
                     losses[m, entries] = stacked_output_losses(spec, output, y)
-                    kinked[entries] |= crossed
+                    kinked[m, entries] = crossed
             estimate, bars = richardson(losses, steps, noise=noise, eps=eps)
+            for side in (+1, -1):  # a kink on one side only: a one-sided difference on the other
+                own = [MULTIPLES.index(side), MULTIPLES.index(2 * side)]
+                other = [MULTIPLES.index(-side), MULTIPLES.index(-2 * side)]
+                use = kinked[other].any(axis=0) & ~kinked[own].any(axis=0)
+                if use.any():
+                    value, bar = one_sided(
+                        base_loss, losses[own][:, use], steps[own][:, use], noise=noise, eps=eps
+                    )
+                    estimate[use], bars[use] = value, bar
             shape = params[name].shape
             grads[name] = estimate.reshape(shape).astype(dtype)
             error_bars[name] = bars.reshape(shape)
-            unreliable[name] = kinked.reshape(shape)
+            plus, minus = kinked[[0, 2]].any(axis=0), kinked[[1, 3]].any(axis=0)
+            unreliable[name] = np.asarray(plus & minus).reshape(shape)
             evaluations += len(MULTIPLES) * size
-    loss = output_loss(spec, cache.output, y)
-    return NumericalGradient(loss, grads, error_bars, unreliable, evaluations)
+    return NumericalGradient(base_loss, grads, error_bars, unreliable, evaluations)

@@ -35,6 +35,7 @@ __all__ = [
     "Probe",
     "central_differences",
     "noise_level",
+    "one_sided",
     "richardson",
 ]
 
@@ -71,6 +72,27 @@ def richardson(losses: Array, steps: Array, *, noise: float, eps: float) -> tupl
     estimate = (4 * d1 - d2) / 3
     rounding = np.maximum(noise, eps * np.max(np.abs(losses), axis=0))
     return estimate, np.abs(estimate - d1) + 3 * rounding / np.abs(steps[0])
+
+
+def one_sided(
+    base: float, losses: Array, steps: Array, *, noise: float, eps: float
+) -> tuple[Array, Array]:
+    """Second-order one-sided estimates from L(θ) = ``base`` and L at θ + s₁, θ + s₂ on one
+    side (``losses[k, i]`` at ``steps[k, i]``, with s₂ ≈ 2s₁): the slope at 0 of the
+    parabola through the three points,
+
+        D = −L₀(1/s₁ + 1/s₂) + L₁·s₂/(s₁(s₂ − s₁)) − L₂·s₁/(s₂(s₂ − s₁)),
+
+    which is (3L₀ − 4L₋ₕ + L₋₂ₕ)/2h for s = −h, −2h. Its error bar is its distance from the
+    first-order (L₁ − L₀)/s₁ (whose error it over-estimates) plus three standard deviations
+    of the noise reaching D, 2.55σ/h for equal spacing.
+    """
+    s1, s2 = steps
+    l1, l2 = losses
+    estimate = -base * (1 / s1 + 1 / s2) + l1 * s2 / (s1 * (s2 - s1)) - l2 * s1 / (s2 * (s2 - s1))
+    first_order = (l1 - base) / s1
+    rounding = np.maximum(noise, eps * np.maximum(np.abs(base), np.max(np.abs(losses), axis=0)))
+    return estimate, np.abs(estimate - first_order) + 3 * 2.55 * rounding / np.abs(s1)
 
 
 def central_differences(

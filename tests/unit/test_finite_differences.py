@@ -85,14 +85,38 @@ def test_noise_estimate_recovers_the_level_of_added_noise(sigma: float) -> None:
     assert sigma / 2 < np.median(estimates) < 2 * sigma
 
 
-def test_crossing_a_huber_threshold_is_flagged_for_the_core() -> None:
+def test_a_huber_threshold_crossed_on_one_side_gets_a_one_sided_difference() -> None:
     from gradcheck.nn.spec import NetworkSpec
     from gradcheck.numeric.core_differences import core_differences
 
-    # ŷ = W·x + b with residual ŷ − y = 1 + 1e-7: right at δ = 1, one step crosses it.
+    # ŷ = W·x + b with residual ŷ − y = 1 + 1e-7, just past δ = 1: the steps θ − h and θ − 2h
+    # cross the threshold, θ + h and θ + 2h do not, so the forward one-sided difference is
+    # exact (L is linear in ŷ beyond δ) and the entry is decided, not flagged.
     spec = NetworkSpec((1, 2), hidden="identity", loss="huber")
     params = {"W1": np.array([[1.0], [0.25]]), "b1": np.array([0.0, 0.0])}
     X, y = np.array([[2.0]]), np.array([[1.0 - 1e-7, 0.0]])
     result = core_differences(spec, params, X, y)
-    assert result.unreliable["b1"].tolist() == [True, False]
-    assert result.unreliable["W1"].tolist() == [[True], [False]]
+    assert not result.unreliable["b1"].any() and not result.unreliable["W1"].any()
+    exact_b = np.array([1.0, 0.5])  # clip(r, −1, 1) per output
+    np.testing.assert_allclose(result.grads["b1"], exact_b, rtol=1e-9)
+    np.testing.assert_allclose(result.grads["W1"], 2.0 * exact_b[:, None], rtol=1e-9)
+    assert np.all(np.abs(result.grads["b1"] - exact_b) <= result.error_bars["b1"])
+
+
+def test_an_entry_whose_steps_cross_kinks_on_both_sides_is_flagged() -> None:
+    from gradcheck.nn.spec import NetworkSpec
+    from gradcheck.numeric.core_differences import core_differences
+
+    # z = w·x + b = 0 exactly: relu's kink sits at the unperturbed point itself.
+    spec = NetworkSpec((1, 1, 1), hidden="relu", loss="mse")
+    params = {
+        "W1": np.array([[1.0]]),
+        "b1": np.array([-1.0]),
+        "W2": np.array([[1.0]]),
+        "b2": np.array([0.0]),
+    }
+    X, y = np.array([[1.0]]), np.array([[0.5]])
+    result = core_differences(spec, params, X, y)
+    assert result.unreliable["b1"].tolist() == [True]
+    assert result.unreliable["W1"].tolist() == [[True]]
+    assert not result.unreliable["b2"].any()
