@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-depth", type=_positive, default=6, help="largest depth (default 6)")
     check.add_argument("--max-width", type=_positive, default=16, help="largest width (default 16)")
     check.add_argument(
+        "--kinks",
+        choices=("avoid", "allow", "aim"),
+        default="avoid",
+        help="pre-activations: keep clear of relu-like kinks (default), aim at them, or allow any",
+    )
+    check.add_argument(
         "--out", type=Path, default=Path("reports"), help="output folder (default reports/)"
     )
     check.add_argument(
@@ -158,6 +164,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         losses=args.losses,
         max_depth=args.max_depth,
         max_width=args.max_width,
+        kinks=args.kinks,
     )
     cells = config.cells()  # validates the names before any work
     check_formats(args.format)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import numpy as np
 from hypothesis import assume
@@ -32,7 +33,16 @@ from gradcheck.nn.losses import LOSSES, REDUCTIONS
 from gradcheck.nn.network import forward, output_loss
 from gradcheck.nn.spec import DTYPES, NetworkSpec
 
-__all__ = ["batches", "cases", "network_specs", "parameters", "targets"]
+__all__ = [
+    "KINK_MARGIN",
+    "KINK_POLICIES",
+    "KinkPolicy",
+    "batches",
+    "cases",
+    "network_specs",
+    "parameters",
+    "targets",
+]
 
 # How far from 0 and 1 a ``bce`` prediction must stay, per dtype.
 _PROBABILITY_MARGIN = {"float64": 1e-6, "float32": 1e-3}
@@ -198,15 +208,66 @@ def targets(spec: NetworkSpec, batch: int) -> st.SearchStrategy[np.ndarray]:
     return arrays(spec.dtype, (batch, out), elements=_floats(spec.dtype, low, high))
 
 
+KinkPolicy = Literal["avoid", "allow", "aim"]
+KINK_POLICIES: tuple[KinkPolicy, ...] = ("avoid", "allow", "aim")
+# How far, relative to max(1, |kink|), "avoid" keeps every pre-activation from a kink.
+KINK_MARGIN = 1e-3
+
+
+def _steer_kinks(
+    draw: st.DrawFn, spec: NetworkSpec, params: dict[str, np.ndarray], X: np.ndarray, policy: str
+) -> dict[str, np.ndarray]:
+    """Move biases, layer by layer, so that pre-activations keep clear of kinks ("avoid") or
+    some sit exactly on one ("aim"); "allow" leaves the draw alone.
+
+    To avoid: a unit whose pre-activations come within KINK_MARGIN of a kink has its bias
+    shifted by the smallest multiple of 2·margin that clears every row of the batch. To aim:
+    for drawn units, the bias is set to kink − (A·Wᵀ)[r, i] for a drawn row r, so that
+    z[r, i] = fl(fl(A·Wᵀ)[r, i] + b_i) is the kink exactly (for the kink at 0 that the
+    built-in activations have, the sum is exact).
+    """
+    if policy == "allow":
+        return params
+    params = dict(params)
+    a = X
+    for layer in range(1, spec.depth + 1):
+        kinks = spec.activation(layer).kinks
+        W, b = params[f"W{layer}"], params[f"b{layer}"].copy()
+        s = a @ W.T
+        for kink in kinks:
+            if policy == "aim":
+                units = draw(arrays(np.bool_, b.shape))
+                row = draw(st.integers(0, s.shape[0] - 1))
+                b[units] = (kink - s[row, units]).astype(b.dtype)
+            else:
+                margin = KINK_MARGIN * max(1.0, abs(kink))
+                for i in range(b.size):
+                    for shift in (
+                        0,
+                        *(sign * k * 2 * margin for k in range(1, 20) for sign in (1, -1)),
+                    ):
+                        z = s[:, i] + (b[i] + shift)
+                        if np.all(np.abs(z.astype(np.float64) - kink) >= margin):
+                            b[i] = b.dtype.type(b[i] + shift)
+                            break
+        params[f"b{layer}"] = b
+        f = spec.activation(layer).f(s + b)
+        a = f + a if layer in spec.residual else f
+    return params
+
+
 @st.composite
 def _case(
-    draw: st.DrawFn, specs: st.SearchStrategy[NetworkSpec], batch_range: tuple[int, int]
+    draw: st.DrawFn,
+    specs: st.SearchStrategy[NetworkSpec],
+    batch_range: tuple[int, int],
+    kinks: str,
 ) -> Case:
     spec = draw(specs)
     batch = draw(st.integers(*batch_range))
-    case = Case(
-        spec, draw(parameters(spec)), draw(batches(spec, batch)), draw(targets(spec, batch))
-    )
+    X = draw(batches(spec, batch))
+    params = _steer_kinks(draw, spec, draw(parameters(spec)), X, kinks)
+    case = Case(spec, params, X, draw(targets(spec, batch)))
     try:
         yhat = forward(spec, case.params, case.X).output
         output_loss(spec, yhat, case.y)
@@ -219,9 +280,18 @@ def _case(
 
 
 def cases(
-    *, min_batch: int = 1, max_batch: int = 8, **spec_bounds: object
+    *, min_batch: int = 1, max_batch: int = 8, kinks: KinkPolicy = "avoid", **spec_bounds: object
 ) -> st.SearchStrategy[Case]:
     """Whole cases: a spec from :func:`network_specs` (``spec_bounds`` are its keywords),
-    parameters, a batch X and targets y."""
+    parameters, a batch X and targets y.
+
+    ``kinks`` decides where pre-activations of relu-like units may lie: ``"avoid"`` (the
+    default) keeps them KINK_MARGIN clear of every kink, so that finite differences can
+    decide every entry; ``"aim"`` puts some exactly on a kink, to test the subgradient
+    conventions on purpose; ``"allow"`` leaves Hypothesis's draw alone.
+    """
     _check_range("batch", min_batch, max_batch, 1)
-    return _case(network_specs(**spec_bounds), (min_batch, max_batch))  # type: ignore[arg-type]
+    if kinks not in KINK_POLICIES:
+        raise InvalidArgument(f"kinks must be one of {', '.join(KINK_POLICIES)}, not {kinks!r}")
+    specs = network_specs(**spec_bounds)  # type: ignore[arg-type]
+    return _case(specs, (min_batch, max_batch), kinks)

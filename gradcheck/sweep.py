@@ -40,6 +40,7 @@ class SweepConfig:
     max_depth: int = 6
     max_width: int = 16
     max_batch: int = 8
+    kinks: str = "avoid"  # strategies.cases: keep clear of kinks, "aim" at them, or "allow"
 
     def cells(self) -> list[tuple[str, str, str]]:
         activations = [ACTIVATIONS.canonical(a) for a in self.activations] or list(ACTIVATIONS)
@@ -184,6 +185,7 @@ def run_cell(
         max_depth=config.max_depth,
         max_width=config.max_width,
         max_batch=config.max_batch,
+        kinks=config.kinks,  # type: ignore[arg-type]
     )
     cell_seed = _cell_seed(config, cell)
 
