@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         SpecError,
         UnknownNameError,
     )
+    from gradcheck.gradients import GradientCheck, check_gradients
     from gradcheck.nn.activations import ACTIVATIONS
     from gradcheck.nn.init import init_params
     from gradcheck.nn.losses import LOSSES
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from gradcheck.nn.optim import clip_by_global_norm, clip_by_value, sgd_step
     from gradcheck.nn.spec import NetworkSpec
     from gradcheck.nn.twolayer import backprop
+    from gradcheck.numeric.probes import ProbeSettings
     from gradcheck.sweep import SweepConfig, run_sweep
 
 _LAZY = {
@@ -45,9 +47,11 @@ _LAZY = {
     "EngineResult": "gradcheck.engines",
     "EngineUnavailableError": "gradcheck.errors",
     "GradcheckError": "gradcheck.errors",
+    "GradientCheck": "gradcheck.gradients",
     "LOSSES": "gradcheck.nn.losses",
     "NetworkSpec": "gradcheck.nn.spec",
     "NonFiniteError": "gradcheck.errors",
+    "ProbeSettings": "gradcheck.numeric.probes",
     "Record": "gradcheck.compare",
     "ShapeError": "gradcheck.errors",
     "SpecError": "gradcheck.errors",
@@ -56,6 +60,7 @@ _LAZY = {
     "backprop": "gradcheck.nn.twolayer",
     "backward": "gradcheck.nn.network",
     "check_case": "gradcheck.check",
+    "check_gradients": "gradcheck.gradients",
     "clip_by_global_norm": "gradcheck.nn.optim",
     "clip_by_value": "gradcheck.nn.optim",
     "forward": "gradcheck.nn.network",
@@ -78,8 +83,10 @@ __all__ = [
     "EngineResult",
     "EngineUnavailableError",
     "GradcheckError",
+    "GradientCheck",
     "NetworkSpec",
     "NonFiniteError",
+    "ProbeSettings",
     "Record",
     "ShapeError",
     "SpecError",
@@ -89,6 +96,7 @@ __all__ = [
     "backprop",
     "backward",
     "check_case",
+    "check_gradients",
     "clip_by_global_norm",
     "clip_by_value",
     "forward",

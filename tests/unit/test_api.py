@@ -9,11 +9,11 @@ from tests.helpers import modules_imported_by
 
 PUBLIC = [
     "ACTIVATIONS", "Case", "CheckResult", "DTypeError", "DomainError", "ENGINES",
-    "EngineResult", "EngineUnavailableError", "GradcheckError", "LOSSES", "NetworkSpec",
-    "NonFiniteError", "Record", "ShapeError", "SpecError", "SweepConfig", "UnknownNameError",
-    "__version__", "backprop", "backward", "check_case", "clip_by_global_norm", "clip_by_value",
-    "forward", "get_engine", "init_params", "loss_and_grads", "register_engine", "run_sweep",
-    "sgd_step",
+    "EngineResult", "EngineUnavailableError", "GradcheckError", "GradientCheck", "LOSSES",
+    "NetworkSpec", "NonFiniteError", "ProbeSettings", "Record", "ShapeError", "SpecError",
+    "SweepConfig", "UnknownNameError", "__version__", "backprop", "backward", "check_case",
+    "check_gradients", "clip_by_global_norm", "clip_by_value", "forward", "get_engine",
+    "init_params", "loss_and_grads", "register_engine", "run_sweep", "sgd_step",
 ]  # fmt: skip
 
 

@@ -1,0 +1,354 @@
+"""``check_gradients``: verify any user's gradient function against numerical derivatives.
+
+    result = check_gradients(loss_fn, grad_fn, params, mode="auto", seed=0)
+
+``loss_fn(params) -> float`` and ``grad_fn(params) -> dict`` take a dict of name →
+ndarray. The loss is evaluated in float64 (float32 parameters are widened exactly), and
+its derivatives are taken by complex step when ``loss_fn`` accepts complex input and
+verifiably returns the analytic continuation, else by Richardson central differences
+(``numeric.complex_step``). Then:
+
+* ``mode="full"`` checks every entry (1 evaluation each by complex step, 4 by central
+  differences);
+* ``mode="probe"`` checks K random directions and a few entries of every tensor, and
+  bisects a failing direction to the entry at fault (``numeric.probes``);
+* ``mode="auto"`` is full up to ``FULL_LIMIT`` parameters, probes beyond.
+
+This module only orchestrates; the numerics live in ``gradcheck.numeric``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from gradcheck.compare import Record, Verdict, compare_tensor, overall_verdict
+from gradcheck.errors import DTypeError, GradcheckError, NonFiniteError, ShapeError
+from gradcheck.numeric.complex_step import complex_support
+from gradcheck.numeric.directional import (
+    CentralOracle,
+    ComplexStepOracle,
+    Oracle,
+    measure_noise,
+    scaled,
+)
+from gradcheck.numeric.evaluator import Evaluator, LossFunctionError
+from gradcheck.numeric.probes import (
+    Localisation,
+    ProbeOutcome,
+    ProbeSettings,
+    coordinate_probes,
+    localise,
+    probe_coordinate,
+    probe_direction,
+    random_directions,
+)
+from gradcheck.numeric.steps import Tolerance, black_box_tolerance
+
+__all__ = ["FULL_LIMIT", "GradientCheck", "check_gradients"]
+
+Array = np.ndarray
+Mode = Literal["auto", "full", "probe"]
+Method = Literal["auto", "complex_step", "central"]
+FULL_LIMIT = 2048
+ANALYTIC = "grad_fn"
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """The verdict of ``check_gradients`` and the evidence for it.
+
+    ``records`` holds one Record per parameter tensor (the worst entry checked, both values
+    there, the errors, the error bar and the kink count). ``probes`` lists every probe in
+    probe mode, and ``localisation`` says where bisection found a failing direction's
+    error. ``evaluations`` counts calls of ``loss_fn``.
+    """
+
+    verdict: Verdict
+    records: tuple[Record, ...]
+    mode: Literal["full", "probe"]
+    method: Literal["complex_step", "central"]
+    seed: int
+    evaluations: int
+    tolerance: Tolerance
+    probes: tuple[ProbeOutcome, ...] = ()
+    localisation: Localisation | None = None
+    notes: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.verdict == "fail")
+
+    def summary(self) -> str:
+        """One line per failing tensor: the tensor, the index and both values."""
+        lines = [f"{self.verdict} ({self.mode} mode, {self.method}, seed {self.seed})"]
+        for r in self.failures:
+            index = ",".join(map(str, r.index))
+            lines.append(
+                f"  {r.tensor}[{index}]: grad_fn={r.value_a:.9g} numerical={r.value_b:.9g} "
+                f"|diff|={abs(r.value_a - r.value_b):.3g} error bar={r.error_bar:.3g} "
+                f"allowed={r.allowed:.3g}"
+            )
+        return "\n".join(lines)
+
+
+def check_gradients(
+    loss_fn: Callable[[dict[str, Array]], object],
+    grad_fn: Callable[[dict[str, Array]], Mapping[str, object]],
+    params: Mapping[str, object],
+    *,
+    mode: Mode = "auto",
+    seed: int = 0,
+    method: Method = "auto",
+    probes: ProbeSettings | None = None,
+) -> GradientCheck:
+    """Check ``grad_fn`` against numerical derivatives of ``loss_fn`` at ``params``."""
+    if mode not in ("auto", "full", "probe"):
+        raise GradcheckError(f"mode must be 'auto', 'full' or 'probe', not {mode!r}")
+    if method not in ("auto", "complex_step", "central"):
+        raise GradcheckError(f"method must be 'auto', 'complex_step' or 'central', not {method!r}")
+    point = _validate_params(params)
+    grads = _call_grad_fn(grad_fn, point)
+    settings = probes or ProbeSettings()
+    size = sum(p.size for p in point.values())
+    chosen: Literal["full", "probe"] = (
+        "full" if mode == "full" or (mode == "auto" and size <= FULL_LIMIT) else "probe"
+    )
+    evaluator = Evaluator(loss_fn)
+    wide = {name: value.astype(np.float64) for name, value in point.items()}
+    loss = evaluator(wide)
+    noise = measure_noise(evaluator, wide, seed)
+    central = CentralOracle(evaluator, wide, loss, noise)
+    rng = np.random.default_rng(seed)
+    dtype = np.result_type(*grads.values())
+    tolerance = black_box_tolerance(dtype)
+    scale = max(float(np.max(np.abs(g), initial=0.0)) for g in grads.values())
+    if not np.isfinite(scale):
+        scale = max(
+            (float(np.max(np.abs(g[np.isfinite(g)]), initial=0.0)) for g in grads.values()),
+            default=0.0,
+        )
+
+    # One random direction, measured carefully, decides the method and calibrates the step's
+    # truncation error for the cheap estimates that follow.
+    directions = random_directions(wide, ProbeSettings(max(1, settings.directions)), rng)
+    first, first_d = probe_direction(central, directions[0], grads, tolerance, scale, refine=True)
+    central.calibrate(first_d)
+    oracle, used, notes = _choose_method(method, central, first_d)
+
+    if chosen == "full":
+        records = _full(oracle, wide, grads, tolerance, scale)
+        found: tuple[ProbeOutcome, ...] = ()
+        where = None
+    else:
+        records, found, where = _probe(
+            oracle, wide, grads, tolerance, scale, settings, rng, directions, first, first_d
+        )
+    verdict = overall_verdict([r.verdict for r in records])
+    if chosen == "probe" and any(p.verdict == "fail" for p in found):
+        verdict = "fail"
+    return GradientCheck(
+        verdict=verdict,
+        records=records,
+        mode=chosen,
+        method=used,
+        seed=seed,
+        evaluations=evaluator.evaluations,
+        tolerance=tolerance,
+        probes=found,
+        localisation=where,
+        notes=notes,
+        meta={"loss": loss, "noise": noise, "step": central.step, "parameters": size},
+    )
+
+
+def _choose_method(
+    method: Method, central: CentralOracle, reference: Any
+) -> tuple[Oracle, Literal["complex_step", "central"], tuple[str, ...]]:
+    if method == "central":
+        return central, "central", ()
+    reason = complex_support(central, reference)
+    if reason is None:
+        return (
+            ComplexStepOracle(central.evaluator, central.params, central.loss),
+            "complex_step",
+            (),
+        )
+    if method == "complex_step":
+        raise LossFunctionError(f"complex step requested, but {reason}")
+    return central, "central", (f"complex step not used: {reason}",)
+
+
+def _full(
+    oracle: Oracle,
+    params: dict[str, Array],
+    grads: dict[str, Array],
+    tolerance: Tolerance,
+    scale: float,
+) -> tuple[Record, ...]:
+    """Every entry of every tensor, then one Record per tensor."""
+    records = []
+    for name, theta in params.items():
+        numerical = np.zeros(theta.shape)
+        bars = np.zeros(theta.shape)
+        kinked = np.zeros(theta.shape, dtype=bool)
+        for flat in range(theta.size):
+            v = np.zeros(theta.shape)
+            v.flat[flat] = 1.0
+            direction = scaled(params, {name: v})
+            d = oracle.refine(oracle.derivative(direction), direction)
+            u = float(d.direction[name].flat[flat])
+            numerical.flat[flat] = d.estimate / u
+            bars.flat[flat] = d.error_bar / abs(u)
+            kinked.flat[flat] = d.kinked
+        records.append(
+            compare_tensor(
+                name,
+                grads[name],
+                numerical,
+                tolerance=tolerance,
+                engines=(ANALYTIC, oracle.method),
+                error_bar=bars,
+                skip=kinked,
+                network_scale=scale,
+            )
+        )
+    return tuple(records)
+
+
+def _probe(
+    oracle: Oracle,
+    params: dict[str, Array],
+    grads: dict[str, Array],
+    tolerance: Tolerance,
+    scale: float,
+    settings: ProbeSettings,
+    rng: np.random.Generator,
+    directions: list[dict[str, Array]],
+    first: ProbeOutcome,
+    first_d: Any,
+) -> tuple[tuple[Record, ...], tuple[ProbeOutcome, ...], Localisation | None]:
+    outcomes: list[ProbeOutcome] = []
+    failing = None
+    for k, v in enumerate(directions[: settings.directions]):
+        if k == 0 and oracle.method == "central":
+            outcome, d = first, first_d
+        else:
+            outcome, d = probe_direction(oracle, v, grads, tolerance, scale)
+        outcomes.append(outcome)
+        if outcome.verdict == "fail":  # confirmed: the remaining directions can add nothing
+            failing = (outcome, v, d)
+            break
+    coordinates = [
+        probe_coordinate(oracle, name, index, v, grads, tolerance, scale)
+        for name, index, v in coordinate_probes(params, settings, rng)
+    ]
+    outcomes.extend(coordinates)
+    bad = [c for c in coordinates if c.verdict == "fail"]
+    where = None
+    if failing is not None and not bad:
+        where = localise(oracle, failing[1], failing[2], grads, tolerance, scale)
+    return (
+        _probe_records(grads, coordinates, where, oracle.method, tolerance),
+        tuple(outcomes),
+        where,
+    )
+
+
+def _probe_records(
+    grads: dict[str, Array],
+    coordinates: list[ProbeOutcome],
+    where: Localisation | None,
+    method: str,
+    tolerance: Tolerance,
+) -> tuple[Record, ...]:
+    """Per tensor: the localised entry if bisection ended there, else its worst coordinate."""
+    records = []
+    for name, g in grads.items():
+        verdict: Verdict
+        mine = [c for c in coordinates if c.tensor == name]
+        if where is not None and where.tensor == name:
+            values = (where.analytic, where.numerical, where.error_bar, where.allowed)
+            index, verdict, ratio = where.index, "fail", where.ratio
+        elif mine:
+            worst = max(mine, key=lambda c: c.ratio if c.verdict != "inconclusive" else -1.0)
+            s = worst.scale
+            values = (
+                worst.analytic / s,
+                worst.numerical / s,
+                worst.error_bar / abs(s),
+                worst.allowed / abs(s),
+            )
+            index, verdict, ratio = worst.index or (), worst.verdict, worst.ratio
+            if all(c.verdict == "inconclusive" for c in mine):
+                verdict = "inconclusive"
+        else:
+            continue
+        analytic, numerical, bar, allowed = values
+        diff = abs(analytic - numerical)
+        records.append(
+            Record(
+                engine_a=ANALYTIC,
+                engine_b=method,
+                tensor=name,
+                shape=tuple(g.shape),
+                index=tuple(index),
+                value_a=analytic,
+                value_b=numerical,
+                abs_err=diff,
+                rel_err=diff / max(abs(analytic), abs(numerical)) if diff else 0.0,
+                error_bar=bar,
+                allowed=allowed,
+                ratio=ratio,
+                checked=len(mine),
+                kink_entries=sum(c.verdict == "inconclusive" for c in mine),
+                tolerance=tolerance,
+                verdict=verdict,
+            )
+        )
+    return tuple(records)
+
+
+def _validate_params(params: Mapping[str, object]) -> dict[str, Array]:
+    if not isinstance(params, Mapping) or not params:
+        raise ShapeError("params must be a non-empty dict of name → array")
+    point = {}
+    for name, value in params.items():
+        array = np.asarray(value)
+        if not np.issubdtype(array.dtype, np.floating):
+            raise DTypeError(f"params[{name!r}] must be a float array, got dtype {array.dtype}")
+        if not np.all(np.isfinite(array)):
+            raise NonFiniteError(f"params[{name!r}] contains NaN or Inf")
+        point[str(name)] = array
+    return point
+
+
+def _call_grad_fn(
+    grad_fn: Callable[[dict[str, Array]], Mapping[str, object]], point: dict[str, Array]
+) -> dict[str, Array]:
+    try:
+        raw = grad_fn({name: value.copy() for name, value in point.items()})
+    except Exception as error:
+        raise GradcheckError(f"grad_fn raised {type(error).__name__}: {error}") from error
+    if not isinstance(raw, Mapping):
+        raise GradcheckError(
+            f"grad_fn must return a dict of name → array, got {type(raw).__name__}"
+        )
+    missing, extra = set(point) - set(raw), set(raw) - set(point)
+    if missing or extra:
+        raise ShapeError(
+            f"grad_fn returned gradients for {sorted(map(str, raw))}, expected {sorted(point)}"
+        )
+    grads = {}
+    for name, value in point.items():
+        grad = np.asarray(raw[name])
+        if grad.shape != value.shape:
+            raise ShapeError(f"grad_fn's {name} has shape {grad.shape}, expected {value.shape}")
+        if not np.issubdtype(grad.dtype, np.floating):
+            raise DTypeError(f"grad_fn's {name} must be a float array, got dtype {grad.dtype}")
+        grads[name] = grad
+    return grads
