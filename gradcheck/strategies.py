@@ -222,9 +222,9 @@ def _steer_kinks(
 
     To avoid: a unit whose pre-activations come within KINK_MARGIN of a kink has its bias
     shifted by the smallest multiple of 2·margin that clears every row of the batch. To aim:
-    for drawn units, the bias is set to kink − (A·Wᵀ)[r, i] for a drawn row r, so that
-    z[r, i] = fl(fl(A·Wᵀ)[r, i] + b_i) is the kink exactly (for the kink at 0 that the
-    built-in activations have, the sum is exact).
+    for drawn units (at least one per layer), the bias is set to kink − (A·Wᵀ)[r, i] for a
+    drawn row r, so that z[r, i] = fl(fl(A·Wᵀ)[r, i] + b_i) is the kink exactly (for the
+    kink at 0 that the built-in activations have, the sum is exact).
     """
     if policy == "allow":
         return params
@@ -237,23 +237,28 @@ def _steer_kinks(
         for kink in kinks:
             if policy == "aim":
                 units = draw(arrays(np.bool_, b.shape))
+                units[draw(st.integers(0, b.size - 1))] = True  # at least one per layer
                 row = draw(st.integers(0, s.shape[0] - 1))
                 b[units] = (kink - s[row, units]).astype(b.dtype)
             else:
-                margin = KINK_MARGIN * max(1.0, abs(kink))
                 for i in range(b.size):
-                    for shift in (
-                        0,
-                        *(sign * k * 2 * margin for k in range(1, 20) for sign in (1, -1)),
-                    ):
-                        z = s[:, i] + (b[i] + shift)
-                        if np.all(np.abs(z.astype(np.float64) - kink) >= margin):
-                            b[i] = b.dtype.type(b[i] + shift)
-                            break
+                    b[i] = _clear(s[:, i], b[i], kink, KINK_MARGIN * max(1.0, abs(kink)))
         params[f"b{layer}"] = b
         f = spec.activation(layer).f(s + b)
         a = f + a if layer in spec.residual else f
     return params
+
+
+def _clear(column: np.ndarray, bias: np.floating, kink: float, margin: float) -> np.floating:
+    """The bias nearest to ``bias`` on the grid bias + 2k·margin that keeps every
+    column + bias at least ``margin`` from the kink. A batch of B rows blocks at most 2B
+    grid points, so one of the 4B + 1 tried always works."""
+    reach = 2 * column.size
+    for k in sorted(range(-reach, reach + 1), key=abs):
+        candidate = bias.dtype.type(bias + 2 * k * margin)
+        if np.all(np.abs((column + candidate).astype(np.float64) - kink) >= margin):
+            return candidate
+    return bias
 
 
 @st.composite

@@ -19,9 +19,9 @@ REFERENCE_ENGINES = ("torch", "jax")
 
 
 def available_engines() -> list[str]:
-    """core, fd and every reference engine that is installed. In CI a missing reference is an
-    error, not a skip: CI installs both, so their tests must really run there."""
-    engines = ["core", "fd"]
+    """core, fd, cs and every reference engine that is installed. In CI a missing reference is
+    an error, not a skip: CI installs both, so their tests must really run there."""
+    engines = ["core", "fd", "cs"]
     for name in REFERENCE_ENGINES:
         if importlib.util.find_spec(name) is not None:
             engines.append(name)

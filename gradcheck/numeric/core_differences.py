@@ -27,7 +27,6 @@ from gradcheck.nn.spec import NetworkSpec
 from gradcheck.numeric.finite_differences import (
     MULTIPLES,
     NumericalGradient,
-    Probe,
     noise_level,
     one_sided,
     richardson,
@@ -83,8 +82,8 @@ def core_differences(
     eps = machine_eps(dtype)
     cache = forward(spec, params, X)
 
-    def evaluate(theta: Mapping[str, Array]) -> Probe:
-        return Probe(output_loss(spec, forward(spec, theta, X).output, y))
+    def evaluate(theta: Mapping[str, Array]) -> float:
+        return output_loss(spec, forward(spec, theta, X).output, y)
 
     noise = noise_level(evaluate, {k: np.array(v) for k, v in params.items()}, spec.dtype)
     base_loss = output_loss(spec, cache.output, y)

@@ -1,4 +1,5 @@
-"""Central finite differences with Richardson extrapolation and a per-entry error bar.
+"""The error model of finite differences: Richardson-extrapolated central differences and
+one-sided differences, each with an error bar, for many entries at once.
 
 For each parameter entry θ_i, with h = ε^(1/3)·max(1, |θ_i|) (see ``steps.fd_step``):
 
@@ -13,10 +14,9 @@ the estimate of ``noise.estimate_noise`` along a random direction (9 extra evalu
 per call).
 Denominators use the step actually represented, (θ+h) − (θ−h).
 
-An evaluation may also report which side of every kink the network's pre-activations lie on
-(``Probe.sides``). An entry whose perturbations change those sides straddles a
-non-differentiable point: its difference quotient is not a derivative, and it is flagged
-``unreliable`` instead of being compared.
+Where the steps on one side cross a kink, ``one_sided`` gives the second-order estimate
+from the other side. The loops that take the steps live with their callers: the core's
+batched ``core_differences`` and the black-box ``directional.CentralOracle``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck.numeric.noise import POINTS, estimate_noise
-from gradcheck.numeric.steps import fd_step, machine_eps
+from gradcheck.numeric.noise import estimate_noise
+from gradcheck.numeric.steps import machine_eps
 
 __all__ = [
     "MULTIPLES",
     "NumericalGradient",
-    "Probe",
-    "central_differences",
     "noise_level",
     "one_sided",
     "richardson",
@@ -42,14 +40,6 @@ __all__ = [
 MULTIPLES = (1, -1, 2, -2)  # the steps θ ± h and θ ± 2h, in this order everywhere
 
 Array = np.ndarray
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One evaluation of the loss; ``sides`` encodes the kink sides, or is None for a black box."""
-
-    loss: float
-    sides: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -95,50 +85,8 @@ def one_sided(
     return estimate, np.abs(estimate - first_order) + 3 * 2.55 * rounding / np.abs(s1)
 
 
-def central_differences(
-    evaluate: Callable[[Mapping[str, Array]], Probe],
-    params: Mapping[str, Array],
-    *,
-    dtype: str,
-) -> NumericalGradient:
-    """Estimate ∂L/∂θ for every entry of every tensor in ``params``.
-
-    ``evaluate`` is called on a private copy of ``params`` that is perturbed in place one
-    entry at a time and restored after each entry, so the caller's arrays are never touched.
-    """
-    work = {name: np.array(value, dtype=dtype, copy=True) for name, value in params.items()}
-    base = evaluate(work)
-    eps = machine_eps(dtype)
-    noise = noise_level(evaluate, work, dtype)
-    grads, error_bars, unreliable = {}, {}, {}
-    evaluations = 1 + POINTS
-    for name, theta in work.items():
-        estimate = np.zeros(theta.shape, dtype=np.float64)
-        error = np.zeros(theta.shape, dtype=np.float64)
-        kinked = np.zeros(theta.shape, dtype=bool)
-        flat = theta.reshape(-1)  # a view: writing flat[i] perturbs work[name]
-        for i in range(flat.size):
-            original = flat[i]
-            h = fd_step(float(original), dtype)
-            probes, steps = [], []
-            for multiple in MULTIPLES:
-                flat[i] = original + multiple * h
-                steps.append(float(flat[i]) - float(original))
-                probes.append(evaluate(work))
-            flat[i] = original
-            evaluations += 4
-            losses = np.array([[p.loss] for p in probes])
-            value, bar = richardson(losses, np.array(steps)[:, None], noise=noise, eps=eps)
-            estimate.flat[i], error.flat[i] = value[0], bar[0]
-            kinked.flat[i] = any(p.sides != base.sides for p in probes)
-        grads[name] = estimate.astype(dtype)
-        error_bars[name] = error
-        unreliable[name] = kinked
-    return NumericalGradient(base.loss, grads, error_bars, unreliable, evaluations)
-
-
 def noise_level(
-    evaluate: Callable[[Mapping[str, Array]], Probe], params: dict[str, Array], dtype: str
+    evaluate: Callable[[Mapping[str, Array]], float], params: dict[str, Array], dtype: str
 ) -> float:
     """Noise of L along a fixed pseudo-random ±1 direction scaled like each entry's step."""
     rng = np.random.default_rng(0)
@@ -149,6 +97,6 @@ def noise_level(
 
     def along(t: float) -> float:
         moved = {k: (v + t * direction[k]).astype(dtype) for k, v in params.items()}
-        return evaluate(moved).loss
+        return evaluate(moved)
 
     return estimate_noise(along, step)

@@ -7,70 +7,62 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from gradcheck.numeric.finite_differences import Probe, central_differences
+from gradcheck.numeric.directional import CentralOracle, measure_noise
+from gradcheck.numeric.evaluator import Evaluator
 from gradcheck.numeric.noise import estimate_noise
 
 Array = np.ndarray
 
 
-def _black_box(fn):  # type: ignore[no-untyped-def]
-    return lambda params: Probe(float(fn(params)))
+def _oracle(fn, theta: Array) -> CentralOracle:  # type: ignore[no-untyped-def]
+    evaluator = Evaluator(fn)
+    params = {"t": theta}
+    loss = evaluator(params)
+    return CentralOracle(evaluator, params, loss, measure_noise(evaluator, params))
+
+
+def _coordinate(oracle: CentralOracle, theta: Array, i: int) -> tuple[float, float, bool]:
+    v = np.zeros_like(theta)
+    v[i] = 1.0
+    d = oracle.refine(oracle.derivative({"t": v}), {"t": v})
+    u = float(d.direction["t"][i])
+    return d.estimate / u, d.error_bar / abs(u), d.kinked
 
 
 def test_estimate_lies_within_its_error_bar_for_smooth_functions() -> None:
     # L(θ) = Σ exp(θ) sin(θ²): every derivative known in closed form.
     theta = np.array([-1.3, -0.2, 0.0, 0.7, 2.5])
-    params = {"t": theta}
-    result = central_differences(
-        _black_box(lambda p: np.sum(np.exp(p["t"]) * np.sin(p["t"] ** 2))), params, dtype="float64"
-    )
+    oracle = _oracle(lambda p: np.sum(np.exp(p["t"]) * np.sin(p["t"] ** 2)), theta)
     exact = np.exp(theta) * (np.sin(theta**2) + 2 * theta * np.cos(theta**2))
-    error = np.abs(result.grads["t"] - exact)
-    assert np.all(error <= result.error_bars["t"]), (error, result.error_bars["t"])
-    assert np.all(error < 1e-9 * np.maximum(1, np.abs(exact)))
-    assert not result.unreliable["t"].any()
+    for i in range(theta.size):
+        estimate, bar, kinked = _coordinate(oracle, theta, i)
+        assert abs(estimate - exact[i]) <= bar, (i, estimate, exact[i], bar)
+        assert abs(estimate - exact[i]) < 1e-9 * max(1, abs(exact[i]))
+        assert not kinked
 
 
-def test_evaluations_are_counted_and_inputs_untouched() -> None:
-    params = {"a": np.arange(6.0).reshape(2, 3), "b": np.ones(2)}
-    before = {k: v.copy() for k, v in params.items()}
-    calls = []
-
-    def loss(p: Mapping[str, Array]) -> Probe:
-        calls.append(1)
-        return Probe(float(np.sum(p["a"] ** 2) + np.sum(p["b"] ** 3)))
-
-    result = central_differences(loss, params, dtype="float64")
-    assert result.evaluations == len(calls) == 1 + 9 + 4 * 8
-    for name in params:
-        np.testing.assert_array_equal(params[name], before[name])
-    np.testing.assert_allclose(result.grads["a"], 2 * params["a"], rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(result.grads["b"], 3 * params["b"] ** 2, rtol=1e-9)
-
-
-def test_a_kink_crossing_is_flagged_when_the_function_reports_its_sides() -> None:
+def test_a_kink_between_the_steps_is_flagged_and_a_smooth_point_is_not() -> None:
     # |θ| has a kink at 0; the entry at 1e-9 is within one step of it, the others are not.
     theta = np.array([1e-9, 0.5, -0.5])
-
-    def loss(p: Mapping[str, Array]) -> Probe:
-        return Probe(float(np.sum(np.abs(p["t"]))), sides=np.packbits(p["t"] > 0).tobytes())
-
-    result = central_differences(loss, {"t": theta}, dtype="float64")
-    assert result.unreliable["t"].tolist() == [True, False, False]
-    np.testing.assert_allclose(result.grads["t"][1:], [1.0, -1.0], rtol=1e-9)
+    oracle = _oracle(lambda p: np.sum(np.abs(p["t"])), theta)
+    flags = [_coordinate(oracle, theta, i)[2] for i in range(3)]
+    assert flags == [True, False, False]
+    assert _coordinate(oracle, theta, 1)[0] == pytest.approx(1.0, rel=1e-9)
 
 
-def test_float32_estimate_has_a_larger_but_honest_error_bar() -> None:
-    theta = np.array([0.3, -1.1, 2.0], dtype=np.float32)
-    result = central_differences(
-        _black_box(lambda p: np.sum(np.tanh(p["t"]) * p["t"])), {"t": theta}, dtype="float32"
-    )
-    t = theta.astype(np.float64)
-    exact = np.tanh(t) + t * (1 - np.tanh(t) ** 2)
-    error = np.abs(result.grads["t"].astype(np.float64) - exact)
-    assert result.grads["t"].dtype == np.float32
-    assert np.all(error <= result.error_bars["t"])
-    assert np.all(result.error_bars["t"] < 1e-2)
+def test_a_loss_computed_in_float32_gets_a_float32_sized_step_and_an_honest_error_bar() -> None:
+    theta = np.array([0.3, -1.1, 2.0])
+
+    def loss(p: Mapping[str, Array]) -> float:
+        t = p["t"].astype(np.float32)
+        return float(np.sum(np.tanh(t) * t))
+
+    oracle = _oracle(loss, theta)
+    assert oracle.step > 1e-4  # ε_eff^(1/3) with ε_eff ≈ 1e-7, not float64's 6e-6
+    exact = np.tanh(theta) + theta * (1 - np.tanh(theta) ** 2)
+    for i in range(3):
+        estimate, bar, _ = _coordinate(oracle, theta, i)
+        assert abs(estimate - exact[i]) <= bar < 1e-2
 
 
 @pytest.mark.parametrize("sigma", [1e-12, 1e-8, 1e-5])
