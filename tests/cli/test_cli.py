@@ -68,7 +68,8 @@ def test_bad_input_is_a_clear_error_with_exit_2(
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["check", "--examples", "0"], ["check", "--dtype", "float16"]]
+    "args",
+    [[], ["check", "--examples", "0"], ["check", "--dtype", "float16"], ["check", "--kinks", "x"]],
 )
 def test_bad_usage_exits_2(args: list[str]) -> None:
     assert _run(*args).returncode == 2
@@ -113,3 +114,11 @@ def test_worker_processes_give_the_same_report_as_one_process(tmp_path: Path) ->
         return [(c["hidden"], c["examples"], c["pairs"]) for c in data["sweep"]["cells"]]
 
     assert results("one") == results("two")
+
+
+def test_aiming_at_kinks_still_passes_a_correct_core(tmp_path: Path) -> None:
+    relu = [*SMALL[:2], "--activations", "relu", *SMALL[4:]]
+    args = ["check", "--engines", "core,fd,cs", "--kinks", "aim", "--out", str(tmp_path), *relu]
+    assert main(args) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["verdict"] in ("pass", "inconclusive")
