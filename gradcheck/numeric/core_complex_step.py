@@ -11,9 +11,8 @@ real part moved by −t²/2·(…) where two perturbed factors meet. With t = 1e
 ~1e-40 relative, invisible except where the gradient is exactly 0 (a network whose every
 unit is dead). The error bar 1e6·(t·max(1,|θ_i|))²·max(1, |L|) bounds it generously.
 
-The evaluation is organised as in ``core_differences``: perturbing an entry of W⁽ˡ⁾ or
-b⁽ˡ⁾ changes one column of Z⁽ˡ⁾ by a rank-one term, and many perturbed networks are
-pushed through layers l…L as one stack.
+The evaluation is organised as in ``core_differences``, by ``stacking.perturbed_outputs``
+with imaginary perturbations.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import numpy as np
 
 from gradcheck.nn.network import complex_losses, forward, output_loss
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.stacking import perturbed_outputs
 
 __all__ = ["STEP", "core_complex_step"]
 
@@ -43,7 +43,6 @@ def core_complex_step(
     grads, bars = {}, {}
     loss = output_loss(spec, cache.output, target)
     for layer in range(1, spec.depth + 1):
-        a_prev = cache.activations[layer - 1]
         chunk = max(1, STACK_ELEMENTS // (x.shape[0] * max(spec.widths[layer:])))
         for name in (f"W{layer}", f"b{layer}"):
             theta = wide[name].reshape(-1)
@@ -51,26 +50,9 @@ def core_complex_step(
             out = np.empty(theta.size)
             for start in range(0, theta.size, chunk):
                 entries = np.arange(start, min(theta.size, start + chunk))
-                rows = entries // a_prev.shape[1] if name[0] == "W" else entries
-                z = np.repeat(cache.zs[layer - 1][None].astype(np.complex128), entries.size, 0)
-                shift = 1j * steps[entries, None]
-                if name[0] == "W":
-                    shift = shift * a_prev[:, entries % a_prev.shape[1]].T
-                z[np.arange(entries.size), :, rows] += shift
-                a = _tail(spec, wide, cache.activations[layer - 1], layer, z)
-                out[entries] = complex_losses(spec, a, target).imag / steps[entries]
+                delta = 1j * steps[entries]
+                output, _ = perturbed_outputs(spec, wide, cache, name, entries, delta, target)
+                out[entries] = complex_losses(spec, output, target).imag / steps[entries]
             grads[name] = out.reshape(wide[name].shape)
             bars[name] = (1e6 * max(1.0, abs(loss)) * steps**2).reshape(wide[name].shape)
     return loss, grads, bars
-
-
-def _tail(
-    spec: NetworkSpec, params: Mapping[str, Array], a_prev: Array, layer: int, z: Array
-) -> Array:
-    """Push stacked complex pre-activations Z⁽ˡ⁾ (S, B, n_l) through layers l…L."""
-    for current in range(layer, spec.depth + 1):
-        if current > layer:
-            z = a_prev @ params[f"W{current}"].T + params[f"b{current}"]
-        f = spec.activation(current).f(z)
-        a_prev = f + a_prev if current in spec.residual else f
-    return a_prev

@@ -4,16 +4,18 @@ Every gradient entry is a sum of products, and floating-point summation obeys
 |fl(Σ xᵢ) − Σ xᵢ| ≤ γₙ·Σ|xᵢ| (Higham, *Accuracy and Stability of Numerical Algorithms*,
 §3.1). Running the delta recursion on absolute values,
 
-    |g⁽ᴸ⁾| = |∇ŷL| + |ŷ| + |y|         (the seed: the loss gradient and what it cancelled)
+    |g⁽ᴸ⁾| = |∇ŷL| + Â⁽ᴸ⁾ + |y|        (the seed: the loss gradient and what it cancelled)
     |δ⁽ˡ⁾| = |g⁽ˡ⁾| ⊙ (|f′(z⁽ˡ⁾)| + 1),   |g⁽ˡ⁻¹⁾| = |δ⁽ˡ⁾|·|W⁽ˡ⁾| (+ |g⁽ˡ⁾| if residual)
     M_W⁽ˡ⁾ = |δ⁽ˡ⁾|ᵀ·Â⁽ˡ⁻¹⁾,             M_b⁽ˡ⁾ = Σ_batch |δ⁽ˡ⁾|
-    Â⁽⁰⁾ = |X|,   Â⁽ˡ⁾ = |A⁽ˡ⁾| + |Z⁽ˡ⁾| (+ Â⁽ˡ⁻¹⁾ on a residual layer)
+    Â⁽⁰⁾ = |X|,   Â⁽ˡ⁾ = |A⁽ˡ⁾| + (|f′| + 1)·S⁽ˡ⁾ (+ Â⁽ˡ⁻¹⁾ on a residual layer)
 
 The derivative counts as |f′| + 1 because textbook formulas such as tanh′ = 1 − a² carry
 an absolute error of order ε: where the true f′ is 4e−16, one engine returns exactly 0
 and another 4e−16, and both are right to working precision. For the same reason an
-activation's size counts as |a| + |z|: gelu(−5) is −1.5e−7 in one float32 engine and exactly 0
-in another, an absolute error of order ε·|z|.
+activation's size counts as |a| + (|f′| + 1)·S, with S = |A⁽ˡ⁻¹⁾|·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾| the size
+of the terms summed into z: a z that cancels to exactly 0 in one float32 engine is 1e−7 in
+another (or in float64), and so is the activation of every unit after it; gelu(−5) is
+−1.5e−7 in one float32 engine and exactly 0 in another.
 
 gives, per entry, the size M of the terms whose sum is the gradient. Two correct engines
 then differ by at most a small multiple of ε·M, even where the gradient itself cancels to
@@ -39,14 +41,25 @@ def term_magnitudes(
     spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass, y: Array
 ) -> dict[str, Array]:
     """M for every parameter entry, in float64 (see the module docstring)."""
-    yhat = np.abs(cache.output.astype(np.float64))
+
+    def terms(layer: int) -> Array:
+        """(|f′(z)| + 1)·(|A⁽ˡ⁻¹⁾|·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾|): how far A⁽ˡ⁾ may move, in units of ε,
+        when Z⁽ˡ⁾ is summed in another order (it may be exactly 0 in one engine and 1e-8
+        in another)."""
+        a = np.abs(cache.activations[layer - 1].astype(np.float64))
+        w = np.abs(params[f"W{layer}"].astype(np.float64))
+        s = a @ w.T + np.abs(params[f"b{layer}"].astype(np.float64))
+        z, f = cache.zs[layer - 1], cache.fs[layer - 1]
+        return (np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0) * s
+
+    yhat = np.abs(cache.output.astype(np.float64)) + terms(spec.depth)
     target = np.abs(y.astype(np.float64)) if y.ndim == 2 else 1.0
     g = np.abs(spec.loss_fn.grad(cache.output, y).astype(np.float64)) + yhat + target
     if spec.reduction == "mean":
         g = g / yhat.shape[0]
     sizes = [np.abs(cache.activations[0].astype(np.float64))]
     for layer in range(1, spec.depth):
-        size = np.abs(cache.activations[layer].astype(np.float64)) + np.abs(cache.zs[layer - 1])
+        size = np.abs(cache.activations[layer].astype(np.float64)) + terms(layer)
         sizes.append(size + sizes[-1] if layer in spec.residual else size)
     out: dict[str, Array] = {}
     for layer in range(spec.depth, 0, -1):

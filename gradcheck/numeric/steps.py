@@ -54,9 +54,9 @@ def machine_eps(dtype: str | np.dtype[np.floating]) -> float:
     return float(np.finfo(np.dtype(dtype)).eps)
 
 
-def fd_step(theta: float, dtype: str | np.dtype[np.floating]) -> float:
-    """h = ε^(1/3)·max(1, |θ|): balances O(h²) truncation against O(ε/h) rounding."""
-    return float(machine_eps(dtype) ** (1 / 3) * max(1.0, abs(theta)))
+def fd_step(theta: np.ndarray, dtype: str | np.dtype[np.floating]) -> np.ndarray:
+    """h = ε^(1/3)·max(1, |θ|) per entry: balances O(h²) truncation against O(ε/h) rounding."""
+    return machine_eps(dtype) ** (1 / 3) * np.maximum(1.0, np.abs(np.asarray(theta, np.float64)))
 
 
 # Analytic vs analytic: both sides are exact up to rounding, so the bounds are a few hundred
