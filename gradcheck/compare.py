@@ -23,6 +23,7 @@ __all__ = [
     "aggregate_verdict",
     "compare_results",
     "compare_tensor",
+    "entry_ratios",
     "overall_verdict",
 ]
 
@@ -79,20 +80,10 @@ def compare_tensor(
     b64 = np.asarray(b, dtype=np.float64)
     bar = np.zeros_like(a64) if error_bar is None else np.asarray(error_bar, dtype=np.float64)
     compared = np.ones(a64.shape, dtype=bool) if skip is None else ~np.asarray(skip, dtype=bool)
-    diff = np.abs(a64 - b64)
-    finite = np.isfinite(a64) & np.isfinite(b64)
-    diff = np.where(finite, diff, np.inf)
-    scale = max(_max_abs(a64), _max_abs(b64), tolerance.scale_floor * network_scale)
-    allowed = (
-        tolerance.rtol * np.abs(b64) + tolerance.atol * scale + tolerance.error_bar_factor * bar
+    diff, allowed, ratio = _entries(
+        a64, b64, bar, tolerance, network_scale, rounding=rounding, eps=eps, tiny=tiny
     )
-    if rounding is not None:
-        allowed = allowed + tolerance.rounding_factor * eps * np.asarray(rounding, np.float64)
-    # Below the smallest normal number, engines may flush subnormals to zero (XLA does).
-    allowed = np.maximum(allowed, 4 * tiny)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.where(diff == 0, 0.0, diff / allowed)
-        ratio = np.where(finite, ratio, np.inf)  # NaN or Inf on either side always fails
         rel = np.where(diff == 0, 0.0, diff / np.maximum(np.abs(a64), np.abs(b64)))
     ratio = np.where(compared, ratio, -1.0)
     checked = int(compared.sum())
@@ -122,6 +113,49 @@ def compare_tensor(
         tolerance=tolerance,
         verdict=verdict,
     )
+
+
+def entry_ratios(
+    a: Array,
+    b: Array,
+    *,
+    tolerance: Tolerance,
+    error_bar: Array | None = None,
+    network_scale: float = 0.0,
+) -> Array:
+    """|a − b| / allowed for every entry (above 1 fails; NaN or Inf on either side is inf)."""
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    bar = np.zeros_like(a64) if error_bar is None else np.asarray(error_bar, np.float64)
+    return _entries(a64, b64, bar, tolerance, network_scale)[2]
+
+
+def _entries(
+    a64: Array,
+    b64: Array,
+    bar: Array,
+    tolerance: Tolerance,
+    network_scale: float,
+    *,
+    rounding: Array | None = None,
+    eps: float = 0.0,
+    tiny: float = 0.0,
+) -> tuple[Array, Array, Array]:
+    """Per entry: |a − b|, what is allowed (``numeric.steps``), and their ratio."""
+    diff = np.abs(a64 - b64)
+    finite = np.isfinite(a64) & np.isfinite(b64)
+    diff = np.where(finite, diff, np.inf)
+    scale = max(_max_abs(a64), _max_abs(b64), tolerance.scale_floor * network_scale)
+    allowed = (
+        tolerance.rtol * np.abs(b64) + tolerance.atol * scale + tolerance.error_bar_factor * bar
+    )
+    if rounding is not None:
+        allowed = allowed + tolerance.rounding_factor * eps * np.asarray(rounding, np.float64)
+    # Below the smallest normal number, engines may flush subnormals to zero (XLA does).
+    allowed = np.maximum(allowed, 4 * tiny)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = np.where(diff == 0, 0.0, diff / allowed)
+    ratio = np.where(finite, ratio, np.inf)  # NaN or Inf on either side always fails
+    return diff, allowed, ratio
 
 
 def _max_abs(x: Array) -> float:

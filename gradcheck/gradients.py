@@ -20,17 +20,18 @@ This module only orchestrates; the numerics live in ``gradcheck.numeric``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
-from gradcheck.compare import Record, Verdict, compare_tensor, overall_verdict
+from gradcheck.compare import Record, Verdict, compare_tensor, entry_ratios, overall_verdict
 from gradcheck.errors import DTypeError, GradcheckError, NonFiniteError, ShapeError
 from gradcheck.numeric.complex_step import complex_support
 from gradcheck.numeric.directional import (
     CentralOracle,
     ComplexStepOracle,
+    Directional,
     Oracle,
     measure_noise,
     scaled,
@@ -39,11 +40,9 @@ from gradcheck.numeric.evaluator import Evaluator, LossFunctionError
 from gradcheck.numeric.probes import (
     Localisation,
     ProbeOutcome,
+    Prober,
     ProbeSettings,
     coordinate_probes,
-    localise,
-    probe_coordinate,
-    probe_direction,
     random_directions,
 )
 from gradcheck.numeric.steps import Tolerance, black_box_tolerance
@@ -136,18 +135,18 @@ def check_gradients(
     # One random direction, measured carefully, decides the method and calibrates the step's
     # truncation error for the cheap estimates that follow.
     directions = random_directions(wide, ProbeSettings(max(1, settings.directions)), rng)
-    first, first_d = probe_direction(central, directions[0], grads, tolerance, scale, refine=True)
+    first, first_d = Prober(central, grads, tolerance, scale).direction(directions[0], refine=True)
     central.calibrate(first_d)
     oracle, used, notes = _choose_method(method, central, first_d)
+    prober = Prober(oracle, grads, tolerance, scale, confirm=central)
 
     if chosen == "full":
-        records = _full(oracle, wide, grads, tolerance, scale)
+        records = _full(prober, wide)
         found: tuple[ProbeOutcome, ...] = ()
         where = None
     else:
-        records, found, where = _probe(
-            oracle, wide, grads, tolerance, scale, settings, rng, directions, first, first_d
-        )
+        found, where = _probe(prober, wide, settings, rng, directions, first, first_d)
+        records = _probe_records(prober, found, where)
     verdict = overall_verdict([r.verdict for r in records])
     if chosen == "probe" and any(p.verdict == "fail" for p in found):
         verdict = "fail"
@@ -183,19 +182,16 @@ def _choose_method(
     return central, "central", (f"complex step not used: {reason}",)
 
 
-def _full(
-    oracle: Oracle,
-    params: dict[str, Array],
-    grads: dict[str, Array],
-    tolerance: Tolerance,
-    scale: float,
-) -> tuple[Record, ...]:
-    """Every entry of every tensor, then one Record per tensor."""
+def _full(prober: Prober, params: dict[str, Array]) -> tuple[Record, ...]:
+    """Every entry of every tensor, then one Record per tensor. Entries that fail by complex
+    step are asked whether they sit on a kink (``Prober.on_kink``) before they count."""
+    oracle, tolerance = prober.oracle, prober.tolerance
     records = []
     for name, theta in params.items():
         numerical = np.zeros(theta.shape)
         bars = np.zeros(theta.shape)
         kinked = np.zeros(theta.shape, dtype=bool)
+        directions = []
         for flat in range(theta.size):
             v = np.zeros(theta.shape)
             v.flat[flat] = 1.0
@@ -205,70 +201,92 @@ def _full(
             numerical.flat[flat] = d.estimate / u
             bars.flat[flat] = d.error_bar / abs(u)
             kinked.flat[flat] = d.kinked
+            directions.append((direction, d))
+        ratios = entry_ratios(
+            prober.grads[name],
+            numerical,
+            tolerance=tolerance,
+            error_bar=bars,
+            network_scale=prober.scale,
+        )
+        for entry in np.flatnonzero((ratios > 1) & ~kinked):
+            direction, d = directions[entry]
+            kinked.flat[entry] = prober.on_kink(direction, d)
         records.append(
             compare_tensor(
                 name,
-                grads[name],
+                prober.grads[name],
                 numerical,
                 tolerance=tolerance,
                 engines=(ANALYTIC, oracle.method),
                 error_bar=bars,
                 skip=kinked,
-                network_scale=scale,
+                network_scale=prober.scale,
             )
         )
     return tuple(records)
 
 
 def _probe(
-    oracle: Oracle,
+    prober: Prober,
     params: dict[str, Array],
-    grads: dict[str, Array],
-    tolerance: Tolerance,
-    scale: float,
     settings: ProbeSettings,
     rng: np.random.Generator,
     directions: list[dict[str, Array]],
     first: ProbeOutcome,
-    first_d: Any,
-) -> tuple[tuple[Record, ...], tuple[ProbeOutcome, ...], Localisation | None]:
+    first_d: Directional,
+) -> tuple[tuple[ProbeOutcome, ...], Localisation | None]:
+    """Directions first (stopping at the first confirmed failure), then coordinate samples;
+    a failing direction is bisected unless a failing coordinate already names the entry."""
     outcomes: list[ProbeOutcome] = []
     failing = None
     for k, v in enumerate(directions[: settings.directions]):
-        if k == 0 and oracle.method == "central":
+        if k == 0 and prober.oracle.method == "central":
             outcome, d = first, first_d
         else:
-            outcome, d = probe_direction(oracle, v, grads, tolerance, scale)
+            outcome, d = prober.direction(v)
         outcomes.append(outcome)
         if outcome.verdict == "fail":  # confirmed: the remaining directions can add nothing
-            failing = (outcome, v, d)
+            failing = (len(outcomes) - 1, v, d)
             break
     coordinates = [
-        probe_coordinate(oracle, name, index, v, grads, tolerance, scale)
+        prober.coordinate(name, index, v)
         for name, index, v in coordinate_probes(params, settings, rng)
     ]
     outcomes.extend(coordinates)
-    bad = [c for c in coordinates if c.verdict == "fail"]
     where = None
-    if failing is not None and not bad:
-        where = localise(oracle, failing[1], failing[2], grads, tolerance, scale)
-    return (
-        _probe_records(grads, coordinates, where, oracle.method, tolerance),
-        tuple(outcomes),
-        where,
-    )
+    if failing is not None and not any(c.verdict == "fail" for c in coordinates):
+        position, v, d = failing
+        where = _localise_past_kinks(prober, v, d)
+        if where is None:  # the direction's whole mismatch came from kinks
+            outcomes[position] = replace(outcomes[position], verdict="inconclusive")
+    return tuple(outcomes), where
+
+
+def _localise_past_kinks(
+    prober: Prober, v: dict[str, Array], d: Directional, attempts: int = 3
+) -> Localisation | None:
+    """Bisect v; if the entry found sits on a kink, take it out of v and look again, as long
+    as what is left still fails. None when the failure is explained by kinks alone."""
+    v = {name: np.array(part) for name, part in v.items()}
+    for _ in range(attempts):
+        where = prober.localise(v, d)
+        if not where.kinked:
+            return where
+        v[where.tensor].flat[where.flat] = 0.0
+        outcome, d = prober.direction(v, refine=True)
+        if outcome.verdict != "fail":
+            return None
+    return None
 
 
 def _probe_records(
-    grads: dict[str, Array],
-    coordinates: list[ProbeOutcome],
-    where: Localisation | None,
-    method: str,
-    tolerance: Tolerance,
+    prober: Prober, outcomes: tuple[ProbeOutcome, ...], where: Localisation | None
 ) -> tuple[Record, ...]:
     """Per tensor: the localised entry if bisection ended there, else its worst coordinate."""
+    coordinates = [c for c in outcomes if c.kind == "coordinate"]
     records = []
-    for name, g in grads.items():
+    for name, g in prober.grads.items():
         verdict: Verdict
         mine = [c for c in coordinates if c.tensor == name]
         if where is not None and where.tensor == name:
@@ -293,7 +311,7 @@ def _probe_records(
         records.append(
             Record(
                 engine_a=ANALYTIC,
-                engine_b=method,
+                engine_b=prober.oracle.method,
                 tensor=name,
                 shape=tuple(g.shape),
                 index=tuple(index),
@@ -306,7 +324,7 @@ def _probe_records(
                 ratio=ratio,
                 checked=len(mine),
                 kink_entries=sum(c.verdict == "inconclusive" for c in mine),
-                tolerance=tolerance,
+                tolerance=prober.tolerance,
                 verdict=verdict,
             )
         )

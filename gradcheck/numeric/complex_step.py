@@ -55,6 +55,7 @@ def complex_support(central: CentralOracle, reference: Directional) -> str | Non
         return (
             f"the complex-step slope {probe.estimate:.9g} disagrees with central differences "
             f"{reference.estimate:.9g} ± {reference.error_bar:.2g}: loss_fn is not analytic in "
-            "its parameters (abs, maximum, clip, .real or a cast to a real dtype?)"
+            "its parameters (abs, maximum, clip, .real or a cast to a real dtype?), or the "
+            "parameters sit on one of its kinks"
         )
     return None

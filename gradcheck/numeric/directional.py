@@ -50,7 +50,7 @@ __all__ = [
 Array = np.ndarray
 Params = Mapping[str, Array]
 COMPLEX_STEP = 1e-20
-KINK_RATIO = 0.25  # |S(t) − S(2t)| above this share of max(|S(t)|, |S(2t)|) is not smooth
+KINK_RATIO = 1e-3  # |S(t) − S(2t)| above this share of max(|S(t)|, |S(2t)|) is not smooth
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ are ordered tensor by tensor, so the first splits separate tensors.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -34,9 +34,8 @@ __all__ = [
     "Localisation",
     "ProbeOutcome",
     "ProbeSettings",
+    "Prober",
     "coordinate_probes",
-    "judge",
-    "localise",
     "random_directions",
 ]
 
@@ -103,46 +102,135 @@ class Localisation:
     ratio: float  # gap / allowed of the smallest failing block (of the entry when block is 1)
     levels: int
     evaluations: int
+    kinked: bool = False  # the entry sits on a kink: its mismatch is no evidence of an error
+    flat: int = 0  # the entry's flat index in its tensor
 
 
-def judge(
-    d: Directional, grads: Params, tolerance: Tolerance, scale: float, kind: str = "direction"
-) -> tuple[float, float]:
-    """(analytic slope Σ g·u, allowed gap) for the numerical estimate ``d``."""
-    analytic = sum(float(np.sum(grads[n].astype(np.float64) * u)) for n, u in d.direction.items())
-    terms = sum(
-        float(np.sum(np.abs(grads[n].astype(np.float64) * u))) for n, u in d.direction.items()
-    )
-    size = sum(float(np.sum(np.abs(u))) for u in d.direction.values())
-    allowed = (
-        tolerance.error_bar_factor * d.error_bar
-        + tolerance.rtol * max(terms, abs(d.estimate))
-        + tolerance.atol * scale * size
-    )
-    return analytic, allowed
+@dataclass(frozen=True)
+class Prober:
+    """Probes of one gradient ``grads`` by one ``oracle``.
 
+    ``confirm`` (central differences, when the oracle is the complex step) is asked about
+    every probe that fails: the complex step is exact where L is smooth, but on a kink it
+    silently takes one side's slope, and only differences across the point can tell. A
+    failure at a kink is inconclusive, not a failure.
+    """
 
-def _outcome(
-    oracle: Oracle,
-    v: dict[str, Array],
-    grads: Params,
-    tolerance: Tolerance,
-    scale: float,
-    *,
-    always_refine: bool = False,
-) -> tuple[ProbeOutcome, Directional]:
-    """Measure along v; a cheap estimate that looks wrong is refined before it is believed."""
-    d = oracle.derivative(v)
-    analytic, allowed = judge(d, grads, tolerance, scale)
-    if always_refine or abs(d.estimate - analytic) > allowed:
-        d = oracle.refine(d, v)
-        analytic, allowed = judge(d, grads, tolerance, scale)
-    gap = abs(d.estimate - analytic)
-    verdict: Verdict = "inconclusive" if d.kinked else "fail" if not gap <= allowed else "pass"
-    outcome = ProbeOutcome(
-        "direction", d.estimate, analytic, d.error_bar, allowed, d.evaluations, verdict
-    )
-    return outcome, d
+    oracle: Oracle
+    grads: Params
+    tolerance: Tolerance
+    scale: float
+    confirm: Oracle | None = None
+
+    def judge(self, d: Directional) -> tuple[float, float]:
+        """(analytic slope Σ g·u, allowed gap) for the numerical estimate ``d``."""
+        g = {n: self.grads[n].astype(np.float64) for n in d.direction}
+        analytic = sum(float(np.sum(g[n] * u)) for n, u in d.direction.items())
+        terms = sum(float(np.sum(np.abs(g[n] * u))) for n, u in d.direction.items())
+        size = sum(float(np.sum(np.abs(u))) for u in d.direction.values())
+        allowed = (
+            self.tolerance.error_bar_factor * d.error_bar
+            + self.tolerance.rtol * max(terms, abs(d.estimate))
+            + self.tolerance.atol * self.scale * size
+        )
+        return analytic, allowed
+
+    def on_kink(self, v: Mapping[str, Array], d: Directional) -> bool:
+        if d.kinked:
+            return True
+        if self.confirm is None or self.confirm is self.oracle:
+            return False
+        check = self.confirm.derivative(v)
+        return self.confirm.refine(check, v).kinked
+
+    def direction(
+        self, v: dict[str, Array], *, refine: bool = False
+    ) -> tuple[ProbeOutcome, Directional]:
+        """Measure along v; a cheap estimate that looks wrong is refined before it is
+        believed, and a refined failure is checked for a kink."""
+        d = self.oracle.derivative(v)
+        analytic, allowed = self.judge(d)
+        if refine or abs(d.estimate - analytic) > allowed:
+            d = self.oracle.refine(d, v)
+            analytic, allowed = self.judge(d)
+        verdict: Verdict = "pass" if abs(d.estimate - analytic) <= allowed else "fail"
+        if d.kinked or (verdict == "fail" and self.on_kink(v, d)):
+            verdict = "inconclusive"
+        outcome = ProbeOutcome(
+            "direction", d.estimate, analytic, d.error_bar, allowed, d.evaluations, verdict
+        )
+        return outcome, d
+
+    def coordinate(self, name: str, index: tuple[int, ...], v: dict[str, Array]) -> ProbeOutcome:
+        outcome, d = self.direction(v)
+        return replace(
+            outcome,
+            kind="coordinate",
+            tensor=name,
+            index=index,
+            scale=float(d.direction[name][index]),
+        )
+
+    def localise(self, v: dict[str, Array], found: Directional) -> Localisation:
+        """Bisect the failing direction v (whose estimate was ``found``) down to one entry."""
+        names = list(v)
+        sizes = [int(np.size(v[name])) for name in names]
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        entries = np.flatnonzero(np.concatenate([np.ravel(v[name]) for name in names]))
+
+        def restrict(chosen: Array) -> dict[str, Array]:
+            out: dict[str, Array] = {}
+            for k, name in enumerate(names):
+                lo, hi = np.searchsorted(chosen, offsets[k : k + 2])
+                if hi > lo:
+                    part = np.zeros(sizes[k])
+                    flat = chosen[lo:hi] - offsets[k]
+                    part[flat] = np.ravel(v[name])[flat]
+                    out[name] = part.reshape(np.shape(v[name]))
+            return out
+
+        analytic, allowed = self.judge(found)
+        mismatch = found.estimate - analytic
+        block, ratio, levels, evaluations = len(entries), abs(mismatch) / allowed, 0, 0
+        while entries.size > 1:
+            first_half, second_half = np.array_split(entries, 2)
+            d = self.oracle.derivative(restrict(first_half))
+            evaluations += d.evaluations
+            levels += 1
+            analytic, allowed = self.judge(d)
+            first = d.estimate - analytic
+            second = mismatch - first
+            if abs(first) >= abs(second):
+                entries, mismatch = first_half, first
+            else:
+                entries, mismatch = second_half, second
+            if abs(mismatch) > allowed:
+                block, ratio = entries.size, abs(mismatch) / allowed
+        k = int(np.searchsorted(offsets, entries[0], side="right")) - 1
+        name = names[k]
+        flat = int(entries[0] - offsets[k])
+        index = tuple(int(i) for i in np.unravel_index(flat, np.shape(v[name])))
+        single = restrict(entries)
+        d = self.oracle.refine(self.oracle.derivative(single), single)
+        evaluations += d.evaluations
+        analytic, allowed = self.judge(d)
+        if abs(d.estimate - analytic) > allowed:
+            block, ratio = 1, abs(d.estimate - analytic) / allowed
+        u = float(d.direction[name][index])
+        return Localisation(
+            tensor=name,
+            index=index,
+            numerical=d.estimate / u,
+            analytic=analytic / u,
+            error_bar=d.error_bar / abs(u),
+            allowed=allowed / abs(u),
+            block=block,
+            ratio=ratio,
+            levels=levels,
+            evaluations=evaluations,
+            kinked=self.on_kink(single, d),
+            flat=flat,
+        )
 
 
 def random_directions(
@@ -172,106 +260,3 @@ def coordinate_probes(
             v[index] = 1.0
             out.append((name, index, scaled(params, {name: v})))
     return out
-
-
-def probe_coordinate(
-    oracle: Oracle,
-    name: str,
-    index: tuple[int, ...],
-    v: dict[str, Array],
-    grads: Params,
-    tolerance: Tolerance,
-    scale: float,
-) -> ProbeOutcome:
-    outcome, d = _outcome(oracle, v, grads, tolerance, scale)
-    u = float(d.direction[name][index])
-    return ProbeOutcome(
-        "coordinate",
-        outcome.numerical,
-        outcome.analytic,
-        outcome.error_bar,
-        outcome.allowed,
-        outcome.evaluations,
-        outcome.verdict,
-        tensor=name,
-        index=index,
-        scale=u,
-    )
-
-
-def probe_direction(
-    oracle: Oracle,
-    v: dict[str, Array],
-    grads: Params,
-    tolerance: Tolerance,
-    scale: float,
-    *,
-    refine: bool = False,
-) -> tuple[ProbeOutcome, Directional]:
-    return _outcome(oracle, v, grads, tolerance, scale, always_refine=refine)
-
-
-def localise(
-    oracle: Oracle,
-    v: dict[str, Array],
-    found: Directional,
-    grads: Params,
-    tolerance: Tolerance,
-    scale: float,
-) -> Localisation:
-    """Bisect the failing direction v (whose estimate was ``found``) down to one entry."""
-    names = list(v)
-    sizes = [int(np.size(v[name])) for name in names]
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    entries = np.flatnonzero(np.concatenate([np.ravel(v[name]) for name in names]))
-
-    def restrict(chosen: Array) -> dict[str, Array]:
-        out: dict[str, Array] = {}
-        for k, name in enumerate(names):
-            lo, hi = np.searchsorted(chosen, offsets[k : k + 2])
-            if hi > lo:
-                part = np.zeros(sizes[k])
-                flat = chosen[lo:hi] - offsets[k]
-                part[flat] = np.ravel(v[name])[flat]
-                out[name] = part.reshape(np.shape(v[name]))
-        return out
-
-    analytic, allowed = judge(found, grads, tolerance, scale)
-    mismatch = found.estimate - analytic
-    block, ratio, levels, evaluations = len(entries), abs(mismatch) / allowed, 0, 0
-    while entries.size > 1:
-        first_half, second_half = np.array_split(entries, 2)
-        d = oracle.derivative(restrict(first_half))
-        evaluations += d.evaluations
-        levels += 1
-        analytic, allowed = judge(d, grads, tolerance, scale)
-        first = d.estimate - analytic
-        second = mismatch - first
-        if abs(first) >= abs(second):
-            entries, mismatch = first_half, first
-        else:
-            entries, mismatch = second_half, second
-        if abs(mismatch) > allowed:
-            block, ratio = entries.size, abs(mismatch) / allowed
-    k = int(np.searchsorted(offsets, entries[0], side="right")) - 1
-    name = names[k]
-    index = tuple(int(i) for i in np.unravel_index(int(entries[0] - offsets[k]), np.shape(v[name])))
-    single = restrict(entries)
-    d = oracle.refine(oracle.derivative(single), single)
-    evaluations += d.evaluations
-    analytic, allowed = judge(d, grads, tolerance, scale)
-    u = float(d.direction[name][index])
-    if abs(d.estimate - analytic) > allowed:
-        block, ratio = 1, abs(d.estimate - analytic) / allowed
-    return Localisation(
-        tensor=name,
-        index=index,
-        numerical=d.estimate / u,
-        analytic=analytic / u,
-        error_bar=d.error_bar / abs(u),
-        allowed=allowed / abs(u),
-        block=block,
-        ratio=ratio,
-        levels=levels,
-        evaluations=evaluations,
-    )

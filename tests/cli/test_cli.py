@@ -105,9 +105,11 @@ def test_a_planted_bug_fails_with_a_counterexample_that_reproduces(tmp_path: Pat
 
 
 def test_worker_processes_give_the_same_report_as_one_process(tmp_path: Path) -> None:
+    # Both in fresh interpreters, as users run them: inside a long pytest session the
+    # in-process run was seen to draw other examples than a fresh one (see the issue-3 note).
     args = ["check", "--engines", "core,fd", *SMALL[:-2], "--activations", "tanh,relu"]
-    assert main([*args, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
-    assert main([*args, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
+    assert _run(*args, "--jobs", "1", "--out", str(tmp_path / "one")).returncode == 0
+    assert _run(*args, "--jobs", "2", "--out", str(tmp_path / "two")).returncode == 0
 
     def results(folder: str) -> list[object]:
         data = json.loads((tmp_path / folder / "report.json").read_text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -218,3 +219,50 @@ def test_bad_input_names_the_problem(loss, grad, params, error, match) -> None: 
 def test_unknown_mode_is_an_error() -> None:
     with pytest.raises(GradcheckError, match="mode"):
         check_gradients(lambda p: 0.0, lambda p: p, {"a": np.ones(1)}, mode="fast")  # type: ignore[arg-type]
+
+
+class OnKinkRelu:
+    """A correct relu network whose first batch row puts every hidden unit exactly on the kink
+    (X[0] = 0 and b1 = 0), written as a user would: NumPy, complex-safe (np.where on Re z)."""
+
+    X = np.array([[0.0, 0.0], [2.9, -2.5]])
+    y = np.array([[0.0, 0.4], [0.0, -0.6]])
+    params: ClassVar[dict[str, Array]] = {
+        "W1": np.array(
+            [[0.2, -0.2], [0.6, -0.7], [0.7, 0.1], [0.8, 0.0], [-0.1, 0.6], [1.0, -0.3]]
+        ),
+        "b1": np.zeros(6),
+        "W2": np.array([[0.3, -0.7, 0.0, 0.0, 0.0, 0.9], [-0.3, -0.6, 0.0, 0.3, 0.9, 0.2]]),
+        "b2": np.array([-0.5, 0.9]),
+    }
+
+    def loss(self, p: Mapping[str, Array]) -> object:
+        z = self.X @ p["W1"].T + p["b1"]
+        r = np.where(np.real(z) > 0, z, 0.0) @ p["W2"].T + p["b2"] - self.y
+        return 0.5 * np.sum(r * r)
+
+    def grad(self, p: Mapping[str, Array]) -> dict[str, Array]:
+        z = self.X @ p["W1"].T + p["b1"]
+        a = np.maximum(z, 0.0)
+        d2 = a @ p["W2"].T + p["b2"] - self.y
+        d1 = (d2 @ p["W2"]) * (z > 0)
+        return {"W1": d1.T @ self.X, "b1": d1.sum(0), "W2": d2.T @ a, "b2": d2.sum(0)}
+
+
+@pytest.mark.parametrize("method", ["auto", "central"])
+@pytest.mark.parametrize("mode", ["full", "probe"])
+@pytest.mark.parametrize("seed", range(6))
+def test_a_correct_gradient_on_kinks_is_never_failed(mode: str, method: str, seed: int) -> None:
+    # The complex step takes one side's slope on a kink, and a direction through many kinks
+    # can look smooth; either way a mismatch there must end inconclusive, not failed.
+    net = OnKinkRelu()
+    result = check_gradients(net.loss, net.grad, net.params, mode=mode, method=method, seed=seed)  # type: ignore[arg-type]
+    assert result.verdict in ("pass", "inconclusive"), result.summary()
+
+
+@pytest.mark.parametrize("mode", ["full", "probe"])
+def test_an_error_beside_the_kinks_is_still_caught(mode: str) -> None:
+    net = OnKinkRelu()
+    wrong = planted(net.grad, "W2", (1, 4), 1e-6)
+    result = check_gradients(net.loss, wrong, net.params, mode=mode)  # type: ignore[arg-type]
+    assert [(r.tensor, r.index) for r in result.failures] == [("W2", (1, 4))], result.summary()
