@@ -188,6 +188,7 @@ def compare_results(
         np.array(b.loss),
         tolerance=tolerance_for(dtype, ("analytic", "analytic")),
         engines=(a.engine, b.engine),
+        tiny=float(np.finfo(np.dtype(dtype)).tiny),  # a float32 loss may underflow to 0
     )
     skip = _merge(a.unreliable, b.unreliable, ambiguous)
     network_scale = max(

@@ -75,7 +75,7 @@ TOLERANCES: dict[tuple[str, Kind], Tolerance] = {
         rtol=1e-6, atol=1e-7, error_bar_factor=4.0, scale_floor=1e-6
     ),
     ("float32", "numerical"): Tolerance(
-        rtol=1e-5, atol=1e-5, error_bar_factor=4.0, scale_floor=1e-3
+        rtol=2e-6, atol=2e-6, error_bar_factor=4.0, scale_floor=1e-3, rounding_factor=8.0
     ),
 }
 
