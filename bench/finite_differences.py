@@ -44,6 +44,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from _threads import pin_threads  # bench/_threads.py: this script runs from bench/
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -1135,11 +1137,7 @@ def main() -> int:
     parser.add_argument("--section", choices=SECTIONS, help="run this section only")
     args = parser.parse_args()
     threads = str(args.threads)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = threads
-    os.environ["XLA_FLAGS"] = (
-        f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
-    )
+    pin_threads(args.threads)
     # The checkout's gradcheck, whether or not it is installed.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import jax

@@ -13,6 +13,8 @@ import os
 import sys
 import time
 
+from _threads import pin_threads  # bench/_threads.py: this script runs from bench/
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -22,11 +24,7 @@ def main() -> int:
     parser.add_argument("--dtype", default="all", choices=["float64", "float32", "all"])
     args = parser.parse_args()
     threads = str(args.threads)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = threads
-    os.environ["XLA_FLAGS"] = (
-        f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
-    )
+    pin_threads(args.threads)
     engines = tuple(args.engines.split(","))
     if "torch" in engines:
         import torch

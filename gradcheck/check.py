@@ -108,13 +108,7 @@ def describe_failures(result: CheckResult) -> str:
     """A readable account of what failed: per failing tensor, the pair, the index, both
     values, the error, the error bar and what was allowed; then any engine errors."""
     lines = [f"{result.verdict}: {result.case.describe()}"]
-    for r in result.failures:
-        index = ",".join(map(str, r.index))
-        lines.append(
-            f"  {r.pair}: {r.tensor}[{index}] {r.engine_a}={r.value_a:.9g} "
-            f"{r.engine_b}={r.value_b:.9g} |diff|={r.abs_err:.3g} "
-            f"error bar={r.error_bar:.3g} allowed={r.allowed:.3g} ({r.ratio:.3g}× the tolerance)"
-        )
+    lines.extend(f"  {r.pair}: {r.describe()}" for r in result.failures)
     for run in result.errors:
         lines.append(f"  engine {run.engine} raised {run.error}")
     return "\n".join(lines)

@@ -60,6 +60,16 @@ class Record:
     def pair(self) -> str:
         return f"{self.engine_a} vs {self.engine_b}"
 
+    def describe(self) -> str:
+        """One line: the entry, both values, the error, the error bar and what was allowed."""
+        index = ",".join(map(str, self.index))
+        return (
+            f"{self.tensor}[{index}] {self.engine_a}={self.value_a:.9g} "
+            f"{self.engine_b}={self.value_b:.9g} |diff|={self.abs_err:.3g} "
+            f"error bar={self.error_bar:.3g} allowed={self.allowed:.3g} "
+            f"({self.ratio:.3g}× the tolerance)"
+        )
+
 
 def compare_tensor(
     tensor: str,

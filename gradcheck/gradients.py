@@ -85,13 +85,8 @@ class GradientCheck:
     def summary(self) -> str:
         """One line per failing tensor: the tensor, the index and both values."""
         lines = [f"{self.verdict} ({self.mode} mode, {self.method}, seed {self.seed})"]
-        for r in self.failures:
-            index = ",".join(map(str, r.index))
-            lines.append(
-                f"  {r.tensor}[{index}]: grad_fn={r.value_a:.9g} numerical={r.value_b:.9g} "
-                f"|diff|={abs(r.value_a - r.value_b):.3g} error bar={r.error_bar:.3g} "
-                f"allowed={r.allowed:.3g}"
-            )
+        lines.extend(f"  {r.describe()}" for r in self.failures)
+        lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 
 
