@@ -60,6 +60,11 @@ class Record:
     def pair(self) -> str:
         return f"{self.engine_a} vs {self.engine_b}"
 
+    @property
+    def kink(self) -> bool:
+        """Whether some entries of this tensor sat on or across a kink and were not compared."""
+        return self.kink_entries > 0
+
     def describe(self) -> str:
         """One line: the entry, both values, the error, the error bar and what was allowed."""
         index = ",".join(map(str, self.index))
