@@ -161,7 +161,7 @@ def check_gradients(
 
 
 def _choose_method(
-    method: Method, central: CentralOracle, reference: Any
+    method: Method, central: CentralOracle, reference: Directional
 ) -> tuple[Oracle, Literal["complex_step", "central"], tuple[str, ...]]:
     if method == "central":
         return central, "central", ()
