@@ -105,8 +105,9 @@ def test_a_planted_bug_fails_with_a_counterexample_that_reproduces(tmp_path: Pat
 
 
 def test_worker_processes_give_the_same_report_as_one_process(tmp_path: Path) -> None:
-    # Both in fresh interpreters, as users run them: inside a long pytest session the
-    # in-process run was seen to draw other examples than a fresh one (see the issue-3 note).
+    # Both in fresh interpreters, as users run them: Hypothesis mixes constants from the local
+    # modules loaded so far into its draws, so inside a long pytest session an in-process
+    # sweep draws other examples than a fresh interpreter does.
     args = ["check", "--engines", "core,fd", *SMALL[:-2], "--activations", "tanh,relu"]
     assert _run(*args, "--jobs", "1", "--out", str(tmp_path / "one")).returncode == 0
     assert _run(*args, "--jobs", "2", "--out", str(tmp_path / "two")).returncode == 0
