@@ -203,6 +203,8 @@ def compare_results(
         np.array(b.loss),
         tolerance=tolerance_for(dtype, ("analytic", "analytic")),
         engines=(a.engine, b.engine),
+        rounding=None if rounding is None else rounding.get("loss"),
+        eps=float(np.finfo(np.dtype(dtype)).eps),
         tiny=float(np.finfo(np.dtype(dtype)).tiny),  # a float32 loss may underflow to 0
     )
     skip = _merge(a.unreliable, b.unreliable, ambiguous)

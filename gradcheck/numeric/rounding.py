@@ -7,15 +7,16 @@ Every gradient entry is a sum of products, and floating-point summation obeys
     |g⁽ᴸ⁾| = |∇ŷL| + Â⁽ᴸ⁾ + |y|        (the seed: the loss gradient and what it cancelled)
     |δ⁽ˡ⁾| = |g⁽ˡ⁾| ⊙ (|f′(z⁽ˡ⁾)| + 1),   |g⁽ˡ⁻¹⁾| = |δ⁽ˡ⁾|·|W⁽ˡ⁾| (+ |g⁽ˡ⁾| if residual)
     M_W⁽ˡ⁾ = |δ⁽ˡ⁾|ᵀ·Â⁽ˡ⁻¹⁾,             M_b⁽ˡ⁾ = Σ_batch |δ⁽ˡ⁾|
-    Â⁽⁰⁾ = |X|,   Â⁽ˡ⁾ = |A⁽ˡ⁾| + (|f′| + 1)·S⁽ˡ⁾ (+ Â⁽ˡ⁻¹⁾ on a residual layer)
+    Â⁽⁰⁾ = |X|,   Â⁽ˡ⁾ = |A⁽ˡ⁾| + (|f′| + 1)·(Â⁽ˡ⁻¹⁾·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾|) (+ Â⁽ˡ⁻¹⁾ if residual)
 
 The derivative counts as |f′| + 1 because textbook formulas such as tanh′ = 1 − a² carry
 an absolute error of order ε: where the true f′ is 4e−16, one engine returns exactly 0
 and another 4e−16, and both are right to working precision. For the same reason an
-activation's size counts as |a| + (|f′| + 1)·S, with S = |A⁽ˡ⁻¹⁾|·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾| the size
-of the terms summed into z: a z that cancels to exactly 0 in one float32 engine is 1e−7 in
-another (or in float64), and so is the activation of every unit after it; gelu(−5) is
-−1.5e−7 in one float32 engine and exactly 0 in another.
+activation's size counts as |a| + (|f′| + 1)·S, with S = Â⁽ˡ⁻¹⁾·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾| the size
+of the terms summed into z, which carries forward what earlier layers may have moved: a z
+that cancels to exactly 0 in one float32 engine is 1e−7 in another (or in float64), and so
+is the activation of every unit after it; gelu(−5) is −1.5e−7 in one float32 engine and
+exactly 0 in another.
 
 gives, per entry, the size M of the terms whose sum is the gradient. Two correct engines
 then differ by at most a small multiple of ε·M, even where the gradient itself cancels to
@@ -40,28 +41,27 @@ Array = np.ndarray
 def term_magnitudes(
     spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass, y: Array
 ) -> dict[str, Array]:
-    """M for every parameter entry, in float64 (see the module docstring)."""
+    """M for every parameter entry, in float64 (see the module docstring), and for the loss
+    itself under ``"loss"``: Σ |g⁽ᴸ⁾|·Â⁽ᴸ⁾, how far L moves when ŷ moves by ε·Â⁽ᴸ⁾."""
 
-    def terms(layer: int) -> Array:
-        """(|f′(z)| + 1)·(|A⁽ˡ⁻¹⁾|·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾|): how far A⁽ˡ⁾ may move, in units of ε,
-        when Z⁽ˡ⁾ is summed in another order (it may be exactly 0 in one engine and 1e-8
-        in another)."""
-        a = np.abs(cache.activations[layer - 1].astype(np.float64))
+    # Â⁽ˡ⁾ bounds |A⁽ˡ⁾| plus how far A⁽ˡ⁾ may move, in units of ε, when another engine sums
+    # Z⁽ˡ⁾ in another order: (|f′(z)| + 1)·S⁽ˡ⁾ with S⁽ˡ⁾ = Â⁽ˡ⁻¹⁾·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾|, which
+    # carries forward what earlier layers may have moved (a z that cancels to exactly 0 in
+    # one engine is 1e-8 in another, and so is every unit after it).
+    sizes = [np.abs(cache.activations[0].astype(np.float64))]
+    for layer in range(1, spec.depth + 1):
         w = np.abs(params[f"W{layer}"].astype(np.float64))
-        s = a @ w.T + np.abs(params[f"b{layer}"].astype(np.float64))
+        s = sizes[-1] @ w.T + np.abs(params[f"b{layer}"].astype(np.float64))
         z, f = cache.zs[layer - 1], cache.fs[layer - 1]
-        return (np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0) * s
-
-    yhat = np.abs(cache.output.astype(np.float64)) + terms(spec.depth)
+        slope = np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0
+        size = np.abs(cache.activations[layer].astype(np.float64)) + slope * s
+        sizes.append(size + sizes[-1] if layer in spec.residual else size)
+    yhat = sizes[-1]
     target = np.abs(y.astype(np.float64)) if y.ndim == 2 else 1.0
     g = np.abs(spec.loss_fn.grad(cache.output, y).astype(np.float64)) + yhat + target
     if spec.reduction == "mean":
         g = g / yhat.shape[0]
-    sizes = [np.abs(cache.activations[0].astype(np.float64))]
-    for layer in range(1, spec.depth):
-        size = np.abs(cache.activations[layer].astype(np.float64)) + terms(layer)
-        sizes.append(size + sizes[-1] if layer in spec.residual else size)
-    out: dict[str, Array] = {}
+    out: dict[str, Array] = {"loss": np.array(float(np.sum(g * yhat)))}
     for layer in range(spec.depth, 0, -1):
         z, f = cache.zs[layer - 1], cache.fs[layer - 1]
         delta = g * (np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0)
@@ -70,4 +70,4 @@ def term_magnitudes(
         if layer > 1:
             upstream = delta @ np.abs(params[f"W{layer}"].astype(np.float64))
             g = upstream + g if layer in spec.residual else upstream
-    return {name: out[name] for name in spec.param_names}
+    return {name: out[name] for name in ("loss", *spec.param_names)}
