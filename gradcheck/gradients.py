@@ -33,10 +33,10 @@ from gradcheck.numeric.directional import (
     ComplexStepOracle,
     Directional,
     Oracle,
-    measure_noise,
     scaled,
 )
 from gradcheck.numeric.evaluator import Evaluator, LossFunctionError
+from gradcheck.numeric.noise import noise_along_random_direction
 from gradcheck.numeric.probes import (
     Localisation,
     ProbeOutcome,
@@ -115,7 +115,7 @@ def check_gradients(
     evaluator = Evaluator(loss_fn)
     wide = {name: value.astype(np.float64) for name, value in point.items()}
     loss = evaluator(wide)
-    noise = measure_noise(evaluator, wide, seed)
+    noise = noise_along_random_direction(evaluator, wide, seed=seed)
     central = CentralOracle(evaluator, wide, loss, noise)
     rng = np.random.default_rng(seed)
     dtype = np.result_type(*grads.values())

@@ -24,11 +24,10 @@ from gradcheck.nn.spec import NetworkSpec
 from gradcheck.numeric.finite_differences import (
     MULTIPLES,
     NumericalGradient,
-    noise_level,
     one_sided,
     richardson,
 )
-from gradcheck.numeric.noise import POINTS
+from gradcheck.numeric.noise import POINTS, noise_along_random_direction
 from gradcheck.numeric.stacking import perturbed_outputs
 from gradcheck.numeric.steps import fd_step, machine_eps
 
@@ -50,7 +49,7 @@ def core_differences(
     def evaluate(theta: Mapping[str, Array]) -> float:
         return output_loss(spec, forward(spec, theta, X).output, y)
 
-    noise = noise_level(evaluate, {k: np.array(v) for k, v in params.items()}, spec.dtype)
+    noise = noise_along_random_direction(evaluate, params, dtype=spec.dtype)
     base_loss = output_loss(spec, cache.output, y)
     batch = X.shape[0]
     grads, error_bars, unreliable = {}, {}, {}

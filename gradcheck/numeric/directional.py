@@ -34,7 +34,6 @@ import numpy as np
 
 from gradcheck.errors import NonFiniteError
 from gradcheck.numeric.evaluator import Evaluator, LossFunctionError
-from gradcheck.numeric.noise import estimate_noise
 from gradcheck.numeric.steps import machine_eps
 
 __all__ = [
@@ -43,7 +42,6 @@ __all__ = [
     "ComplexStepOracle",
     "Directional",
     "Oracle",
-    "measure_noise",
     "scaled",
 ]
 
@@ -185,21 +183,3 @@ class CentralOracle(Oracle):
             kinked=kinked,
             samples_estimate=d1,
         )
-
-
-def measure_noise(evaluator: Evaluator, params: Params, seed: int = 0) -> float:
-    """σ of the loss's rounding noise along a seeded ±1 direction (``noise.estimate_noise``).
-
-    The table starts with steps of 1e3·ε; a loss that rounds its input to a coarser grid
-    (one that computes in float32 inside) returns the same value all along such a table,
-    so the steps grow a thousandfold until the values move, up to 1e-4.
-    """
-    rng = np.random.default_rng(seed)
-    base = {name: np.asarray(value, np.float64) for name, value in params.items()}
-    v = scaled(base, {name: rng.choice([-1.0, 1.0], value.shape) for name, value in base.items()})
-    step = 1e3 * machine_eps("float64")
-    while True:
-        noise = estimate_noise(lambda t: evaluator(_move(base, v, t)), step)
-        if noise > 0 or step > 1e-7:
-            return noise
-        step *= 1e3

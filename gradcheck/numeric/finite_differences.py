@@ -21,18 +21,13 @@ batched ``core_differences`` and the black-box ``directional.CentralOracle``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck.numeric.noise import estimate_noise
-from gradcheck.numeric.steps import machine_eps
-
 __all__ = [
     "MULTIPLES",
     "NumericalGradient",
-    "noise_level",
     "one_sided",
     "richardson",
 ]
@@ -83,20 +78,3 @@ def one_sided(
     first_order = (l1 - base) / s1
     rounding = np.maximum(noise, eps * np.maximum(np.abs(base), np.max(np.abs(losses), axis=0)))
     return estimate, np.abs(estimate - first_order) + 3 * 2.55 * rounding / np.abs(s1)
-
-
-def noise_level(
-    evaluate: Callable[[Mapping[str, Array]], float], params: dict[str, Array], dtype: str
-) -> float:
-    """Noise of L along a fixed pseudo-random ±1 direction scaled like each entry's step."""
-    rng = np.random.default_rng(0)
-    direction = {
-        k: rng.choice([-1.0, 1.0], v.shape) * np.maximum(1.0, np.abs(v)) for k, v in params.items()
-    }
-    step = 1e3 * machine_eps(dtype)
-
-    def along(t: float) -> float:
-        moved = {k: (v + t * direction[k]).astype(dtype) for k, v in params.items()}
-        return evaluate(moved)
-
-    return estimate_noise(along, step)

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from gradcheck.numeric.directional import CentralOracle, measure_noise
+from gradcheck.numeric.directional import CentralOracle
 from gradcheck.numeric.evaluator import Evaluator
-from gradcheck.numeric.noise import estimate_noise
+from gradcheck.numeric.noise import estimate_noise, noise_along_random_direction
 
 Array = np.ndarray
 
@@ -18,7 +18,7 @@ def _oracle(fn, theta: Array) -> CentralOracle:  # type: ignore[no-untyped-def]
     evaluator = Evaluator(fn)
     params = {"t": theta}
     loss = evaluator(params)
-    return CentralOracle(evaluator, params, loss, measure_noise(evaluator, params))
+    return CentralOracle(evaluator, params, loss, noise_along_random_direction(evaluator, params))
 
 
 def _coordinate(oracle: CentralOracle, theta: Array, i: int) -> tuple[float, float, bool]:
