@@ -1,6 +1,7 @@
 """The command line: parses arguments, calls library functions, prints what they return.
 
-Exit codes: 0 everything agrees, 1 a gradient disagrees, 2 bad usage or bad input.
+Exit codes: 0 everything agrees (or the submission passes), 1 a gradient disagrees (or the
+submission fails), 2 bad usage or bad input. The student commands live in ``cli_student``.
 torch, jax and Hypothesis are imported only by the commands that need them, so that
 ``gradcheck --help`` and ``gradcheck --version`` stay fast.
 """
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gradcheck._version import __version__
+from gradcheck.cli_student import add_commands
 from gradcheck.errors import GradcheckError
 
 __all__ = ["main"]
@@ -92,7 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes for the cells (default: the number of CPUs)",
     )
     check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+    check.set_defaults(handler=_check)
+    add_commands(commands)
     return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    return _run_case(args) if args.case is not None else _run_sweep(args)
 
 
 def _run_case(args: argparse.Namespace) -> int:
@@ -213,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return _run_case(args) if args.case is not None else _run_sweep(args)
+        return int(args.handler(args))
     except GradcheckError as error:
         print(f"gradcheck: error: {error}", file=sys.stderr)
         return 2

@@ -47,7 +47,9 @@ class Activation:
     side; where only f″ jumps (elu with alpha = 1), f′ is unique but a finite difference
     across the point is only O(h) accurate and its error bar cannot be trusted.
     ``output_range`` bounds f(z), which losses on probabilities use to accept or refuse an
-    output activation.
+    output activation. ``df_of_output`` is f′ written in terms of a = f(z) where that is how
+    it is taught (σ: a(1 − a), tanh: 1 − a²); applying it to z instead of a is a classic
+    mistake, which the grader's mutant references make on purpose.
     """
 
     name: str
@@ -55,6 +57,7 @@ class Activation:
     df: Callable[[Array, Array], Array]
     kinks: tuple[float, ...] = ()
     output_range: tuple[float, float] = (-INF, INF)
+    df_of_output: Callable[[Array], Array] | None = None
 
 
 ACTIVATIONS: Registry[Activation] = Registry("activation")
@@ -129,11 +132,23 @@ def _identity(name: str) -> Activation:
 
 
 def _sigmoid_entry(name: str) -> Activation:
-    return Activation(name, f=_sigmoid, df=lambda z, a: _sigmoid_prime(z), output_range=(0.0, 1.0))
+    return Activation(
+        name,
+        f=_sigmoid,
+        df=lambda z, a: _sigmoid_prime(z),
+        output_range=(0.0, 1.0),
+        df_of_output=lambda a: a * (1 - a),
+    )
 
 
 def _tanh(name: str) -> Activation:
-    return Activation(name, f=np.tanh, df=lambda z, a: 1 - a * a, output_range=(-1.0, 1.0))
+    return Activation(
+        name,
+        f=np.tanh,
+        df=lambda z, a: 1 - a * a,
+        output_range=(-1.0, 1.0),
+        df_of_output=lambda a: 1 - a * a,
+    )
 
 
 def _relu(name: str) -> Activation:

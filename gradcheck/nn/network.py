@@ -18,18 +18,19 @@ Im L(θ + ih·v)/h gives the directional derivative ∇L·v free of cancellation
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gradcheck.errors import NonFiniteError
-from gradcheck.nn.activations import real_part
+from gradcheck.nn.activations import Activation, real_part
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.nn.validate import validate_batch, validate_params
 
 __all__ = [
+    "Derivative",
     "ForwardPass",
     "backward",
     "complex_loss_value",
@@ -121,8 +122,22 @@ def complex_loss_value(spec: NetworkSpec, params: Params, X: Array, y: Array) ->
     return complex(complex_losses(spec, forward(spec, params, X).output, y))
 
 
-def backward(spec: NetworkSpec, params: Params, cache: ForwardPass, y: Array) -> dict[str, Array]:
-    """The gradients ∂L/∂W⁽ˡ⁾ and ∂L/∂b⁽ˡ⁾ by the delta recursion (see the module docstring)."""
+Derivative = Callable[[int, Activation, Array, Array], Array]
+
+
+def backward(
+    spec: NetworkSpec,
+    params: Params,
+    cache: ForwardPass,
+    y: Array,
+    *,
+    derivative: Derivative | None = None,
+) -> dict[str, Array]:
+    """The gradients ∂L/∂W⁽ˡ⁾ and ∂L/∂b⁽ˡ⁾ by the delta recursion (see the module docstring).
+
+    ``derivative(layer, activation, z, f)``, if given, replaces f′(z) in the recursion: the
+    mutant references of the grader use it to make one known mistake (f′ left out, or taken
+    at the wrong point)."""
     yhat = cache.output
     grads: dict[str, Array] = {}
     # g holds ∂L/∂A⁽ˡ⁾ for the current layer l.
@@ -131,7 +146,8 @@ def backward(spec: NetworkSpec, params: Params, cache: ForwardPass, y: Array) ->
     if scale != 1.0:
         g = g * scale
     for layer in range(spec.depth, 0, -1):
-        delta = g * spec.activation(layer).df(cache.zs[layer - 1], cache.fs[layer - 1])
+        act, z, f = spec.activation(layer), cache.zs[layer - 1], cache.fs[layer - 1]
+        delta = g * (act.df(z, f) if derivative is None else derivative(layer, act, z, f))
         grads[f"W{layer}"] = delta.T @ cache.activations[layer - 1]
         grads[f"b{layer}"] = delta.sum(axis=0)
         if layer > 1:

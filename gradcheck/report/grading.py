@@ -1,0 +1,120 @@
+"""The class report of a graded batch: a summary table, a CSV, Markdown and HTML.
+
+Writers only format the records ``student.grade`` produced (SubmissionResult JSON forms
+with an ``id``); they compute nothing but counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+__all__ = ["render_class_html", "render_class_markdown", "render_csv", "summary_rows"]
+
+HEADERS = ["submission", "verdict", "score", "labels", "first problem"]
+
+
+def _first_problem(record: dict[str, Any]) -> str:
+    for check in record.get("checks", []):
+        if check["status"] in ("fail", "error") and check.get("diagnoses"):
+            return str(check["diagnoses"][0]["detail"])[:120]
+        if check["status"] in ("fail", "error"):
+            return str(check.get("message", "")).splitlines()[0][:120]
+    if record.get("verdict") != "pass":
+        lines = str(record.get("message", "")).splitlines()
+        return (lines[1] if len(lines) > 1 else lines[0] if lines else "").strip()[:120]
+    return ""
+
+
+def summary_rows(records: Sequence[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            str(r["id"]),
+            str(r["verdict"]),
+            f"{r.get('score', 0):g}/{r.get('max_score', 0):g}",
+            ", ".join(r.get("labels", [])),
+            _first_problem(r),
+        ]
+        for r in records
+    ]
+
+
+def _counts(records: Sequence[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
+    verdicts = Counter(str(r["verdict"]) for r in records)
+    labels = Counter(label for r in records for label in r.get("labels", []))
+    return verdicts, labels
+
+
+def render_csv(records: Sequence[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["submission", "verdict", "score", "max_score", "labels", "first_problem", "seconds"]
+    )
+    for r, row in zip(records, summary_rows(records), strict=True):
+        writer.writerow(
+            [
+                r["id"],
+                r["verdict"],
+                r.get("score", 0),
+                r.get("max_score", 0),
+                row[3],
+                row[4],
+                r.get("seconds", ""),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def render_class_markdown(records: Sequence[dict[str, Any]], assignment: str) -> str:
+    verdicts, labels = _counts(records)
+    lines = [
+        f"# Grading report: {assignment}",
+        "",
+        f"{len(records)} submissions: "
+        + ", ".join(f"{verdicts[v]} {v}" for v in ("pass", "fail", "error")),
+        "",
+        tabulate(summary_rows(records), headers=HEADERS, tablefmt="github", disable_numparse=True),
+        "",
+    ]
+    if labels:
+        lines += ["## Mistakes across the class", ""]
+        lines.append(
+            tabulate(labels.most_common(), headers=["label", "submissions"], tablefmt="github")
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_class_html(records: Sequence[dict[str, Any]], assignment: str) -> str:
+    verdicts, labels = _counts(records)
+    esc = html.escape
+    rows = "".join(
+        f"<tr class='{esc(row[1])}'>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
+        for row in summary_rows(records)
+    )
+    label_rows = "".join(f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in labels.most_common())
+    head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
+    totals = ", ".join(f"{verdicts[v]} {v}" for v in ("pass", "fail", "error"))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Grading report: {esc(assignment)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; margin-bottom: 2em; }}
+td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
+tr.pass td:nth-child(2) {{ color: #176f2c; }} tr.fail td:nth-child(2) {{ color: #b00020; }}
+tr.error td:nth-child(2) {{ color: #8a5a00; }}
+</style></head><body>
+<h1>Grading report: {esc(assignment)}</h1>
+<p>{len(records)} submissions: {esc(totals)}</p>
+<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
+<h2>Mistakes across the class</h2>
+<table><thead><tr><th>label</th><th>submissions</th></tr></thead><tbody>{label_rows}</tbody></table>
+</body></html>
+"""

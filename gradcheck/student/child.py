@@ -1,0 +1,330 @@
+"""The child process that runs one submission. Run as a script (``python -I child.py``),
+never imported: it uses only the standard library, NumPy and ``protocol.py`` (loaded by
+path), so the gradcheck package is not in ``sys.modules`` and the forbidden-import hook
+sees every attempt to import it.
+
+It reads requests from stdin and answers on a private copy of stdout; the submission's own
+prints go to a capped buffer, and file descriptors 1 and 2 lead to files in the working
+directory. Requests: ``load``, ``call``, ``setattr`` and ``exit`` (see ``sandbox``).
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import inspect
+import io
+import os
+import socket
+import sys
+import time
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("_gradcheck_protocol", _HERE / "protocol.py")
+assert _spec is not None and _spec.loader is not None
+protocol = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(protocol)
+
+import numpy as np  # noqa: E402  (after the protocol module, which needs nothing else)
+
+OUTPUT_LIMIT = 64 * 1024
+SUBMISSION = "submission"
+
+
+class ForbiddenImport(ImportError):
+    pass
+
+
+class _CappedText(io.TextIOBase):
+    """A text stream that keeps the first OUTPUT_LIMIT characters and counts the rest."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.size = 0
+        self.total = 0
+        self.sent = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        self.total += len(text)
+        room = OUTPUT_LIMIT - self.size
+        if room > 0:
+            self.kept.append(text[:room])
+            self.size += min(room, len(text))
+        return len(text)
+
+    def take(self) -> str:
+        new = "".join(self.kept)[self.sent :]
+        self.sent += len(new)
+        return new
+
+
+_forbidden: set[str] = set()
+_attempts: list[str] = []
+_stub_names: set[str] = set()
+_stubbed: list[str] = []
+
+
+class _Guard(importlib.abc.MetaPathFinder):
+    """First on sys.meta_path: refuses forbidden modules and remembers the attempt."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in _forbidden:
+            if name not in _attempts:
+                _attempts.append(name)
+            raise ForbiddenImport(f"importing {name} is not allowed in this assignment")
+        return None
+
+
+class _Stub(types.ModuleType):
+    """Stands in for a module the submission imports but the grader does not have; any use
+    raises, so that only actual use is reported."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return _StubValue(f"{self.__name__}.{attr}", self.__name__)
+
+
+class _StubValue:
+    def __init__(self, name: str, module: str) -> None:
+        self._name, self._module = name, module
+
+    def __getattr__(self, attr: str) -> _StubValue:
+        return _StubValue(f"{self._name}.{attr}", self._module)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise ModuleNotFoundError(
+            f"the submission used {self._name}, but {self._module.partition('.')[0]} is not "
+            "installed where it is graded"
+        )
+
+
+class _StubLoader(importlib.abc.Loader):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = _Stub(spec.name)
+        module.__path__ = []  # a package, so that submodules can be stubbed too
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        if module.__name__ not in _stubbed:
+            _stubbed.append(module.__name__)
+
+
+class _StubFinder(importlib.abc.MetaPathFinder):
+    """Last on sys.meta_path: stubs the modules the submission's top-level imports name and
+    that no other finder found."""
+
+    def find_spec(
+        self, name: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name.partition(".")[0] in _stub_names:
+            return importlib.machinery.ModuleSpec(name, _StubLoader(), is_package=True)
+        return None
+
+
+def _no_network(*args: Any, **kwargs: Any) -> Any:
+    raise PermissionError("network access is disabled while grading")
+
+
+def _isolate_network() -> str:
+    """A private network namespace where the kernel allows it; the socket guard always."""
+    socket.socket = _no_network  # type: ignore[misc,assignment]
+    socket.create_connection = _no_network
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(0x10000000 | 0x40000000) == 0:  # CLONE_NEWUSER | CLONE_NEWNET
+            return "namespace"
+    except (OSError, AttributeError):
+        pass
+    return "socket guard"
+
+
+# Loading ---------------------------------------------------------------------------------
+def _imported_names(body: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
+    path = Path(request["path"])
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    body = [tree.body[i] for i in request["keep"]]
+    module = types.ModuleType(SUBMISSION)
+    module.__file__ = str(path)
+    sys.modules[SUBMISSION] = module
+    installed = {name for name in _imported_names(body) if importlib.util.find_spec(name) is None}
+    _stub_names.update(installed - _forbidden)
+    dropped = []
+    for node in body:
+        code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+        try:
+            exec(code, module.__dict__)
+        except Exception as error:
+            # A constant that needs what was skipped (data read at import time) is dropped;
+            # a failing import, definition or class body is the submission's crash.
+            if not isinstance(node, ast.Assign | ast.AnnAssign) or isinstance(error, ImportError):
+                raise
+            dropped.append(f"line {node.lineno} ({type(error).__name__}: {error})")
+    _stub_names.clear()  # later imports (inside functions) fail normally
+    defined = sorted(name for name in vars(module) if not name.startswith("__"))
+    return {"defined": defined, "stubbed": list(_stubbed), "dropped": dropped}, module
+
+
+# Calls -----------------------------------------------------------------------------------
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return ("array", value, value.copy())
+    if isinstance(value, dict):
+        return ("dict", value, {key: _snapshot(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return ("list", value, [_snapshot(item) for item in value])
+    return ("other", value, None)
+
+
+def _changes(snapshot: Any, where: str) -> list[str]:
+    kind, value, saved = snapshot
+    if kind == "array":
+        same = (
+            value.shape == saved.shape
+            and value.dtype == saved.dtype
+            and np.array_equal(value, saved, equal_nan=True)
+        )
+        return [] if same else [where]
+    if kind == "dict":
+        if set(value) != set(saved):
+            return [where]
+        changed = []
+        for key, item in saved.items():
+            if value[key] is not item[1]:
+                changed.append(f"{where}[{key!r}]")
+            else:
+                changed.extend(_changes(item, f"{where}[{key!r}]"))
+        return changed
+    if kind == "list":
+        if len(value) != len(saved):
+            return [where]
+        changed = []
+        for index, item in enumerate(saved):
+            if value[index] is not item[1]:
+                changed.append(f"{where}[{index}]")
+            else:
+                changed.extend(_changes(item, f"{where}[{index}]"))
+        return changed
+    return []
+
+
+def _parameter_names(fn: Any, count: int) -> list[str]:
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+
+
+def _failure(error: BaseException, path: str) -> dict[str, Any]:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == path]
+    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+    if isinstance(error, MemoryError):
+        label = "memory_limit"
+    elif isinstance(error, ForbiddenImport):
+        label = "forbidden_import"
+    elif isinstance(error, SystemExit):
+        label = "process_died"
+    else:
+        label = "crash"
+    message = f"{type(error).__name__}: {error}"[:2000] + where
+    trace = "".join(traceback.format_list(frames[-8:]))[-4000:]
+    return {"ok": False, "label": label, "message": message, "traceback": trace}
+
+
+def main() -> None:
+    proto_in = os.fdopen(os.dup(0), "rb")
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(os.open("stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+    os.dup2(os.open("stderr.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+    captured = _CappedText()
+    sys.stdout = sys.stderr = captured  # type: ignore[assignment]
+    sys.stdin = io.StringIO("")
+    network = _isolate_network()
+    sys.meta_path.insert(0, _Guard())
+    sys.meta_path.append(_StubFinder())
+    slots: dict[str, Any] = {}
+    module: types.ModuleType | None = None
+    path = ""
+
+    def resolve(slot: str, route: list[Any]) -> Any:
+        value = slots[slot]
+        for step in route:
+            value = value[step]
+        return value
+
+    while True:
+        try:
+            request, arrays = protocol.read_frame(proto_in)
+        except EOFError:
+            return
+        op = request.get("op")
+        reply: dict[str, Any]
+        out: dict[str, np.ndarray] = {}
+        start = time.perf_counter()
+        try:
+            if op == "exit":
+                return
+            if op == "load":
+                _forbidden.update(request.get("forbidden", []))
+                path = str(Path(request["path"]))
+                info, module = _load(request)
+                reply = {"ok": True, "network": network, **info}
+            elif op == "setattr":
+                value = protocol.decode(request["value"], arrays, resolve)
+                setattr(slots[request["on"]], request["name"], value)
+                reply = {"ok": True}
+            elif op == "call":
+                assert module is not None
+                owner = slots[request["on"]] if request.get("on") else module
+                fn = getattr(owner, request["fn"])
+                args = protocol.decode(request["args"], arrays, resolve)
+                watched = request.get("watch", list(range(len(args))))
+                saved = {i: _snapshot(args[i]) for i in watched}
+                result = fn(*args)
+                names = _parameter_names(fn, len(args))
+                mutated = [m for i, s in saved.items() for m in _changes(s, names[i])]
+                if request.get("store"):
+                    slots[request["store"]] = result
+                reply = {"ok": True, "result": protocol.encode(result, out), "mutated": mutated}
+            else:
+                reply = {"ok": False, "label": "crash", "message": f"unknown request {op!r}"}
+        except BaseException as error:
+            out = {}
+            reply = _failure(error, path)
+        reply["seconds"] = time.perf_counter() - start
+        reply["output"] = captured.take()
+        reply["output_total"] = captured.total
+        reply["forbidden"] = list(_attempts)
+        try:
+            protocol.write_frame(proto_out, reply, out)
+        except (ValueError, TypeError) as error:  # arrays NumPy cannot save without pickle
+            reply = {"ok": False, "label": "bad_return", "message": f"cannot send result: {error}"}
+            protocol.write_frame(proto_out, reply, {})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The diagnosis labels and the verdict they imply.
+
+A submission's verdict is ``pass``, ``fail`` (it ran and is wrong, or it broke the
+contract) or ``error`` (it could not be evaluated at all: it does not parse, it hung, it ran
+out of memory or its process died).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+__all__ = ["ERROR_LABELS", "LABEL_MEANINGS", "Label", "SubmissionVerdict", "verdict_for"]
+
+SubmissionVerdict = Literal["pass", "fail", "error"]
+
+
+class Label(StrEnum):
+    SIGN_FLIP = "sign_flip"
+    SCALED = "scaled"
+    BATCH_REDUCTION = "batch_reduction"
+    TRANSPOSED = "transposed"
+    SHAPE_MISMATCH = "shape_mismatch"
+    ZERO_GRADIENT = "zero_gradient"
+    MISSING_ACTIVATION_DERIVATIVE = "missing_activation_derivative"
+    WRONG_ACTIVATION_DERIVATIVE = "wrong_activation_derivative"
+    MUTATES_INPUT = "mutates_input"
+    NONDETERMINISTIC = "nondeterministic"
+    NON_FINITE = "non_finite"
+    CRASH = "crash"
+    SYNTAX_ERROR = "syntax_error"
+    MISSING_ENTRY_POINT = "missing_entry_point"
+    BAD_RETURN = "bad_return"
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory_limit"
+    PROCESS_DIED = "process_died"
+    FORBIDDEN_IMPORT = "forbidden_import"
+
+
+LABEL_MEANINGS: dict[Label, str] = {
+    Label.SIGN_FLIP: "the gradient is −1 × the reference",
+    Label.SCALED: "the gradient is a constant c × the reference",
+    Label.BATCH_REDUCTION: "the factor is the batch size or its inverse: sum and mean confused",
+    Label.TRANSPOSED: "a transposed gradient was returned",
+    Label.SHAPE_MISMATCH: "a returned shape differs from the expected one",
+    Label.ZERO_GRADIENT: "a gradient is zero where the reference is not",
+    Label.MISSING_ACTIVATION_DERIVATIVE: "the activation's derivative was left out of the chain",
+    Label.WRONG_ACTIVATION_DERIVATIVE: "a wrong activation derivative, or one evaluated at the "
+    "wrong point, such as σ′(σ(z))",
+    Label.MUTATES_INPUT: "the code changed an input array or dict",
+    Label.NONDETERMINISTIC: "two calls on the same input gave different results",
+    Label.NON_FINITE: "NaN or Inf returned",
+    Label.CRASH: "an exception was raised",
+    Label.SYNTAX_ERROR: "the file does not parse",
+    Label.MISSING_ENTRY_POINT: "a required function or class is not defined",
+    Label.BAD_RETURN: "the return value has the wrong type or keys",
+    Label.TIMEOUT: "the wall-clock limit was exceeded",
+    Label.MEMORY_LIMIT: "the memory limit was exceeded",
+    Label.PROCESS_DIED: "the process exited or was killed",
+    Label.FORBIDDEN_IMPORT: "the code imported a forbidden module",
+}
+
+# The labels that mean the submission could not be evaluated.
+ERROR_LABELS = frozenset(
+    {Label.SYNTAX_ERROR, Label.TIMEOUT, Label.MEMORY_LIMIT, Label.PROCESS_DIED}
+)
+
+
+def verdict_for(labels: set[Label] | frozenset[Label], failed: bool) -> SubmissionVerdict:
+    """``error`` if any label means the code could not be evaluated, else ``fail`` if some
+    check failed, else ``pass``."""
+    if labels & ERROR_LABELS:
+        return "error"
+    return "fail" if failed or labels else "pass"

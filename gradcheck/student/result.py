@@ -1,0 +1,125 @@
+"""What validating a submission returns: plain frozen data, which writers only format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from gradcheck.compare import Record
+from gradcheck.student.diagnose import Diagnosis
+from gradcheck.student.labels import Label, SubmissionVerdict
+
+__all__ = ["CheckOutcome", "CheckStatus", "Counterexample", "SubmissionResult", "record_dict"]
+
+CheckStatus = Literal["pass", "fail", "error", "not_implemented"]
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The smallest failing input: a description, the inputs and Python that re-runs it."""
+
+    check: str
+    description: str
+    inputs: dict[str, Any]
+    snippet: str
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check of one submission. ``records`` compare what came back with the reference
+    (at the counterexample when there is one); ``references`` compare the reference with
+    finite differences and torch on the same input."""
+
+    check: str
+    status: CheckStatus
+    examples: int
+    records: tuple[Record, ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
+    counterexample: Counterexample | None = None
+    references: tuple[Record, ...] = ()
+    message: str = ""
+
+    @property
+    def labels(self) -> tuple[Label, ...]:
+        return tuple(dict.fromkeys(d.label for d in self.diagnoses))
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    path: str
+    assignment: str
+    verdict: SubmissionVerdict
+    labels: tuple[Label, ...]
+    checks: tuple[CheckOutcome, ...]
+    message: str
+    score: float
+    max_score: float
+    seed: int
+    seconds: float
+    notes: tuple[str, ...] = ()
+    output: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counterexample(self) -> Counterexample | None:
+        return next((c.counterexample for c in self.checks if c.counterexample is not None), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``gradcheck validate --format json``)."""
+        counterexample = self.counterexample
+        return {
+            "verdict": self.verdict,
+            "labels": [str(label) for label in self.labels],
+            "message": self.message,
+            "counterexample": None
+            if counterexample is None
+            else {
+                "check": counterexample.check,
+                "description": counterexample.description,
+                "inputs": counterexample.inputs,
+                "reproduce": counterexample.snippet,
+            },
+            "checks": [
+                {
+                    "check": c.check,
+                    "status": c.status,
+                    "examples": c.examples,
+                    "labels": [str(label) for label in c.labels],
+                    "diagnoses": [{"label": str(d.label), "detail": d.detail} for d in c.diagnoses],
+                    "message": c.message,
+                    "records": [record_dict(r) for r in c.records],
+                    "references": [record_dict(r) for r in c.references],
+                }
+                for c in self.checks
+            ],
+            "score": self.score,
+            "max_score": self.max_score,
+            "submission": self.path,
+            "assignment": self.assignment,
+            "seed": self.seed,
+            "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
+            "output": self.output,
+            "meta": self.meta,
+        }
+
+
+def _number(x: float) -> float | str:
+    return x if x == x and abs(x) != float("inf") else repr(x)
+
+
+def record_dict(record: Record) -> dict[str, Any]:
+    return {
+        "tensor": record.tensor,
+        "engines": [record.engine_a, record.engine_b],
+        "verdict": record.verdict,
+        "shape": list(record.shape),
+        "index": list(record.index),
+        "value": _number(record.value_a),
+        "expected": _number(record.value_b),
+        "abs_err": _number(record.abs_err),
+        "rel_err": _number(record.rel_err),
+        "allowed": _number(record.allowed),
+        "ratio": _number(record.ratio),
+        "kink_entries": record.kink_entries,
+    }

@@ -1,0 +1,333 @@
+"""Running a submission in a child process: the parent's side of ``child.py``.
+
+The child runs in a new session (its own process group), in a fresh temporary folder, with
+a scrubbed environment, an address-space limit, a CPU-time limit and a file-size limit, and
+without network (a private network namespace where the kernel allows it, and a socket guard
+always). The wall-clock budget counts the time the parent waits on the child, so the
+grader's own work (references, Hypothesis) never counts against a submission.
+
+Every exchange is plain data (``protocol``); nothing from the child is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradcheck.student import protocol
+from gradcheck.student.labels import Label
+
+__all__ = ["CallFailed", "Limits", "Ref", "Sandbox", "SandboxDied"]
+
+_CHILD = Path(__file__).with_name("child.py")
+_PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
+OUTPUT_KEPT = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """``timeout``: seconds of wall clock the submission may use in all (default 20);
+    ``memory_mb``: its address-space limit (default 2048)."""
+
+    timeout: float = 20.0
+    memory_mb: int = 2048
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value kept in the child (a cache, an object), passed back by reference."""
+
+    slot: str
+    path: tuple[Any, ...] = ()
+
+    def __getitem__(self, step: Any) -> Ref:
+        return Ref(self.slot, (*self.path, step))
+
+
+class SandboxDied(Exception):
+    """The child cannot go on: it timed out, ran out of memory or died."""
+
+    def __init__(self, label: Label, message: str) -> None:
+        super().__init__(message)
+        self.label, self.message = label, message
+
+
+class CallFailed(Exception):
+    """The submission raised (or broke the contract) during one call; the child lives on."""
+
+    def __init__(self, label: Label, message: str, trace: str = "") -> None:
+        super().__init__(message)
+        self.label, self.message, self.trace = label, message, trace
+
+
+@dataclass
+class CallResult:
+    value: Any
+    mutated: tuple[str, ...]
+    seconds: float
+
+
+@dataclass
+class _Output:
+    text: list[str] = field(default_factory=list)
+    size: int = 0
+    total: int = 0
+
+    def add(self, text: str, total: int) -> None:
+        self.total = total
+        room = OUTPUT_KEPT - self.size
+        if room > 0 and text:
+            self.text.append(text[:room])
+            self.size += min(room, len(text))
+
+
+def _encode_args(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(value, Ref):
+        return {"$r": value.slot, "path": list(value.path)}
+    if isinstance(value, list):
+        return [_encode_args(v, arrays) for v in value]
+    if isinstance(value, tuple):
+        return {"$t": [_encode_args(v, arrays) for v in value]}
+    if isinstance(value, dict):
+        return {"$d": [[k, _encode_args(v, arrays)] for k, v in value.items()]}
+    return protocol.encode(value, arrays)
+
+
+def _environment(home: str) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+    }
+    # Hardware settings only, never credentials: OpenBLAS needs them on some machines.
+    env.update({k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ})
+    return env
+
+
+class Sandbox:
+    """One child process running one submission. Use as a context manager and call
+    :meth:`start`; leaving the context kills the child and removes its folder."""
+
+    def __init__(
+        self,
+        path: Path,
+        keep: Sequence[int],
+        *,
+        forbidden: Sequence[str],
+        limits: Limits = Limits(),
+        python: str = sys.executable,
+    ) -> None:
+        self.path = Path(path)
+        self.keep = list(keep)
+        self.forbidden = list(forbidden)
+        self.limits = limits
+        self.python = python
+        self.used = 0.0  # seconds of the wall-clock budget spent
+        self.output = _Output()
+        self.forbidden_attempts: list[str] = []
+        self.info: dict[str, Any] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._folder: str | None = None
+        self._replies: queue.Queue[tuple[Any, dict[str, np.ndarray]] | BaseException] = (
+            queue.Queue()
+        )
+
+    # Lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _limit(self) -> None:  # runs in the child between fork and exec
+        memory = self.limits.memory_mb * 1024 * 1024
+        cpu = int(self.limits.timeout) + 3
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024,) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    def start(self) -> None:
+        self._folder = tempfile.mkdtemp(prefix="gradcheck-submission-")
+        copy = Path(self._folder) / "submission.py"
+        shutil.copyfile(self.path, copy)
+        self._process = subprocess.Popen(
+            [self.python, "-I", "-B", str(_CHILD)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=self._folder,
+            env=_environment(self._folder),
+            start_new_session=True,
+            preexec_fn=self._limit,
+            close_fds=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        self.info = self._request(
+            {"op": "load", "path": str(copy), "keep": self.keep, "forbidden": self.forbidden}
+        )
+
+    def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        stream = self._process.stdout
+        while True:
+            try:
+                self._replies.put(protocol.read_frame(stream))  # type: ignore[arg-type]
+            except BaseException as error:
+                self._replies.put(error)
+                return
+
+    def close(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(OSError):
+                assert process.stdin is not None
+                protocol.write_frame(process.stdin, {"op": "exit"}, {})  # type: ignore[arg-type]
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
+        self._kill()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+
+    # Requests --------------------------------------------------------------------------
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.limits.timeout - self.used)
+
+    def _request(
+        self, document: dict[str, Any], arrays: dict[str, np.ndarray] | None = None
+    ) -> Any:
+        process = self._process
+        if process is None or process.poll() is not None:
+            raise self._died()
+        start = time.perf_counter()
+        try:
+            assert process.stdin is not None
+            protocol.write_frame(process.stdin, document, arrays or {})  # type: ignore[arg-type]
+            reply = self._replies.get(timeout=self.remaining)
+        except queue.Empty:
+            self.used = self.limits.timeout
+            self._kill()
+            raise SandboxDied(
+                Label.TIMEOUT,
+                f"the submission used up its {self.limits.timeout:g} s of wall-clock time",
+            ) from None
+        except OSError:  # a broken pipe: the child is gone
+            raise self._died() from None
+        finally:
+            self.used += time.perf_counter() - start
+        if isinstance(reply, BaseException):
+            raise self._died()
+        reply_doc, reply_arrays = reply
+        if not isinstance(reply_doc, dict):
+            raise SandboxDied(Label.PROCESS_DIED, "the child process sent a malformed reply")
+        self.output.add(str(reply_doc.get("output", "")), int(reply_doc.get("output_total", 0)))
+        self.forbidden_attempts = [str(n) for n in reply_doc.get("forbidden", [])]
+        if not reply_doc.get("ok"):
+            label = Label(reply_doc.get("label", "crash"))
+            message = str(reply_doc.get("message", "the submission failed"))
+            if label == Label.MEMORY_LIMIT:
+                self._kill()
+                raise SandboxDied(label, f"{message} (limit {self.limits.memory_mb} MB)")
+            if label == Label.PROCESS_DIED:
+                self._kill()
+                raise SandboxDied(label, f"the submission exited: {message}")
+            raise CallFailed(label, message, str(reply_doc.get("traceback", "")))
+        return reply_doc if "result" not in reply_doc else (reply_doc, reply_arrays)
+
+    def _died(self) -> SandboxDied:
+        process = self._process
+        code = None
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = process.wait(timeout=5)
+        stderr = ""
+        if self._folder is not None:
+            with contextlib.suppress(OSError):
+                stderr = (Path(self._folder) / "stderr.txt").read_text(errors="replace")[-2000:]
+        if code is not None and code < 0 and -code == signal.SIGXCPU:
+            return SandboxDied(Label.TIMEOUT, "the submission used up its CPU-time limit")
+        if "MemoryError" in stderr or (
+            code is not None and -code == signal.SIGSEGV and "memory" in stderr
+        ):
+            return SandboxDied(
+                Label.MEMORY_LIMIT,
+                f"the submission ran out of memory (limit {self.limits.memory_mb} MB)",
+            )
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+            return SandboxDied(Label.PROCESS_DIED, f"the submission's process was killed by {name}")
+        return SandboxDied(
+            Label.PROCESS_DIED, f"the submission's process exited with status {code}"
+        )
+
+    def call(
+        self,
+        fn: str,
+        *args: Any,
+        on: str | None = None,
+        store: str | None = None,
+    ) -> CallResult:
+        """Call the submission's ``fn`` (a method of stored object ``on`` if given) with
+        ``args``; arguments that are not Refs are checked for mutation. Raises CallFailed
+        when the submission raises, SandboxDied when the child is gone."""
+        arrays: dict[str, np.ndarray] = {}
+        document = {
+            "op": "call",
+            "fn": fn,
+            "on": on,
+            "store": store,
+            "args": [_encode_args(a, arrays) for a in args],
+            "watch": [i for i, a in enumerate(args) if not isinstance(a, Ref)],
+        }
+        reply_doc, reply_arrays = self._request(document, arrays)
+        try:
+            value = protocol.decode(reply_doc["result"], reply_arrays)
+        except protocol.ProtocolError as error:
+            raise CallFailed(Label.BAD_RETURN, f"the result could not be read: {error}") from None
+        mutated = tuple(str(m) for m in reply_doc.get("mutated", []))
+        return CallResult(value, mutated, float(reply_doc.get("seconds", 0.0)))
+
+    def setattr(self, on: str, name: str, value: Any) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        self._request(
+            {"op": "setattr", "on": on, "name": name, "value": _encode_args(value, arrays)}, arrays
+        )
+
+    @property
+    def captured_output(self) -> str:
+        text = "".join(self.output.text)
+        if self.output.total > len(text):
+            text += f"\n[… {self.output.total - len(text)} more characters not kept]"
+        return text

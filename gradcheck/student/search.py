@@ -1,0 +1,72 @@
+"""The Hypothesis search for an input on which a check fails, shrunk to the smallest.
+
+``hypothesis.find`` drives the search with the seed given, so one seed always explores the
+same inputs. A shrink step only counts as failing when it fails the same way as the first
+failure found (the same set of problem labels), so a wrong gradient is not shrunk into,
+say, a crash on an empty batch. When the child dies mid-search (a hang, memory, exit), the
+search stops and reports it; the input that killed it is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from random import Random
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+from gradcheck.student.assignment import Check
+from gradcheck.student.sandbox import Sandbox, SandboxDied
+from gradcheck.student.trial import Trial, run_trial
+
+__all__ = ["SearchResult", "search"]
+
+
+@dataclass
+class SearchResult:
+    trials: int = 0
+    minimal: Trial | None = None
+    passing: Trial | None = None
+    died: SandboxDied | None = None
+    died_on: Any = None
+
+
+def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> SearchResult:
+    result = SearchResult()
+    first_kind: frozenset[str] | None = None
+
+    def fails(case: Any) -> bool:
+        nonlocal first_kind
+        if result.died is not None:
+            return False
+        try:
+            trial = run_trial(check, sandbox, case)
+        except SandboxDied as died:
+            result.died, result.died_on = died, case
+            return False
+        result.trials += 1
+        if not trial.failed:
+            result.passing = result.passing or trial
+            return False
+        first_kind = first_kind or trial.kind
+        return trial.kind == first_kind
+
+    config = settings(
+        parent=settings.get_profile("default"),
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        case = find(check.cases(), fails, settings=config, random=Random(seed))
+    except (NoSuchExample, Unsatisfiable):
+        return result
+    if result.died is None:
+        try:
+            result.minimal = run_trial(check, sandbox, case)
+        except SandboxDied as died:
+            result.died, result.died_on = died, case
+    return result

@@ -1,0 +1,191 @@
+"""One trial: call the submission on one case (twice, on fresh copies), check the contract,
+and compare every returned tensor with the reference.
+
+Contract problems become findings with a label (``bad_return``, ``shape_mismatch``,
+``transposed``, ``non_finite``, ``mutates_input``, ``nondeterministic``, ``crash``);
+values are compared entry by entry with the float64 analytic tolerance plus the rounding
+bound of each entry, so any correct evaluation order (loops, einsum, another summation
+order) passes, and entries on a kink are not compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradcheck.compare import Record, compare_tensor
+from gradcheck.numeric.steps import TOLERANCES, machine_eps
+from gradcheck.student.assignment import Check, ContractError, Expected
+from gradcheck.student.labels import Label
+from gradcheck.student.protocol import Opaque
+from gradcheck.student.sandbox import CallFailed, Sandbox
+from gradcheck.student.source import Finding
+
+__all__ = ["SUBMISSION", "Trial", "compare_with", "conform", "run_trial"]
+
+Array = np.ndarray
+SUBMISSION, REFERENCE = "submission", "reference"
+TOLERANCE = TOLERANCES[("float64", "analytic")]
+
+
+@dataclass(frozen=True)
+class Trial:
+    case: Any
+    expected: Expected
+    tensors: Mapping[str, Array]
+    problems: tuple[Finding, ...]
+    records: tuple[Record, ...]
+
+    @property
+    def mismatched(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.verdict == "fail")
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems or self.mismatched)
+
+    @property
+    def kind(self) -> frozenset[str]:
+        """What went wrong, coarsely: shrinking keeps a failure of the same kind."""
+        kind = {str(p.label) for p in self.problems}
+        return frozenset(kind | ({"mismatch"} if self.mismatched else set()))
+
+
+def _shape(value: Any) -> str:
+    return str(tuple(value.shape)) if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def conform(
+    expected: Mapping[str, Array], values: Mapping[str, Any]
+) -> tuple[dict[str, Array], list[Finding]]:
+    """The returned values that can be compared, and the contract problems of the others."""
+    tensors: dict[str, Array] = {}
+    problems: list[Finding] = []
+    for name, reference in expected.items():
+        if name not in values:
+            problems.append(Finding(Label.BAD_RETURN, f"{name} is missing from what was returned"))
+            continue
+        value = values[name]
+        if isinstance(value, Opaque) or value is None or isinstance(value, str):
+            problems.append(
+                Finding(
+                    Label.BAD_RETURN,
+                    f"{name} is {value!r}, expected an array of shape {reference.shape}",
+                )
+            )
+            continue
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            problems.append(Finding(Label.BAD_RETURN, f"{name} is not an array of numbers"))
+            continue
+        if np.iscomplexobj(value):
+            problems.append(Finding(Label.BAD_RETURN, f"{name} is complex"))
+            continue
+        if array.shape != reference.shape:
+            problems.append(
+                Finding(
+                    Label.SHAPE_MISMATCH,
+                    f"{name} has shape {array.shape}, expected {reference.shape}",
+                )
+            )
+            if array.ndim == 2 and array.T.shape == reference.shape and _close(array.T, reference):
+                problems.append(
+                    Finding(Label.TRANSPOSED, f"{name} is the transpose of the expected gradient")
+                )
+            continue
+        if not np.all(np.isfinite(array)):
+            bad = (
+                np.unravel_index(int(np.argmax(~np.isfinite(array))), array.shape)
+                if array.ndim
+                else ()
+            )
+            index = ",".join(map(str, bad))
+            problems.append(Finding(Label.NON_FINITE, f"{name}[{index}] is {array[bad]}"))
+            continue
+        tensors[name] = array
+    return tensors, problems
+
+
+def _close(a: Array, b: Array) -> bool:
+    scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
+    return bool(np.all(np.abs(a - b) <= 1e-8 * scale))
+
+
+def compare_with(
+    expected: Expected, tensors: Mapping[str, Array], reference: Mapping[str, Array] | None = None
+) -> tuple[Record, ...]:
+    """A record per tensor of ``tensors`` against ``reference`` (default: the expected)."""
+    reference = expected.tensors if reference is None else reference
+    scale = max((float(np.max(np.abs(t), initial=0.0)) for t in reference.values()), default=0.0)
+    eps, tiny = machine_eps("float64"), float(np.finfo(np.float64).tiny)
+    return tuple(
+        compare_tensor(
+            name,
+            tensors[name],
+            reference[name],
+            tolerance=TOLERANCE,
+            engines=(SUBMISSION, REFERENCE),
+            skip=expected.skip.get(name),
+            network_scale=scale,
+            rounding=expected.rounding.get(name),
+            eps=eps,
+            tiny=tiny,
+        )
+        for name in reference
+        if name in tensors
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=True)
+        )
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, Opaque) and isinstance(b, Opaque):
+        return a.type_name == b.type_name
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return bool(type(a) is type(b) and a == b)
+
+
+def run_trial(check: Check, sandbox: Sandbox, case: Any, *, repeat: bool = True) -> Trial:
+    """Run ``check`` on ``case``. SandboxDied propagates: the child cannot go on."""
+    expected = check.expected(case)
+    problems: list[Finding] = []
+    try:
+        raw, mutated = check.call(sandbox, case)
+    except (CallFailed, ContractError) as failure:
+        return Trial(case, expected, {}, (Finding(failure.label, failure.message),), ())
+    if mutated:
+        problems.append(
+            Finding(Label.MUTATES_INPUT, f"the code changed its input {', '.join(mutated)}")
+        )
+    if repeat:
+        try:
+            again, _ = check.call(sandbox, case)
+        except (CallFailed, ContractError) as failure:
+            again = failure
+        if not _same(raw, again):
+            problems.append(
+                Finding(
+                    Label.NONDETERMINISTIC, "two calls on the same input returned different results"
+                )
+            )
+    try:
+        values = check.read(case, raw)
+    except ContractError as error:
+        return Trial(case, expected, {}, (*problems, Finding(error.label, error.message)), ())
+    tensors, found = conform(expected.tensors, values)
+    problems.extend(found)
+    return Trial(case, expected, tensors, tuple(problems), compare_with(expected, tensors))

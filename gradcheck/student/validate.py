@@ -1,0 +1,297 @@
+"""Validating one submission against an assignment: the orchestration, nothing more.
+
+static checks (``source``) ──► child process (``sandbox``) ──► per check: Hypothesis search
+(``search``) ──► minimal counterexample + a variant ──► diagnosis ──► SubmissionResult
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from gradcheck._version import __version__
+from gradcheck.errors import GradcheckError
+from gradcheck.student.assignment import Assignment, Check
+from gradcheck.student.diagnose import Diagnosis, diagnose
+from gradcheck.student.labels import LABEL_MEANINGS, Label, verdict_for
+from gradcheck.student.result import CheckOutcome, Counterexample, SubmissionResult
+from gradcheck.student.sandbox import CallFailed, Limits, Sandbox, SandboxDied
+from gradcheck.student.search import search
+from gradcheck.student.source import Finding, SourceReport, analyse_source
+from gradcheck.student.trial import Trial, run_trial
+
+__all__ = ["DEFAULT_EXAMPLES", "validate_submission"]
+
+DEFAULT_EXAMPLES = 40
+DEFAULT_LIMITS = Limits()
+# Random inputs like the counterexample but with one more row, on which a diagnosis must
+# hold too: a factor of 2 at batch 2 is then not mistaken for a sum/mean confusion.
+VARIANTS = 3
+
+
+def _describe(trial: Trial) -> str:
+    case = trial.case
+    spec = getattr(case, "spec", None)
+    if spec is not None:
+        widths = "-".join(map(str, spec.widths))
+        return f"batch {case.X.shape[0]}, widths {widths}, {spec.hidden} hidden, {spec.loss}"
+    return str(getattr(case, "describe", lambda: "")())
+
+
+def _mismatch_lines(trial: Trial) -> list[str]:
+    lines = []
+    for r in trial.mismatched:
+        index = ", ".join(map(str, r.index))
+        lines.append(
+            f"{r.tensor}[{index}]: yours {r.value_a:.9g}, expected {r.value_b:.9g} "
+            f"(|diff| {r.abs_err:.3g}, allowed {r.allowed:.3g})"
+        )
+    return lines
+
+
+def _failed_check(
+    check: Check, sandbox: Sandbox, minimal: Trial, examples: int, seed: int
+) -> CheckOutcome:
+    trials = [minimal]
+    try:
+        for k in range(VARIANTS):
+            trials.append(run_trial(check, sandbox, check.variant(minimal.case, seed + k)))
+    except SandboxDied:
+        pass
+    diagnoses = diagnose(check, trials)
+    counterexample = Counterexample(
+        check.name, _describe(minimal), check.inputs(minimal.case), check.snippet(minimal.case)
+    )
+    lines = [f"{check.name}: FAILED on the smallest input found ({counterexample.description})."]
+    lines += [f"  {p.message}" for p in minimal.problems]
+    lines += [f"  {line}" for line in _mismatch_lines(minimal)]
+    if diagnoses:
+        lines.append("  Likely mistake(s):")
+        lines += [
+            f"    {d.label}: {d.detail}"
+            for d in diagnoses
+            if d.label not in {p.label for p in minimal.problems}
+        ]
+    return CheckOutcome(
+        check.name,
+        "fail",
+        examples,
+        minimal.records,
+        diagnoses,
+        counterexample,
+        check.references(minimal.case),
+        "\n".join(lines),
+    )
+
+
+def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> CheckOutcome:
+    found = search(check, sandbox, examples=examples, seed=seed)
+    if found.died is not None:
+        died = found.died
+        counterexample = None
+        if found.died_on is not None:
+            counterexample = Counterexample(
+                check.name,
+                "the input the submission was running on",
+                check.inputs(found.died_on),
+                check.snippet(found.died_on),
+            )
+        return CheckOutcome(
+            check.name,
+            "error",
+            found.trials,
+            (),
+            (Diagnosis(died.label, died.message),),
+            counterexample,
+            message=f"{check.name}: could not be evaluated: {died.message}",
+        )
+    if found.minimal is not None and found.minimal.failed:
+        return _failed_check(check, sandbox, found.minimal, found.trials, seed)
+    passing = found.passing
+    references = check.references(passing.case) if passing is not None else ()
+    return CheckOutcome(
+        check.name,
+        "pass",
+        found.trials,
+        passing.records if passing else (),
+        (),
+        None,
+        references,
+        f"{check.name}: passed on {found.trials} inputs",
+    )
+
+
+def _static_result(
+    path: Path,
+    assignment: Assignment,
+    findings: list[Finding],
+    seed: int,
+    start: float,
+    source: SourceReport | None,
+) -> SubmissionResult:
+    labels = tuple(dict.fromkeys(f.label for f in findings))
+    verdict = verdict_for(set(labels), failed=True)
+    lines = [f"{'ERROR' if verdict == 'error' else 'FAIL'}: {path.name} was not run."]
+    lines += [f"  {f.label}: {f.message}" for f in findings]
+    return SubmissionResult(
+        str(path),
+        assignment.name,
+        verdict,
+        labels,
+        (),
+        "\n".join(lines),
+        0.0,
+        float(len(assignment.checks)),
+        seed,
+        time.perf_counter() - start,
+        _notes(source, None),
+        "",
+        _meta(),
+    )
+
+
+def _notes(source: SourceReport | None, sandbox: Sandbox | None) -> tuple[str, ...]:
+    notes = []
+    if source is not None and source.skipped:
+        notes.append(
+            "top-level statements other than imports, definitions and constants were not "
+            f"executed: {', '.join(source.skipped[:12])}"
+            + (" …" if len(source.skipped) > 12 else "")
+        )
+    if sandbox is not None:
+        stubbed = sandbox.info.get("stubbed", [])
+        if stubbed:
+            notes.append(
+                f"modules that are not installed here were replaced by stubs: {', '.join(stubbed)}"
+            )
+        dropped = sandbox.info.get("dropped", [])
+        if dropped:
+            notes.append(f"assignments that failed at load time were skipped: {', '.join(dropped)}")
+        notes.append(f"network isolation: {sandbox.info.get('network', 'none')}")
+    return tuple(notes)
+
+
+def _meta() -> dict[str, str]:
+    return {"gradcheck": __version__, "numpy": np.__version__}
+
+
+def validate_submission(
+    path: Path,
+    assignment: Assignment,
+    *,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int = 0,
+    limits: Limits = DEFAULT_LIMITS,
+    log: Callable[[str], None] | None = None,
+) -> SubmissionResult:
+    """Validate the submission at ``path``. Raises GradcheckError if the file cannot be read."""
+    start = time.perf_counter()
+    path = Path(path)
+    try:
+        source = analyse_source(path, assignment.forbidden)
+    except OSError as error:
+        raise GradcheckError(f"cannot read submission {path}: {error.strerror or error}") from None
+    if not source.ok:
+        return _static_result(path, assignment, list(source.findings), seed, start, source)
+    present = [c for c in assignment.checks if not source.missing(c.entry_points)]
+    missing = [f for c in assignment.checks for f in source.missing(c.entry_points)]
+    if not present or (missing and not assignment.partial):
+        return _static_result(path, assignment, list(dict.fromkeys(missing)), seed, start, source)
+    outcomes: list[CheckOutcome] = []
+    with Sandbox(path, source.keep, forbidden=assignment.forbidden, limits=limits) as sandbox:
+        try:
+            sandbox.start()
+        except (SandboxDied, CallFailed) as error:
+            label, message = error.label, error.message
+            return _static_result(
+                path, assignment, [Finding(label, f"while loading: {message}")], seed, start, source
+            )
+        alive = True
+        for check in assignment.checks:
+            if check not in present:
+                names = ", ".join(check.entry_points)
+                outcomes.append(
+                    CheckOutcome(
+                        check.name,
+                        "not_implemented",
+                        0,
+                        message=f"{check.name}: not implemented ({names} not defined)",
+                    )
+                )
+                continue
+            if not alive:
+                outcomes.append(
+                    CheckOutcome(
+                        check.name,
+                        "error",
+                        0,
+                        message=f"{check.name}: not run, the submission's process had stopped",
+                    )
+                )
+                continue
+            if log is not None:
+                log(f"checking {check.name}")
+            outcome = _run_check(check, sandbox, examples, seed)
+            alive = outcome.status != "error"
+            outcomes.append(outcome)
+        attempts = sandbox.forbidden_attempts
+        output = sandbox.captured_output
+        notes = _notes(source, sandbox)
+    return _result(path, assignment, outcomes, attempts, output, notes, seed, start)
+
+
+def _result(
+    path: Path,
+    assignment: Assignment,
+    outcomes: list[CheckOutcome],
+    attempts: list[str],
+    output: str,
+    notes: tuple[str, ...],
+    seed: int,
+    start: float,
+) -> SubmissionResult:
+    labels = [label for o in outcomes for label in o.labels]
+    if attempts:
+        labels.insert(0, Label.FORBIDDEN_IMPORT)
+    unique = tuple(dict.fromkeys(labels))
+    failed = any(o.status in ("fail", "error") for o in outcomes)
+    verdict = verdict_for(set(unique), failed)
+    score = float(sum(o.status == "pass" for o in outcomes))
+    head = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[verdict]
+    lines = [
+        f"{head}: {path.name} against assignment {assignment.name} "
+        f"({score:g}/{len(outcomes)} checks passed)"
+    ]
+    if attempts:
+        lines.append(f"  forbidden_import: the code tried to import {', '.join(attempts)}")
+    lines += [o.message for o in outcomes]
+    if unique:
+        lines.append(
+            "Labels: " + "; ".join(f"{label} ({LABEL_MEANINGS[label]})" for label in unique)
+        )
+    counterexample = next(
+        (o.counterexample for o in outcomes if o.counterexample is not None), None
+    )
+    if counterexample is not None:
+        lines.append(
+            "Reproduce with:\n"
+            + "\n".join(f"    {line}" for line in counterexample.snippet.splitlines())
+        )
+    return SubmissionResult(
+        str(path),
+        assignment.name,
+        verdict,
+        unique,
+        tuple(outcomes),
+        "\n".join(lines),
+        score,
+        float(len(outcomes)),
+        seed,
+        time.perf_counter() - start,
+        notes,
+        output,
+        _meta(),
+    )
