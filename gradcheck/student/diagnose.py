@@ -71,22 +71,27 @@ def _matches(trial: Trial, name: str, mutant: Mutant) -> bool:
 def _tensor_findings(
     name: str, trials: Sequence[Trial], mutants: Sequence[Sequence[Mutant]]
 ) -> list[Diagnosis]:
+    # Only the trials on which this tensor is wrong say anything about how it is wrong.
+    informative = [
+        (t, m)
+        for t, m in zip(trials, mutants, strict=True)
+        if any(r.tensor == name and r.verdict == "fail" for r in t.records)
+    ]
+    trials, mutants = [t for t, _ in informative], [m for _, m in informative]
     first = trials[0]
     got, ref = first.tensors[name], first.expected.tensors[name]
-    if all(
-        name in t.tensors and not np.any(t.tensors[name]) and np.any(t.expected.tensors[name])
-        for t in trials
-    ):
-        return [Diagnosis(Label.ZERO_GRADIENT, f"{name} is all zeros")]
+    found: list[Diagnosis] = []
+    if all(not np.any(t.tensors[name]) and np.any(t.expected.tensors[name]) for t in trials):
+        # Zeros say what, not why: a mutant may still say why (relu′ where leaky_relu′ was due).
+        found.append(Diagnosis(Label.ZERO_GRADIENT, f"{name} is all zeros"))
     square = got.ndim == 2 and got.shape[0] == got.shape[1] and not np.allclose(ref, ref.T)
     if square and np.allclose(got, ref.T, rtol=1e-8, atol=1e-12 * float(np.max(np.abs(ref)))):
         return [Diagnosis(Label.TRANSPOSED, f"{name} is the transpose of the gradient")]
-    found: list[Diagnosis] = []
     factors = [
         factor(t.tensors[name], t.expected.tensors[name]) if name in t.tensors else None
         for t in trials
     ]
-    if all(c is not None for c in factors):
+    if not found and all(c is not None for c in factors):
         cs = [float(c) for c in factors if c is not None]
         batches = [t.expected.batch for t in trials]
         if all(_near(c, -1.0) for c in cs):
@@ -115,7 +120,7 @@ def _tensor_findings(
             found.append(
                 Diagnosis(Label.SCALED, f"{name} is c × the gradient with c = {cs[0]:.6g}")
             )
-    if found:
+    if any(d.label != Label.ZERO_GRADIENT for d in found):
         return found
     for candidates in zip(*mutants, strict=True):
         if all(

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from gradcheck.case import Case
 from gradcheck.check import check_case
 from gradcheck.compare import Record
+from gradcheck.errors import GradcheckError
 from gradcheck.nn.network import forward
 from gradcheck.numeric.kinks import subgradient_ambiguity
 from gradcheck.numeric.rounding import term_magnitudes
@@ -160,6 +161,11 @@ class _SingleFunction(NetworkCheck):
     def __init__(self, function: str | None = None, **narrow: Any) -> None:
         if function is not None:
             self.function = function
+        losses = narrow.pop("losses", None)
+        if losses is not None:  # keep the loss's own output layer: narrow, never mix
+            self.bounds = tuple(b for b in self.bounds if set(b["losses"]) & set(losses))
+            if not self.bounds:
+                raise GradcheckError(f"no loss of {losses} suits this convention")
         if narrow:
             self.bounds = tuple({**bounds, **narrow} for bounds in self.bounds)
 

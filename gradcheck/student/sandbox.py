@@ -148,6 +148,7 @@ class Sandbox:
         self.forbidden_attempts: list[str] = []
         self.info: dict[str, Any] = {}
         self._process: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
         self._folder: str | None = None
         self._replies: queue.Queue[tuple[Any, dict[str, np.ndarray]] | BaseException] = (
             queue.Queue()
@@ -183,7 +184,8 @@ class Sandbox:
             preexec_fn=self._limit,
             close_fds=True,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         self.info = self._request(
             {"op": "load", "path": str(copy), "keep": self.keep, "forbidden": self.forbidden}
         )
@@ -194,8 +196,8 @@ class Sandbox:
         while True:
             try:
                 self._replies.put(protocol.read_frame(stream))  # type: ignore[arg-type]
-            except BaseException as error:
-                self._replies.put(error)
+            except (EOFError, OSError, ValueError, protocol.ProtocolError) as error:
+                self._replies.put(error)  # the child is gone, or sent garbage
                 return
 
     def close(self) -> None:
@@ -207,6 +209,13 @@ class Sandbox:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=0.5)
         self._kill()
+        if process is not None:
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):
+                    if stream is not None:
+                        stream.close()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None

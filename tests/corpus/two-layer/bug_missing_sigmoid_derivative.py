@@ -1,0 +1,16 @@
+# expect: fail missing_activation_derivative
+"""bug: hidden delta is not multiplied by sigmoid'(z1)"""
+
+import numpy as np
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def backprop(X, y, weights, biases):
+    a1 = sigmoid(X @ weights["w1"] + biases["b1"])
+    y_pred = a1 @ weights["w2"] + biases["b2"]
+    d2 = y_pred - y
+    d1 = d2 @ weights["w2"].T
+    return {"w1": X.T @ d1, "b1": d1.sum(axis=0), "w2": a1.T @ d2, "b2": d2.sum(axis=0)}

@@ -1,0 +1,19 @@
+# expect: pass
+"""correct, but prints about 5 MB of debug output on every call"""
+
+import numpy as np
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def backprop(X, y, weights, biases):
+    for step in range(50000):
+        print("debug: step", step, "of backprop, still going " + "." * 70)
+    a1 = sigmoid(X @ weights["w1"] + biases["b1"])
+    y_pred = a1 @ weights["w2"] + biases["b2"]
+    d2 = y_pred - y
+    d1 = d2 @ weights["w2"].T * a1 * (1 - a1)
+    print("gradients:", X.T @ d1, a1.T @ d2)
+    return {"w1": X.T @ d1, "b1": d1.sum(0), "w2": a1.T @ d2, "b2": d2.sum(0)}

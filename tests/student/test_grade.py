@@ -1,0 +1,78 @@
+"""Batch grading: every output is written, results are appended as they come, and a resumed
+batch skips what is done."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from gradcheck.student.grade import RESULTS, Batch, grade_folder, read_results
+from gradcheck.student.sandbox import Limits
+from tests.student.corpus import CORPUS as CORPUS_DIR
+
+BATCH = Batch("two-layer", examples=10, seed=0, limits=Limits(timeout=5.0))
+
+
+def _class(tmp_path: Path) -> Path:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    shutil.copy(CORPUS_DIR / "two-layer" / "correct_vectorised.py", folder / "alice.py")
+    shutil.copy(CORPUS_DIR / "two-layer" / "bug_sign_flip_residual.py", folder / "bob.py")
+    (folder / "carol").mkdir()
+    shutil.copy(CORPUS_DIR / "two-layer" / "hostile_os_exit.py", folder / "carol" / "hw.py")
+    return folder
+
+
+def test_a_class_is_graded_and_every_output_parses(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    records = grade_folder(_class(tmp_path), out, BATCH, jobs=2)
+    verdicts = {r["id"]: r["verdict"] for r in records}
+    assert verdicts == {"alice": "pass", "bob": "fail", "carol": "error"}
+    assert [r["id"] for r in read_results(out / RESULTS)].count("bob") == 1
+    assert "sign_flip" in next(r for r in records if r["id"] == "bob")["labels"]
+
+
+def test_resume_skips_finished_submissions_and_ignores_a_torn_line(tmp_path: Path) -> None:
+    folder, out = _class(tmp_path), tmp_path / "out"
+    out.mkdir()
+    done = {"id": "alice", "verdict": "pass", "labels": [], "checks": [], "marker": "kept"}
+    (out / RESULTS).write_text(json.dumps(done) + "\n" + '{"id": "bob", "verd')
+    records = grade_folder(folder, out, BATCH, jobs=2, resume=True)
+    alice = next(r for r in records if r["id"] == "alice")
+    assert alice.get("marker") == "kept"  # not graded again
+    assert {r["id"] for r in records} == {"alice", "bob", "carol"}
+
+
+def test_cli_writes_gradescope_csv_and_class_reports(tmp_path: Path) -> None:
+    from gradcheck.cli import main
+
+    out = tmp_path / "out"
+    code = main(
+        [
+            "grade",
+            str(_class(tmp_path)),
+            "--assignment",
+            "two-layer",
+            "--out",
+            str(out),
+            "--examples",
+            "10",
+            "--timeout",
+            "5",
+        ]
+    )
+    assert code == 1  # not everyone passed
+    gradescope = json.loads((out / "bob" / "results.json").read_text())
+    assert gradescope["score"] == 0 and gradescope["tests"][0]["status"] == "failed"
+    assert json.loads((out / "alice" / "results.json").read_text())["score"] == 1
+    with (out / "summary.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["submission"]: row["verdict"] for row in rows} == {
+        "alice": "pass",
+        "bob": "fail",
+        "carol": "error",
+    }
+    assert "| bob" in (out / "report.md").read_text()
+    assert "<table>" in (out / "report.html").read_text()
