@@ -60,6 +60,11 @@ def add_commands(commands: Any) -> None:
     validate.add_argument("file", type=Path, help="the submission (.py)")
     _limits(validate)
     validate.add_argument(
+        "--show-output",
+        action="store_true",
+        help="print what the submission printed (truncated) to stderr",
+    )
+    validate.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",
@@ -119,6 +124,13 @@ def _validate(args: argparse.Namespace) -> int:
         print(result.message)
         for note in result.notes:
             print(f"note: {note}")
+        if result.output_chars:
+            print(
+                f"note: the submission printed {result.output_chars} characters "
+                "(not part of the verdict; --show-output shows them)"
+            )
+    if args.show_output and result.output:
+        print(result.output, file=sys.stderr)
     return 0 if result.verdict == "pass" else 1
 
 
@@ -137,7 +149,7 @@ def _grade(args: argparse.Namespace) -> int:
     from gradcheck.student.grade import Batch, grade_folder
 
     assignment, limits = _options(args)
-    batch = Batch(args.assignment, args.examples, args.seed, limits)
+    batch = Batch(args.assignment, args.examples, args.seed, limits, out=args.out)
 
     def show(record: dict[str, Any]) -> None:
         print(f"{record['verdict']:5} {record['id']}", file=sys.stderr)

@@ -112,6 +112,11 @@ class Check(ABC):
         """Records of the reference against finite differences (and torch where installed)."""
         return ()
 
+    def consistency(self, sandbox: Sandbox, case: Any) -> tuple[Record, ...]:
+        """Records of the submission's gradient against finite differences of its *own*
+        forward function, where it has one: they tell a wrong backward from a wrong forward."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Assignment:

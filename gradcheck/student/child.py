@@ -18,6 +18,7 @@ import importlib.util
 import inspect
 import io
 import os
+import resource
 import socket
 import sys
 import time
@@ -253,7 +254,15 @@ def _failure(error: BaseException, path: str) -> dict[str, Any]:
     return {"ok": False, "label": label, "message": message, "traceback": trace}
 
 
+def _limit(memory: int, cpu: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def main() -> None:
+    _limit(int(sys.argv[1]), int(sys.argv[2]))
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)

@@ -34,8 +34,15 @@ _FACTOR_RTOL = 1e-6
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """A label, what was seen, and the tensors it was seen in (none for contract problems)."""
+
     label: Label
-    detail: str
+    what: str
+    tensors: tuple[str, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        return f"{', '.join(self.tensors)}: {self.what}" if self.tensors else self.what
 
 
 def factor(got: Array, reference: Array) -> float | None:
@@ -83,10 +90,10 @@ def _tensor_findings(
     found: list[Diagnosis] = []
     if all(not np.any(t.tensors[name]) and np.any(t.expected.tensors[name]) for t in trials):
         # Zeros say what, not why: a mutant may still say why (relu′ where leaky_relu′ was due).
-        found.append(Diagnosis(Label.ZERO_GRADIENT, f"{name} is all zeros"))
+        found.append(Diagnosis(Label.ZERO_GRADIENT, "all zeros", (name,)))
     square = got.ndim == 2 and got.shape[0] == got.shape[1] and not np.allclose(ref, ref.T)
     if square and np.allclose(got, ref.T, rtol=1e-8, atol=1e-12 * float(np.max(np.abs(ref)))):
-        return [Diagnosis(Label.TRANSPOSED, f"{name} is the transpose of the gradient")]
+        return [Diagnosis(Label.TRANSPOSED, "the transpose of the gradient", (name,))]
     factors = [
         factor(t.tensors[name], t.expected.tensors[name]) if name in t.tensors else None
         for t in trials
@@ -95,7 +102,7 @@ def _tensor_findings(
         cs = [float(c) for c in factors if c is not None]
         batches = [t.expected.batch for t in trials]
         if all(_near(c, -1.0) for c in cs):
-            found.append(Diagnosis(Label.SIGN_FLIP, f"{name} is −1 × the gradient"))
+            found.append(Diagnosis(Label.SIGN_FLIP, "−1 × the gradient", (name,)))
         elif (
             len(set(batches)) > 1
             and all(b > 1 for b in batches)
@@ -108,18 +115,15 @@ def _tensor_findings(
             found.append(
                 Diagnosis(
                     Label.BATCH_REDUCTION,
-                    f"{name} is {which} × the gradient (batch size B): sum and mean confused",
+                    f"{which} × the gradient (batch size B): sum and mean confused",
+                    (name,),
                 )
             )
             found.append(
-                Diagnosis(
-                    Label.SCALED, f"{name} is c × the gradient with c = {which} = {cs[0]:.6g}"
-                )
+                Diagnosis(Label.SCALED, f"c × the gradient with c = {which} = {cs[0]:.6g}", (name,))
             )
         elif all(_near(c, cs[0]) for c in cs) and not _near(cs[0], 1.0):
-            found.append(
-                Diagnosis(Label.SCALED, f"{name} is c × the gradient with c = {cs[0]:.6g}")
-            )
+            found.append(Diagnosis(Label.SCALED, f"c × the gradient with c = {cs[0]:.6g}", (name,)))
     if any(d.label != Label.ZERO_GRADIENT for d in found):
         return found
     for candidates in zip(*mutants, strict=True):
@@ -129,7 +133,9 @@ def _tensor_findings(
         ):
             found.append(
                 Diagnosis(
-                    candidates[0].label, f"{name} matches a reference with {candidates[0].mistake}"
+                    candidates[0].label,
+                    f"matches a reference with {candidates[0].mistake}",
+                    (name,),
                 )
             )
     return found
@@ -149,5 +155,11 @@ def diagnose(check: Check, trials: Sequence[Trial]) -> tuple[Diagnosis, ...]:
         usable = [first]
     for record in first.mismatched:
         found.extend(_tensor_findings(record.tensor, usable, mutants))
-    unique: dict[tuple[Label, str], Diagnosis] = {(d.label, d.detail): d for d in found}
-    return tuple(unique.values())
+    # One line per finding, naming every tensor it was seen in.
+    merged: dict[tuple[Label, str], Diagnosis] = {}
+    for d in found:
+        key = (d.label, d.what)
+        seen = merged.get(key)
+        tensors = (*seen.tensors, *d.tensors) if seen is not None else d.tensors
+        merged[key] = Diagnosis(d.label, d.what, tuple(dict.fromkeys(tensors)))
+    return tuple(merged.values())

@@ -11,6 +11,7 @@ hangs, crashes or exhausts memory costs only its own time.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck.errors import GradcheckError
+from gradcheck.io import atomic_write_text
 from gradcheck.student.sandbox import Limits
 
 __all__ = ["Batch", "find_submissions", "grade_folder", "read_results"]
@@ -32,6 +34,7 @@ class Batch:
     examples: int
     seed: int
     limits: Limits
+    out: Path | None = None  # where each submission's printed output is kept (output.txt)
 
 
 def find_submissions(folder: Path) -> dict[str, Path | str]:
@@ -103,6 +106,8 @@ def _grade_one(ident: str, target: Path | str, batch: Batch) -> dict[str, Any]:
             "score": 0.0,
             "max_score": 0.0,
         }
+    if result.output and batch.out is not None:
+        atomic_write_text(batch.out / ident / "output.txt", result.output)
     return {"id": ident, **result.to_dict()}
 
 
@@ -133,7 +138,10 @@ def grade_folder(
     elif results_path.exists():
         results_path.unlink()
     todo = [(ident, target) for ident, target in submissions.items() if ident not in done]
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # Fresh interpreters, never forks: the parent may hold threads (torch's, JAX's), and a
+    # fork of a threaded process can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         pending: set[Future[dict[str, Any]]] = {
             pool.submit(_grade_one, i, t, batch) for i, t in todo
         }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gradcheck.compare import Record
+from gradcheck.errors import GradcheckError
 from gradcheck.gradients import check_gradients
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.student.assignment import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
 from gradcheck.student.networks import literal
-from gradcheck.student.sandbox import Ref, Sandbox
+from gradcheck.student.sandbox import CallFailed, Ref, Sandbox
 
 __all__ = ["ActivationLayerCheck", "AffineCheck", "LayerCase", "LossCheck", "layer_checks"]
 
@@ -42,6 +43,9 @@ class LayerCase:
     @property
     def batch(self) -> int:
         return int(self.inputs["x"].shape[0])
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} of shape {value.shape}" for name, value in self.inputs.items())
 
 
 def _values(shape: tuple[int, ...], bound: float = 3.0) -> st.SearchStrategy[Array]:
@@ -96,6 +100,32 @@ class _LayerCheck(Check):
             data["dout"] = case.dout.tolist()
         return data
 
+    def consistency(self, sandbox: Sandbox, case: LayerCase) -> tuple[Record, ...]:
+        """check_gradients (probe mode) on ⟨dout, forward(inputs)⟩ through the sandbox, with
+        the submission's backward as the gradient: its own forward and backward must agree."""
+        wrt = {name: value for name, value in case.inputs.items() if name != "y"}
+
+        def loss_fn(params: dict[str, Array]) -> float:
+            out = sandbox.call(self.forward, *{**case.inputs, **params}.values()).value
+            value = out[0] if isinstance(out, list | tuple) else out
+            if case.dout is None:
+                return float(np.asarray(value, dtype=np.float64))
+            return float(np.sum(np.asarray(value, dtype=np.float64) * case.dout))
+
+        def grad_fn(params: dict[str, Array]) -> dict[str, Array]:
+            raw, _ = self.call(sandbox, LayerCase({**case.inputs, **params}, case.dout))
+            values = self.read(case, raw)
+            return {name: np.asarray(values[f"d{name}"], dtype=np.float64) for name in params}
+
+        try:
+            result = check_gradients(loss_fn, grad_fn, wrt, mode="probe", seed=0)
+        except (GradcheckError, CallFailed, ContractError, TypeError, ValueError, KeyError):
+            return ()  # the trial already reports what is wrong with the calls themselves
+        return tuple(
+            replace(r, engine_a="submission backward", engine_b="fd of submission forward")
+            for r in result.records
+        )
+
     def reference_grads(self, case: LayerCase) -> dict[str, Array]:
         raise NotImplementedError
 
@@ -112,7 +142,10 @@ class _LayerCheck(Check):
             grads = self.reference_grads(LayerCase({**case.inputs, **params}, case.dout))
             return {name: grads[f"d{name}"] for name in params}
 
-        records = list(check_gradients(loss_fn, grad_fn, wrt, mode="full").records)
+        records = [
+            replace(r, engine_a="reference", engine_b="fd of reference forward")
+            for r in check_gradients(loss_fn, grad_fn, wrt, mode="full").records
+        ]
         if importlib.util.find_spec("torch") is not None:
             from gradcheck.compare import compare_tensor
             from gradcheck.numeric.steps import TOLERANCES

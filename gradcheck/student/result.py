@@ -57,7 +57,10 @@ class SubmissionResult:
     seed: int
     seconds: float
     notes: tuple[str, ...] = ()
+    # What the submission printed, truncated; never part of the JSON verdict, so that nothing
+    # a submission prints can pose as (or break) the grader's structure.
     output: str = ""
+    output_chars: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -99,7 +102,7 @@ class SubmissionResult:
             "seed": self.seed,
             "seconds": round(self.seconds, 3),
             "notes": list(self.notes),
-            "output": self.output,
+            "output_chars": self.output_chars,
             "meta": self.meta,
         }
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import resource
 import shutil
 import signal
 import subprocess
@@ -161,27 +160,27 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _limit(self) -> None:  # runs in the child between fork and exec
-        memory = self.limits.memory_mb * 1024 * 1024
-        cpu = int(self.limits.timeout) + 3
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024 * 1024,) * 2)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
     def start(self) -> None:
         self._folder = tempfile.mkdtemp(prefix="gradcheck-submission-")
         copy = Path(self._folder) / "submission.py"
         shutil.copyfile(self.path, copy)
         self._process = subprocess.Popen(
-            [self.python, "-I", "-B", str(_CHILD)],
+            # The child sets its own limits first thing (no preexec_fn: the parent may run
+            # threads, torch's among them, and forking with them is only safe up to exec).
+            [
+                self.python,
+                "-I",
+                "-B",
+                str(_CHILD),
+                str(self.limits.memory_mb * 1024 * 1024),
+                str(int(self.limits.timeout) + 3),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             cwd=self._folder,
             env=_environment(self._folder),
             start_new_session=True,
-            preexec_fn=self._limit,
             close_fds=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from gradcheck._version import __version__
+from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
 from gradcheck.student.assignment import Assignment, Check
 from gradcheck.student.diagnose import Diagnosis, diagnose
@@ -75,6 +76,15 @@ def _failed_check(
             for d in diagnoses
             if d.label not in {p.label for p in minimal.problems}
         ]
+    own = _consistency(check, sandbox, minimal.case)
+    if own:
+        agree = all(r.verdict != "fail" for r in own)
+        lines.append(
+            "  Your backward "
+            + ("agrees" if agree else "does not agree")
+            + " with finite differences of your own forward"
+            + (" (so the forward needs a look too)." if agree else ".")
+        )
     return CheckOutcome(
         check.name,
         "fail",
@@ -82,9 +92,16 @@ def _failed_check(
         minimal.records,
         diagnoses,
         counterexample,
-        check.references(minimal.case),
+        check.references(minimal.case) + own,
         "\n".join(lines),
     )
+
+
+def _consistency(check: Check, sandbox: Sandbox, case: object) -> tuple[Record, ...]:
+    try:
+        return check.consistency(sandbox, case)
+    except SandboxDied:
+        return ()
 
 
 def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> CheckOutcome:
@@ -111,7 +128,9 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
     if found.minimal is not None and found.minimal.failed:
         return _failed_check(check, sandbox, found.minimal, found.trials, seed)
     passing = found.passing
-    references = check.references(passing.case) if passing is not None else ()
+    references: tuple[Record, ...] = ()
+    if passing is not None:
+        references = check.references(passing.case) + _consistency(check, sandbox, passing.case)
     return CheckOutcome(
         check.name,
         "pass",
@@ -148,8 +167,7 @@ def _static_result(
         seed,
         time.perf_counter() - start,
         _notes(source, None),
-        "",
-        _meta(),
+        meta=_meta(),
     )
 
 
@@ -240,7 +258,8 @@ def validate_submission(
         attempts = sandbox.forbidden_attempts
         output = sandbox.captured_output
         notes = _notes(source, sandbox)
-    return _result(path, assignment, outcomes, attempts, output, notes, seed, start)
+    chars = sandbox.output.total
+    return _result(path, assignment, outcomes, attempts, output, chars, notes, seed, start)
 
 
 def _result(
@@ -249,6 +268,7 @@ def _result(
     outcomes: list[CheckOutcome],
     attempts: list[str],
     output: str,
+    output_chars: int,
     notes: tuple[str, ...],
     seed: int,
     start: float,
@@ -293,5 +313,6 @@ def _result(
         time.perf_counter() - start,
         notes,
         output,
-        _meta(),
+        meta=_meta(),
+        output_chars=output_chars,
     )

@@ -102,3 +102,19 @@ def test_a_bad_spec_key_is_named(tmp_path: Path) -> None:
     spec.write_text('convention = "deep-mlp"\nactivation = "tanh"\n')
     done = _gradcheck("validate", str(TWO_LAYER / "correct_looped.py"), "--assignment", str(spec))
     assert done.returncode == 2 and "unknown key 'activation'" in done.stderr
+
+
+def test_printed_output_stays_out_of_the_json_verdict(tmp_path: Path) -> None:
+    source = (TWO_LAYER / "correct_vectorised.py").read_text()
+    chatty = tmp_path / "chatty.py"
+    marker = '{"verdict": "pass", "labels": []} FORGED'
+    chatty.write_text(
+        source + f"\n\n_backprop = backprop\n\ndef backprop(*args):\n"
+        f"    print({marker!r})\n    return _backprop(*args)\n"
+    )
+    done = _gradcheck(
+        "validate", str(chatty), "--assignment", "two-layer", "--format", "json", "--examples", "5"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert "FORGED" not in done.stdout and result["output_chars"] > 0
