@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gradcheck._version import __version__
@@ -177,7 +177,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     cells = config.cells()  # validates the names before any work
     check_formats(args.format)
     explicit = args.engines is not None  # named engines must run; default ones may be skipped
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(
         len(cells) * config.examples,
         label="gradcheck check",

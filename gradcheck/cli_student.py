@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,10 @@ def add_commands(commands: Any) -> None:
     grade.add_argument("--out", type=Path, required=True, help="output folder")
     _limits(grade)
     grade.add_argument(
-        "--jobs", type=_count, default=2, help="submissions graded at once (default 2)"
+        "--jobs",
+        type=_count,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: the number of CPUs)",
     )
     grade.add_argument(
         "--resume", action="store_true", help="skip submissions already in OUT/results.jsonl"

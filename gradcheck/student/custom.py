@@ -18,11 +18,12 @@ it is read with ``ast.literal_eval`` and never executed.
 from __future__ import annotations
 
 import ast
+import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import tomllib
+from hypothesis.errors import InvalidArgument
 
 from gradcheck.errors import GradcheckError
 from gradcheck.student.assignment import Assignment, Check, get_assignment
@@ -132,8 +133,16 @@ def _narrowed(
     if entry is not None and not (isinstance(entry, str) and entry.isidentifier()):
         raise GradcheckError(f"entry_point {entry!r} is not a Python name")
     check = cls(entry, **narrow)
-    check.cases().validate()  # bad names or bounds fail here, not mid-search
+    _validate(check)
     return check
+
+
+def _validate(check: Check) -> None:
+    """Build the check's strategy now, so that bad names or bounds fail here, not mid-search."""
+    try:
+        check.cases().validate()
+    except InvalidArgument as error:
+        raise GradcheckError(str(error)) from None
 
 
 def _with_depth(check: Check, narrow: dict[str, Any]) -> Check:
@@ -142,7 +151,7 @@ def _with_depth(check: Check, narrow: dict[str, Any]) -> Check:
         raise GradcheckError("min_depth and max_depth apply only to network conventions")
     clone = type(check)()
     clone.bounds = tuple({**b, **narrow} for b in bounds)  # type: ignore[attr-defined]
-    clone.cases().validate()
+    _validate(clone)
     return clone
 
 
