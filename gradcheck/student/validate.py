@@ -38,7 +38,10 @@ def _describe(trial: Trial) -> str:
     spec = getattr(case, "spec", None)
     if spec is not None:
         widths = "-".join(map(str, spec.widths))
-        return f"batch {case.X.shape[0]}, widths {widths}, {spec.hidden} hidden, {spec.loss}"
+        hidden = f", {spec.hidden} hidden" if spec.depth > 1 else ""
+        return (
+            f"batch {case.X.shape[0]}, widths {widths}{hidden}, {spec.output} output, {spec.loss}"
+        )
     return str(getattr(case, "describe", lambda: "")())
 
 
