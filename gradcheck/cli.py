@@ -81,10 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="pre-activations: keep clear of relu-like kinks (default), aim at them, or allow any",
     )
     check.add_argument(
-        "--out", type=Path, default=Path("reports"), help="output folder (default reports/)"
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="reports root (default reports/): each run writes a timestamped folder in it and "
+        "points OUT/latest at it",
     )
     check.add_argument(
-        "--format", type=_csv, default=("md", "json"), help="report formats (default md,json)"
+        "--format",
+        type=_csv,
+        default=("md", "json", "html", "junit"),
+        help="report formats (default md,json,html,junit)",
     )
     check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
     check.add_argument(
@@ -158,7 +165,9 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     from gradcheck.progress import Progress
     from gradcheck.report import Report, RunInfo, check_formats, write_report
-    from gradcheck.report.markdown import pair_summary_rows
+    from gradcheck.report.folders import publish_latest, run_folder
+    from gradcheck.report.markdown import pair_summary_rows, render_markdown
+    from gradcheck.report.pictures import report_images
     from gradcheck.repro import save_counterexamples
     from gradcheck.sweep import SweepConfig, run_sweep
 
@@ -191,8 +200,15 @@ def _run_sweep(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     run = RunInfo(started, time.perf_counter() - start, "gradcheck " + " ".join(args.argv))
-    counterexamples = save_counterexamples(sweep, args.out)
-    paths = write_report(Report(run, sweep, counterexamples), args.out, args.format)
+    folder = run_folder(args.out)
+    counterexamples = save_counterexamples(sweep, folder)
+    report = Report(run, sweep, counterexamples, images=report_images(sweep))
+    paths = write_report(report, folder, args.format)
+    publish_latest(args.out, folder)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and "md" in args.format:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(render_markdown(report) + "\n")
     for reason in sweep.skipped_engines.values():
         print(f"note: skipped {reason}", file=sys.stderr)
     print(

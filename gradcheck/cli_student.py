@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,21 @@ def _count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
+
+
+REPORT_FORMATS = ("md", "json", "html", "junit")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    if text.strip() == "none":
+        return ()
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [f for f in chosen if f not in REPORT_FORMATS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown report format {unknown[0]!r} (known: {', '.join(REPORT_FORMATS)}, none)"
+        )
+    return chosen
 
 
 def _limits(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +86,18 @@ def add_commands(commands: Any) -> None:
         choices=("text", "json"),
         default="text",
         help="text (default) or one JSON object on stdout",
+    )
+    validate.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="reports root (default reports/): a timestamped folder, and OUT/latest",
+    )
+    validate.add_argument(
+        "--reports",
+        type=_formats,
+        default=REPORT_FORMATS,
+        help="report files to write: md,json,html,junit (default all; 'none' for none)",
     )
     validate.set_defaults(handler=_validate)
 
@@ -122,6 +150,8 @@ def _validate(args: argparse.Namespace) -> int:
     result = validate_submission(
         args.file, assignment, examples=args.examples, seed=args.seed, limits=limits, log=log
     )
+    if args.reports:
+        _write_submission_reports(args.out, result.to_dict(), args.reports)
     if args.format == "json":
         print(json.dumps(result.to_dict(), default=str))
     else:
@@ -138,6 +168,30 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if result.verdict == "pass" else 1
 
 
+def _write_submission_reports(root: Path, data: dict[str, Any], formats: tuple[str, ...]) -> None:
+    from gradcheck.io import atomic_write_text
+    from gradcheck.report.folders import publish_latest, run_folder
+    from gradcheck.report.submission import (
+        render_submission_html,
+        render_submission_json,
+        render_submission_junit,
+        render_submission_markdown,
+    )
+
+    writers: dict[str, tuple[str, Callable[[], str]]] = {
+        "md": ("submission.md", lambda: render_submission_markdown(data)),
+        "json": ("submission.json", lambda: render_submission_json(data)),
+        "html": ("submission.html", lambda: render_submission_html(data)),
+        "junit": ("submission.junit.xml", lambda: render_submission_junit([data])),
+    }
+    folder = run_folder(root)
+    for fmt in formats:
+        filename, render = writers[fmt]
+        atomic_write_text(folder / filename, render())
+    publish_latest(root, folder)
+    print(f"gradcheck: reports in {folder}", file=sys.stderr)
+
+
 def _grade(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
@@ -150,6 +204,7 @@ def _grade(args: argparse.Namespace) -> int:
         render_csv,
         summary_rows,
     )
+    from gradcheck.report.submission import render_submission_json, render_submission_junit
     from gradcheck.student.grade import Batch, grade_folder
 
     assignment, limits = _options(args)
@@ -166,6 +221,8 @@ def _grade(args: argparse.Namespace) -> int:
     atomic_write_text(args.out / "summary.csv", render_csv(records))
     atomic_write_text(args.out / "report.md", render_class_markdown(records, assignment.name))
     atomic_write_text(args.out / "report.html", render_class_html(records, assignment.name))
+    atomic_write_text(args.out / "report.json", render_submission_json(records))
+    atomic_write_text(args.out / "report.junit.xml", render_submission_junit(records))
     print(
         tabulate(summary_rows(records), headers=HEADERS, tablefmt="github", disable_numparse=True)
     )

@@ -36,7 +36,11 @@ def _plain(value: Any) -> Any:
 
 
 def to_data(report: Report) -> dict[str, Any]:
-    data: dict[str, Any] = _plain(report)
+    data: dict[str, Any] = _plain(dataclasses.replace(report, images=()))
+    # Pictures are files beside the report; the JSON names them.
+    data["images"] = [
+        {"filename": i.filename, "title": i.title, "caption": i.caption} for i in report.images
+    ]
     data["verdict"] = report.sweep.verdict
     return data
 

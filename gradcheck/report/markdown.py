@@ -9,7 +9,15 @@ from gradcheck.numeric.steps import TOLERANCES
 from gradcheck.report.model import Report
 from gradcheck.sweep import CellResult, PairSummary, SweepResult
 
-__all__ = ["pair_summary_rows", "render_markdown"]
+__all__ = [
+    "SUMMARY_HEADERS",
+    "pair_rows",
+    "pair_summary_rows",
+    "precision_settings",
+    "render_markdown",
+]
+
+SUMMARY_HEADERS = ["pair", "examples", "failed", "worst ratio", "rel err", "where"]
 
 COLUMNS = """\
 | column | meaning |
@@ -76,7 +84,8 @@ def pair_summary_rows(sweep: SweepResult) -> list[list[str]]:
     return rows
 
 
-def _pair_table(sweep: SweepResult, pair: str) -> str:
+def pair_rows(sweep: SweepResult, pair: str) -> tuple[list[str], list[list[str]]]:
+    """The headers and one row per cell of an engine pair's table (Markdown and HTML)."""
     rows = []
     for cell in sweep.cells:
         s = _pair_in(cell, pair)
@@ -86,8 +95,8 @@ def _pair_table(sweep: SweepResult, pair: str) -> str:
                 cell.dtype,
                 cell.hidden,
                 cell.loss,
-                s.examples,
-                s.failed,
+                str(s.examples),
+                str(s.failed),
                 _num(r.ratio) if r else "-",
                 _num(r.abs_err) if r else "-",
                 _num(r.rel_err) if r else "-",
@@ -95,7 +104,7 @@ def _pair_table(sweep: SweepResult, pair: str) -> str:
                 _num(r.value_a) if r else "-",
                 _num(r.value_b) if r else "-",
                 _num(r.error_bar) if r else "-",
-                r.kink_entries if r else "-",
+                str(r.kink_entries) if r else "-",
             ]
         )
     a, b = pair.split(" vs ")
@@ -114,6 +123,11 @@ def _pair_table(sweep: SweepResult, pair: str) -> str:
         "error bar",
         "kink",
     ]
+    return headers, rows
+
+
+def _pair_table(sweep: SweepResult, pair: str) -> str:
+    headers, rows = pair_rows(sweep, pair)
     return str(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
 
 
@@ -165,6 +179,13 @@ def _counterexamples(report: Report) -> list[str]:
                 entry.command,
                 "```",
                 "",
+                "or pin it in a Hypothesis test (`from hypothesis import example`, "
+                "`from gradcheck.case import Case`):",
+                "",
+                "```python",
+                entry.example,
+                "```",
+                "",
             ]
     return lines
 
@@ -212,7 +233,7 @@ def render_markdown(report: Report) -> str:
         ["platform", run.platform],
         *[[name, version] for name, version in run.versions.items()],
     ]
-    precision = _precision(sweep)
+    precision = precision_settings(sweep)
     meta += [
         [f"precision ({engine}, {dtype})", text] for (engine, dtype), text in precision.items()
     ]
@@ -226,7 +247,9 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _precision(sweep: SweepResult) -> dict[tuple[str, str], str]:
+def precision_settings(sweep: SweepResult) -> dict[tuple[str, str], str]:
+    """The precision settings each reference engine reported, per dtype (TF32, matmul
+    precision, x64 mode)."""
     found: dict[tuple[str, str], str] = {}
     skip = {"library", "version", "dtype"}
     for cell in sweep.cells:

@@ -5,6 +5,7 @@ Writers (``markdown``, ``json``) only format a Report; they compute nothing.
 
 from __future__ import annotations
 
+import base64
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -12,9 +13,9 @@ from importlib import metadata
 
 from gradcheck.sweep import SweepResult
 
-__all__ = ["Report", "RunInfo", "library_versions"]
+__all__ = ["Counterexample", "Image", "Report", "RunInfo", "library_versions"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def library_versions() -> dict[str, str]:
@@ -40,11 +41,27 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class Counterexample:
-    """Where a cell's minimal failing case was saved, and how to re-run exactly it."""
+    """Where a cell's minimal failing case was saved, and how to re-run exactly it: a shell
+    command, and an ``@example`` line to paste above a ``@given(case=cases(...))`` test."""
 
     cell: str
     case_file: str
     command: str
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    """A rendered picture: PNG bytes, saved beside the report and embedded in the HTML."""
+
+    filename: str
+    title: str
+    caption: str
+    png: bytes
+
+    @property
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -52,4 +69,5 @@ class Report:
     run: RunInfo
     sweep: SweepResult
     counterexamples: tuple[Counterexample, ...] = ()
+    images: tuple[Image, ...] = ()
     schema_version: int = SCHEMA_VERSION

@@ -39,9 +39,9 @@ def test_a_passing_sweep_writes_both_reports_and_exits_0(tmp_path: Path, capsys)
     assert main(["check", "--engines", "core,fd", "--out", str(tmp_path), *SMALL]) == 0
     out = capsys.readouterr().out
     assert "PASS" in out and "core vs fd" in out
-    data = json.loads((tmp_path / "report.json").read_text())
+    data = json.loads((tmp_path / "latest" / "report.json").read_text())
     assert data["verdict"] == "pass" and data["run"]["command"].startswith("gradcheck check")
-    assert "## core vs fd" in (tmp_path / "report.md").read_text()
+    assert "## core vs fd" in (tmp_path / "latest" / "report.md").read_text()
 
 
 @pytest.mark.parametrize(
@@ -95,9 +95,9 @@ def test_a_planted_bug_fails_with_a_counterexample_that_reproduces(tmp_path: Pat
     assert main(["check", "--engines", engines, "--out", str(tmp_path), *SMALL]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "counterexample" in out
-    saved = sorted((tmp_path / "counterexamples").glob("*.npz"))
+    saved = sorted((tmp_path / "latest" / "counterexamples").glob("*.npz"))
     assert [p.name for p in saved] == ["float64-tanh-mse.npz"]
-    assert "gradcheck check --case" in (tmp_path / "report.md").read_text()
+    assert "gradcheck check --case" in (tmp_path / "latest" / "report.md").read_text()
     # The saved minimal case, re-run alone, fails the same way; with the core alone it passes.
     assert main(["check", "--case", str(saved[0]), "--engines", engines]) == 1
     assert "core vs cli_sign_flip" in capsys.readouterr().out
@@ -113,7 +113,7 @@ def test_worker_processes_give_the_same_report_as_one_process(tmp_path: Path) ->
     assert _run(*args, "--jobs", "2", "--out", str(tmp_path / "two")).returncode == 0
 
     def results(folder: str) -> list[object]:
-        data = json.loads((tmp_path / folder / "report.json").read_text())
+        data = json.loads((tmp_path / folder / "latest" / "report.json").read_text())
         return [(c["hidden"], c["examples"], c["pairs"]) for c in data["sweep"]["cells"]]
 
     assert results("one") == results("two")
@@ -123,5 +123,5 @@ def test_aiming_at_kinks_still_passes_a_correct_core(tmp_path: Path) -> None:
     relu = [*SMALL[:2], "--activations", "relu", *SMALL[4:]]
     args = ["check", "--engines", "core,fd,cs", "--kinks", "aim", "--out", str(tmp_path), *relu]
     assert main(args) == 0
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = json.loads((tmp_path / "latest" / "report.json").read_text())
     assert report["verdict"] in ("pass", "inconclusive")

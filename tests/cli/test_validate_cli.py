@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,15 @@ from tests.student.corpus import CORPUS
 TWO_LAYER = CORPUS / "two-layer"
 
 
-def _gradcheck(*args: str) -> subprocess.CompletedProcess[str]:
+def _gradcheck(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a scratch folder, so the reports it writes by default stay out of the
+    repository."""
     return subprocess.run(
-        [sys.executable, "-m", "gradcheck", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "gradcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd or tempfile.mkdtemp(prefix="gradcheck-cli-"),
     )
 
 
@@ -118,3 +126,21 @@ def test_printed_output_stays_out_of_the_json_verdict(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(done.stdout)
     assert "FORGED" not in done.stdout and result["output_chars"] > 0
+
+
+def test_validate_writes_four_report_formats(tmp_path: Path) -> None:
+    done = _gradcheck("validate", str(TWO_LAYER / "bug_sign_flip_residual.py"), "--assignment",
+                      "two-layer", "--examples", "10", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    latest = tmp_path / "reports" / "latest"
+    data = json.loads((latest / "submission.json").read_text())
+    assert data["schema"] == "gradcheck.submission/1" and data["results"]["verdict"] == "fail"
+    suite = ET.parse(latest / "submission.junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "1"
+    assert "sign_flip" in (latest / "submission.md").read_text()
+    assert "<table>" in (latest / "submission.html").read_text()
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    done = _gradcheck("validate", str(TWO_LAYER / "correct_looped.py"), "--assignment",
+                      "two-layer", "--examples", "5", "--reports", "none", cwd=quiet)  # fmt: skip
+    assert done.returncode == 0 and not (quiet / "reports").exists()
