@@ -8,11 +8,17 @@ from pathlib import Path
 from gradcheck.report.model import Counterexample
 from gradcheck.sweep import SweepResult
 
-__all__ = ["rerun_command", "save_counterexamples"]
+__all__ = ["example_line", "rerun_command", "save_counterexamples"]
 
 
 def rerun_command(case_file: str | Path, engines: tuple[str, ...]) -> str:
     return f"gradcheck check --case {shlex.quote(str(case_file))} --engines {','.join(engines)}"
+
+
+def example_line(case_file: str | Path) -> str:
+    """A Hypothesis ``@example`` that always runs the saved case first (needs
+    ``from hypothesis import example`` and ``from gradcheck.case import Case``)."""
+    return f"@example(case=Case.load({str(case_file)!r}))"
 
 
 def save_counterexamples(sweep: SweepResult, out_dir: str | Path) -> tuple[Counterexample, ...]:
@@ -22,5 +28,9 @@ def save_counterexamples(sweep: SweepResult, out_dir: str | Path) -> tuple[Count
         if cell.counterexample is None:
             continue
         npz, _ = cell.counterexample.case.save(Path(out_dir) / "counterexamples" / cell.name)
-        saved.append(Counterexample(cell.name, str(npz), rerun_command(npz, sweep.engines)))
+        saved.append(
+            Counterexample(
+                cell.name, str(npz), rerun_command(npz, sweep.engines), example_line(npz)
+            )
+        )
     return tuple(saved)
