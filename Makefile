@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n 2
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet $(FIND_LINKS) -c constraints.txt -e ".[torch,jax,test]"
+	$(BIN)/python -m pip install --quiet $(FIND_LINKS) -c constraints.txt -e ".[torch,jax,plots,test]"
 	touch $(STAMP)
 
 install: $(STAMP)

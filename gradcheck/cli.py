@@ -221,7 +221,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
     )
     print(
         f"\n{sweep.verdict.upper()}: {sweep.examples} examples, {len(sweep.cells)} cells, "
-        f"{run.seconds:.1f} s. Report: {', '.join(map(str, paths))}"
+        f"{run.seconds:.1f} s. Report in {folder}/ ({', '.join(p.name for p in paths)}); "
+        f"{args.out / 'latest'} points there"
     )
     for entry in counterexamples:
         print(f"counterexample {entry.cell}: {entry.command}")

@@ -99,6 +99,21 @@ def test_html_is_well_formed_and_fetches_nothing(failing_run: Path) -> None:
     assert "@example(case=Case.load(" in text
 
 
+def test_pictures_are_saved_beside_the_report_and_embedded(failing_run: Path) -> None:
+    pytest.importorskip("matplotlib")
+    latest = failing_run / "latest"
+    names = {p.name for p in latest.glob("*.png")}
+    assert {
+        "step_size_float64.png",
+        "layer_norms.png",
+        "error_bars.png",
+        "trajectories.png",
+    } <= names
+    data = json.loads((latest / "report.json").read_text())
+    assert {i["filename"] for i in data["images"]} == names
+    assert (latest / "report.html").read_text().count('src="data:image/png;base64,') == len(names)
+
+
 def test_markdown_tables_have_a_constant_width(failing_run: Path) -> None:
     text = (failing_run / "latest" / "report.md").read_text()
     tables = re.findall(r"((?:^\|.*\|\n)+)", text, flags=re.M)
