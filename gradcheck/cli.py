@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gradcheck._version import __version__
+from gradcheck.cli_compare import add_compare_command
 from gradcheck.cli_student import add_commands
 from gradcheck.errors import GradcheckError
 
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     check.set_defaults(handler=_check)
+    add_compare_command(commands)
     add_commands(commands)
     return parser
 

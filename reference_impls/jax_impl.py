@@ -108,6 +108,14 @@ def _value_and_grad(spec: NetworkSpec) -> Any:
     return jax.jit(jax.value_and_grad(objective))
 
 
+def _first_device(platform: str) -> Any:
+    """The first JAX device of ``platform``; RuntimeError names what JAX has instead."""
+    try:
+        return jax.devices(platform)[0]
+    except RuntimeError as error:
+        raise RuntimeError(f"jax has no {platform!r} device: {error}") from error
+
+
 def loss_and_grads(
     spec: NetworkSpec,
     params: Mapping[str, np.ndarray],
@@ -115,6 +123,7 @@ def loss_and_grads(
     y: np.ndarray,
     *,
     matmul_precision: str = "highest",
+    device: str | None = None,
 ) -> tuple[float, dict[str, np.ndarray], dict[str, object]]:
     """L(θ) and ∂L/∂θ for validated inputs, computed by a jitted ``jax.value_and_grad``.
 
@@ -123,18 +132,27 @@ def loss_and_grads(
     Python float, fresh writable gradient arrays of the spec's dtype keyed like ``params``,
     and a meta dict recording the library, version, dtype, x64 mode, matmul precision and
     platform. The caller's arrays are never modified and no JAX configuration leaks out.
+
+    ``device`` names a JAX platform (``"cpu"``, ``"gpu"``, ``"cuda"``, ``"tpu"``): the inputs
+    are placed on its first device with ``jax.device_put``, so the jitted function runs there,
+    and the results are copied back to NumPy. ``None`` (the default) keeps JAX's default
+    device. A platform JAX does not have raises RuntimeError before anything runs.
     """
+    target_device = None if device is None else _first_device(device)
     x64 = spec.dtype == "float64"
     with jax.enable_x64(x64), jax.default_matmul_precision(matmul_precision):
         dtype = _JAX_DTYPES[spec.dtype]
         theta = {name: jnp.asarray(params[name], dtype=dtype) for name in spec.param_names}
         is_labels = y.ndim == 1 and np.issubdtype(y.dtype, np.integer)
         target = jnp.asarray(y) if is_labels else jnp.asarray(y, dtype=dtype)
-        value, grads = _value_and_grad(spec)(theta, jnp.asarray(X, dtype=dtype), target)
+        x = jnp.asarray(X, dtype=dtype)
+        if target_device is not None:
+            theta, x, target = jax.device_put((theta, x, target), target_device)
+        value, grads = _value_and_grad(spec)(theta, x, target)
+        platform = str(next(iter(value.devices())).platform)
         loss = float(value)
         # np.array copies: the results are writable and share nothing with JAX buffers.
         out = {name: np.array(grads[name]) for name in spec.param_names}
-        device = str(jax.devices()[0].platform)
 
     for name, g in out.items():
         if g.dtype != spec.np_dtype:
@@ -145,6 +163,6 @@ def loss_and_grads(
         "dtype": spec.dtype,
         "x64": x64,
         "matmul_precision": matmul_precision,
-        "device": device,
+        "device": platform,
     }
     return loss, out, meta

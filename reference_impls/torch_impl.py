@@ -1,8 +1,9 @@
 """The torch reference: the network written with torch ops, differentiated by torch.autograd.
 
 Nothing here comes from the NumPy core; only the spec and the name parser are shared. The
-computation runs on the CPU in the spec's dtype, with float32 matmul precision pinned (TF32 off
-unless asked for) for the duration of one call; the previous settings are restored afterwards.
+computation runs on the CPU (or the torch device asked for) in the spec's dtype, with float32
+matmul precision pinned (TF32 off unless asked for) for the duration of one call; the previous
+settings are restored afterwards.
 """
 
 from __future__ import annotations
@@ -133,26 +134,34 @@ def loss_and_grads(
     y: np.ndarray,
     *,
     tf32: bool = False,
+    device: str = "cpu",
 ) -> tuple[float, dict[str, np.ndarray], dict[str, object]]:
-    """L(θ) and ∂L/∂θ for validated inputs, computed by torch autograd on the CPU.
+    """L(θ) and ∂L/∂θ for validated inputs, computed by torch autograd on ``device``.
 
     ``params`` maps ``W1, b1, …, WL, bL`` to arrays of the spec's dtype; ``y`` is a target
     array of that dtype, or 1-d integer labels for ``softmax_ce``. Returns the loss as a
     Python float, fresh gradient arrays of the spec's dtype keyed like ``params``, and a
     meta dict recording the library, version, dtype, precision settings, device and threads.
     The caller's arrays are never modified; the torch precision settings are restored.
+
+    ``device`` is a torch device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``): every tensor is
+    created there and the gradients are copied back to CPU NumPy arrays. A CUDA device on a
+    machine without one raises RuntimeError before anything runs.
     """
+    where = torch.device(device)
+    if where.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"torch device {device!r} is not available: no CUDA device is visible")
     dtype = _TORCH_DTYPES[spec.dtype]
     activations = [_activation(spec.hidden)] * (spec.depth - 1) + [_activation(str(spec.output))]
     loss_fn = _loss(spec.loss)
     # torch.tensor copies, so autograd never touches the caller's memory.
     leaves = {
-        name: torch.tensor(params[name], dtype=dtype, requires_grad=True)
+        name: torch.tensor(params[name], dtype=dtype, device=where, requires_grad=True)
         for name in spec.param_names
     }
-    x = torch.tensor(X, dtype=dtype)
+    x = torch.tensor(X, dtype=dtype, device=where)
     is_labels = y.ndim == 1 and np.issubdtype(y.dtype, np.integer)
-    target = torch.tensor(y, dtype=torch.int64 if is_labels else dtype)
+    target = torch.tensor(y, dtype=torch.int64 if is_labels else dtype, device=where)
 
     with _pinned_precision(tf32) as precision, torch.enable_grad():
         a = x
@@ -165,13 +174,13 @@ def loss_and_grads(
             loss = loss / x.shape[0]
         grads = torch.autograd.grad(loss, list(leaves.values()))
 
-    out = {name: g.detach().numpy().copy() for name, g in zip(leaves, grads, strict=True)}
+    out = {name: g.detach().cpu().numpy().copy() for name, g in zip(leaves, grads, strict=True)}
     meta: dict[str, object] = {
         "library": "torch",
         "version": torch.__version__,
         "dtype": spec.dtype,
         **precision,
-        "device": "cpu",
+        "device": str(where),
         "num_threads": torch.get_num_threads(),
     }
     return float(loss.item()), out, meta

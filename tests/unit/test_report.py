@@ -57,7 +57,12 @@ def test_markdown_has_one_table_per_pair_with_consistent_columns(sweep: SweepRes
 
 def test_json_round_trips_with_schema_version(sweep: SweepResult, tmp_path: Path) -> None:
     paths = write_report(_report(sweep), tmp_path)
-    assert sorted(p.name for p in paths) == ["report.json", "report.md"]
+    assert sorted(p.name for p in paths) == [
+        "report.html",
+        "report.json",
+        "report.junit.xml",
+        "report.md",
+    ]
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["schema_version"] == 1 and data["verdict"] == "pass"
     assert len(data["sweep"]["cells"]) == len(sweep.cells)

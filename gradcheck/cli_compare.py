@@ -1,0 +1,127 @@
+"""The ``compare`` command: how far the core, torch and JAX gradients are from a float64
+reference, by dtype, setting (TF32, JAX matmul precision) and device.
+
+Thin: it parses, builds a :class:`gradcheck.matrix.MatrixConfig`, calls ``run_matrix``, writes
+``compare.md``, ``compare.json`` and ``compare.html`` into a timestamped folder under
+``--out`` (then points ``OUT/latest`` at it), and prints the table and the summary. Exit
+codes: 0 when the matrix ran (skipped cells included), 2 on bad input (an unknown engine,
+dtype, device, reference or format raises GradcheckError, which the CLI's ``main`` reports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from gradcheck.errors import GradcheckError
+
+__all__ = ["FORMATS", "add_compare_command"]
+
+FORMATS = ("md", "json", "html")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """``"core, torch"`` → ``("core", "torch")``; empty items are dropped."""
+    return tuple(part.strip().lower() for part in text.split(",") if part.strip())
+
+
+def add_compare_command(commands: Any) -> None:
+    """Register ``compare`` on an argparse subparsers object; its handler is ``args.handler``."""
+    compare = commands.add_parser(
+        "compare",
+        help="matrix of engines × dtypes × settings against float64 finite differences",
+        description="Compute the gradients of the same MLP examples with the NumPy core, torch "
+        "and JAX, in float64 and float32, with TF32 off/on (torch) and matmul precision "
+        "highest/default (JAX), on the CPU and on CUDA where there is one, and report the "
+        "median and worst relative error of each against float64 finite differences.",
+    )
+    compare.add_argument(
+        "--engines",
+        type=_names,
+        default=("core", "torch", "jax"),
+        help="comma-separated: core,torch,jax (default all three; a missing one is skipped)",
+    )
+    compare.add_argument(
+        "--dtypes", type=_names, default=("float64", "float32"), help="default float64,float32"
+    )
+    compare.add_argument(
+        "--devices",
+        type=_names,
+        default=None,
+        help="comma-separated: cpu,cuda (default: cpu, plus cuda when torch or JAX sees one)",
+    )
+    compare.add_argument("--examples", type=int, default=5, help="cases per cell (default 5)")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the cases (default 0)")
+    compare.add_argument(
+        "--reference",
+        default="fd",
+        help="fd (default: float64 central differences) or cs (float64 complex step)",
+    )
+    compare.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="reports root (default reports/): a timestamped folder, and OUT/latest",
+    )
+    compare.add_argument(
+        "--format", type=_names, default=FORMATS, help="files to write: md,json,html (default all)"
+    )
+    compare.set_defaults(handler=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """The handler: run the matrix, write the reports, print the table and the summary."""
+    from gradcheck.io import atomic_write_text
+    from gradcheck.matrix import MatrixConfig, available_devices, run_matrix
+    from gradcheck.report.folders import publish_latest, run_folder
+    from gradcheck.report.matrix import (
+        matrix_table,
+        render_matrix_html_page,
+        render_matrix_json,
+        render_matrix_markdown,
+        summarise,
+    )
+
+    unknown = [f for f in args.format if f not in FORMATS]
+    if unknown:
+        raise GradcheckError(f"unknown format {unknown[0]!r} (known: {', '.join(FORMATS)})")
+    config = MatrixConfig(
+        engines=args.engines,
+        dtypes=args.dtypes,
+        devices=args.devices if args.devices is not None else ("cpu",),
+        examples=args.examples,
+        seed=args.seed,
+        reference=args.reference,
+    )
+    if args.devices is None:  # only once the names are known to be good
+        config = replace(config, devices=available_devices(config.engines))
+    result = run_matrix(config)
+
+    markdown = render_matrix_markdown(result)
+    texts = {
+        "md": markdown,
+        "json": json.dumps(render_matrix_json(result), indent=2) + "\n",
+        "html": render_matrix_html_page(result),
+    }
+    folder = run_folder(args.out)
+    paths = [atomic_write_text(folder / f"compare.{fmt}", texts[fmt]) for fmt in args.format]
+    publish_latest(args.out, folder)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as handle:
+            handle.write(markdown + "\n")
+
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(matrix_table(result))
+    print()
+    for line in summarise(result):
+        print(f"- {line}")
+    written = ", ".join(map(str, paths)) or "none"
+    print(f"\n{len(result.cells)} cells in {result.seconds:.1f} s. Report: {written}")
+    return 0

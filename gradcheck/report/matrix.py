@@ -1,0 +1,368 @@
+"""Writers for the comparison matrix of ``gradcheck compare``: Markdown, HTML, JSON, and a
+written summary. They only format a :class:`gradcheck.matrix.MatrixResult`; the one thing
+computed here is :func:`summarise`'s comparison of cells that differ in a single setting.
+
+Rows are engine / setting / device, columns are dtypes, and each cell reads
+``median / worst`` relative error (defined in ``gradcheck.matrix``) in scientific notation.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from tabulate import tabulate
+
+from gradcheck.matrix import BASELINES, REFERENCE_DESCRIPTIONS, MatrixCell, MatrixResult
+
+__all__ = [
+    "SCHEMA",
+    "matrix_table",
+    "render_matrix_html_fragment",
+    "render_matrix_html_page",
+    "render_matrix_json",
+    "render_matrix_markdown",
+    "summarise",
+]
+
+SCHEMA = "gradcheck.compare/1"
+# Markdown heat bands on the worst relative error: (upper bound, marker, meaning).
+BANDS: tuple[tuple[float, str, str], ...] = (
+    (1e-8, "🟩", "< 1e-8"),
+    (1e-6, "🟨", "1e-8 … 1e-6"),
+    (1e-4, "🟧", "1e-6 … 1e-4"),
+    (math.inf, "🟥", "≥ 1e-4"),
+)
+SKIPPED_MARK = "⬜"
+# The HTML colour runs from green at 10^LOW to red at 10^HIGH (log10 of the worst error).
+LOW, HIGH = -12.0, -2.0
+# Two worst errors within this factor of each other are not told apart by the summary.
+MEASURABLE_FACTOR = 2.0
+_META_SHOWN = ("library", "version", "dtype", "device", "entries", "excluded_entries")
+
+
+# Small formatters ---------------------------------------------------------------------------
+def sci(x: float | None) -> str:
+    """``6.5e-4`` style: two significant digits, no padded exponent; ``-`` for None."""
+    if x is None:
+        return "-"
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else str(x)
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _band(worst: float | None) -> str:
+    if worst is None:
+        return SKIPPED_MARK
+    return next(mark for bound, mark, _ in BANDS if worst < bound or bound == math.inf)
+
+
+def _pair(cell: MatrixCell | None) -> str:
+    if cell is None:
+        return "-"
+    if cell.skipped is not None:
+        return "skipped"
+    return f"{sci(cell.median_rel)} / {sci(cell.worst_rel)}"
+
+
+def _row_name(cell: MatrixCell) -> str:
+    setting = "" if cell.setting == "-" else f" {cell.setting}"
+    return f"{cell.engine}{setting}, {cell.device}"
+
+
+def _flags(cell: MatrixCell) -> str:
+    return ", ".join(f"{k}={v}" for k, v in cell.meta.items() if k not in _META_SHOWN)
+
+
+# Markdown -----------------------------------------------------------------------------------
+def _table_rows(result: MatrixResult) -> list[list[str]]:
+    rows = []
+    for engine, setting, device in result.rows():
+        row = [engine, setting, device]
+        for dtype in result.config.dtypes:
+            cell = result.cell(engine, setting, device, dtype)
+            mark = _band(None if cell is None else cell.worst_rel)
+            row.append(f"{mark} {_pair(cell)}")
+        rows.append(row)
+    return rows
+
+
+def matrix_table(result: MatrixResult) -> str:
+    """The heat-map table alone, as GitHub Markdown: one row per engine / setting / device,
+    one column per dtype."""
+    headers = ["engine", "setting", "device", *result.config.dtypes]
+    return str(
+        tabulate(_table_rows(result), headers=headers, tablefmt="github", disable_numparse=True)
+    )
+
+
+def _legend(result: MatrixResult) -> str:
+    config = result.config
+    bands = ", ".join(f"{mark} {text}" for _, mark, text in BANDS)
+    return (
+        "Each cell: **median / worst** relative error |g − g_ref| / max(|g_ref|, s) over every "
+        f"gradient entry of all {config.examples} examples, with s = 1e-3·max|g_ref| of the "
+        f"entry's tensor, against `{config.reference}` ({REFERENCE_DESCRIPTIONS[config.reference]}"
+        f"). Heat by the worst error: {bands}; {SKIPPED_MARK} skipped."
+    )
+
+
+def _details(result: MatrixResult) -> str:
+    rows = [
+        [
+            _row_name(c),
+            c.dtype,
+            str(c.examples),
+            f"{c.seconds:.4f}",
+            c.worst_entry or "-",
+            "-" if c.worst_over_bar is None else f"{c.worst_over_bar:.3g}",
+            f"{c.meta.get('library', '-')} {c.meta.get('version', '')}".strip(),
+            _flags(c) or "-",
+        ]
+        for c in result.cells
+        if c.skipped is None
+    ]
+    headers = ["row", "dtype", "examples", "seconds", "worst at", "worst / fd bar", "library"]
+    return str(
+        tabulate(rows, headers=[*headers, "flags"], tablefmt="github", disable_numparse=True)
+    )
+
+
+def _resolution_lines(result: MatrixResult) -> list[str]:
+    return [
+        f"- {dtype}: the fd reference's error bar, relative as above, has median "
+        f"{sci(median)} and worst {sci(worst)}; cells below it cannot be told apart from fd."
+        for dtype, (median, worst) in result.resolution.items()
+    ]
+
+
+def render_matrix_markdown(result: MatrixResult) -> str:
+    """The whole ``compare.md``: the table with its legend, the summary, the reference's
+    resolution, notes, per-cell details (timings, worst entry, flags) and skipped cells."""
+    config = result.config
+    lines = [
+        "# gradcheck compare",
+        "",
+        f"{config.workload()}; engines {', '.join(config.engines)}; devices "
+        f"{', '.join(config.devices)}; {result.seconds:.1f} s.",
+        "",
+        matrix_table(result),
+        "",
+        _legend(result),
+        "",
+        "## Summary",
+        "",
+        *(f"- {line}" for line in summarise(result)),
+        "",
+    ]
+    if result.resolution:
+        lines += ["## Resolution of the reference", "", *_resolution_lines(result), ""]
+    if result.notes:
+        lines += ["## Notes", "", *(f"- {note}" for note in result.notes), ""]
+    lines += [
+        "## Details",
+        "",
+        "Seconds are engine time summed over the examples, after one untimed warm-up call. "
+        "*worst / fd bar* is the largest |g − g_ref| / (fd error bar): at or below 1 the cell "
+        "is within the reference's own error.",
+        "",
+        _details(result),
+        "",
+    ]
+    skipped: dict[tuple[str, str], list[str]] = {}
+    for c in result.cells:
+        if c.skipped is not None:
+            skipped.setdefault((_row_name(c), c.skipped), []).append(c.dtype)
+    if skipped:
+        lines += ["## Skipped", ""]
+        lines += [f"- {row} ({', '.join(d)}): {why}" for (row, why), d in skipped.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+# HTML ---------------------------------------------------------------------------------------
+def _colour(worst: float | None) -> str:
+    """An HSL background: hue 120 (green) at 10^LOW down to 0 (red) at 10^HIGH."""
+    if worst is None:
+        return "#eeeeee"
+    position = 0.0 if worst <= 0 else (math.log10(worst) - LOW) / (HIGH - LOW)
+    if math.isnan(position):
+        position = 1.0
+    hue = round(120 * (1 - min(1.0, max(0.0, position))))
+    return f"hsl({hue}, 70%, 80%)"
+
+
+def _html_cell(cell: MatrixCell | None) -> str:
+    if cell is None:
+        return '<td style="background-color: #eeeeee">-</td>'
+    if cell.skipped is not None:
+        title = f"skipped: {cell.skipped}"
+    else:
+        title = f"worst at {cell.worst_entry}; {cell.examples} examples; {cell.seconds:.4f} s"
+    style = f"background-color: {_colour(cell.worst_rel)}; padding: 3px 8px"
+    return f'<td style="{style}" title="{html.escape(title)}">{html.escape(_pair(cell))}</td>'
+
+
+def render_matrix_html_fragment(result: MatrixResult) -> str:
+    """One ``<table>`` (well-formed XML, self-contained, every text escaped) whose dtype cells
+    are coloured by log10 of their worst relative error, green at 1e-12 to red at 1e-2."""
+    dtypes = result.config.dtypes
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ("engine", "setting", "device", *dtypes))
+    body = []
+    for engine, setting, device in result.rows():
+        cells = [result.cell(engine, setting, device, dtype) for dtype in dtypes]
+        names = "".join(f"<td>{html.escape(text)}</td>" for text in (engine, setting, device))
+        body.append(f"<tr>{names}{''.join(_html_cell(c) for c in cells)}</tr>")
+    caption = (
+        f"median / worst relative error against {result.config.reference}; background: "
+        f"log10 of the worst, green at 1e{LOW:.0f} to red at 1e{HIGH:.0f}; grey: skipped"
+    )
+    return (
+        '<table class="gradcheck-compare" style="border-collapse: collapse">'
+        f"<caption>{html.escape(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def render_matrix_html_page(result: MatrixResult) -> str:
+    """The whole ``compare.html``: the fragment, the summary and the notes, offline."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in summarise(result))
+    notes = "".join(f"<li>{html.escape(note)}</li>" for note in result.notes)
+    style = (
+        "body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; } "
+        "td, th { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; }"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>gradcheck compare</title><style>{style}</style></head><body>"
+        f"<h1>gradcheck compare</h1><p>{html.escape(result.config.workload())}</p>"
+        f"{render_matrix_html_fragment(result)}<p>{html.escape(_legend(result))}</p>"
+        f"<h2>Summary</h2><ul>{items}</ul>"
+        + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
+        + "</body></html>\n"
+    )
+
+
+# JSON ---------------------------------------------------------------------------------------
+def _number(x: float | None) -> float | str | None:
+    """Finite floats as they are; inf and nan as the strings "inf" and "nan" (strict JSON)."""
+    if x is None or math.isfinite(x):
+        return x
+    return str(x)
+
+
+def render_matrix_json(result: MatrixResult) -> dict[str, Any]:
+    """Plain data (lists, dicts, str, int, float, None) with ``"schema": SCHEMA``."""
+    cells = []
+    for cell in result.cells:
+        data = asdict(cell)
+        for key in ("median_rel", "worst_rel", "worst_over_bar"):
+            data[key] = _number(data[key])
+        data["meta"] = {k: v if isinstance(v, str | int | float | bool) else str(v)
+                        for k, v in cell.meta.items()}  # fmt: skip
+        cells.append(data)
+    config = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(result.config).items()}
+    return {
+        "schema": SCHEMA,
+        "config": config,
+        "reference": {
+            "engine": result.config.reference,
+            "method": REFERENCE_DESCRIPTIONS[result.config.reference],
+            "resolution": {
+                dtype: {"median": _number(median), "worst": _number(worst)}
+                for dtype, (median, worst) in result.resolution.items()
+            },
+        },
+        "relative_error": "|g - g_ref| / max(|g_ref|, 1e-3 * max|g_ref| of the tensor)",
+        "cells": cells,
+        "summary": summarise(result),
+        "notes": list(result.notes),
+        "seconds": result.seconds,
+    }
+
+
+# The written summary ------------------------------------------------------------------------
+def _phrase(setting: str) -> str:
+    """``tf32=on`` → "TF32 on", ``precision=default`` → "matmul precision default"."""
+    key, _, value = setting.partition("=")
+    if key == "tf32":
+        return f"TF32 {value}"
+    if key == "precision":
+        return f"matmul precision {value}"
+    return setting
+
+
+def _effect(cell: MatrixCell, base: MatrixCell) -> str:
+    """One sentence on what ``cell``'s setting does against ``base``, the same cell with the
+    baseline setting."""
+    who = f"{cell.engine} {cell.dtype} on {cell.device}"
+    on, off = _phrase(cell.setting), _phrase(base.setting)
+    a, b = cell.worst_rel or 0.0, base.worst_rel or 0.0
+    if (cell.median_rel, cell.worst_rel) == (base.median_rel, base.worst_rel):
+        return f"{who}: {on} has no effect (worst relative {sci(a)}, identical to {off})"
+    low, high = min(a, b), max(a, b)
+    if low > 0 and high / low <= MEASURABLE_FACTOR:
+        return (
+            f"{who}: {on} makes no measurable difference: worst relative {sci(a)} "
+            f"against {sci(b)} with {off}"
+        )
+    return f"{who}: {on} moves gradients by {sci(a)} (worst relative) against {sci(b)} with {off}"
+
+
+def _setting_lines(ran: Sequence[MatrixCell]) -> list[str]:
+    index = {(c.engine, c.setting, c.device, c.dtype): c for c in ran}
+    lines = []
+    for cell in ran:
+        key, _, value = cell.setting.partition("=")
+        if key not in BASELINES or value == BASELINES[key]:
+            continue
+        base = index.get((cell.engine, f"{key}={BASELINES[key]}", cell.device, cell.dtype))
+        if base is not None:
+            lines.append(_effect(cell, base))
+    return lines
+
+
+def _dtype_line(dtype: str, cells: Sequence[MatrixCell]) -> str:
+    ordered = sorted(cells, key=lambda c: c.worst_rel or 0.0)
+    low, high = ordered[0], ordered[-1]
+    if sci(low.worst_rel) == sci(high.worst_rel):
+        text = f"{dtype}: worst relative error {sci(high.worst_rel)} in all {len(cells)} cells"
+    else:
+        text = (
+            f"{dtype}: worst relative error from {sci(low.worst_rel)} ({_row_name(low)}) "
+            f"to {sci(high.worst_rel)} ({_row_name(high)}) over {len(cells)} cells"
+        )
+    bars = [c.worst_over_bar for c in cells if c.worst_over_bar is not None]
+    if bars and max(bars) <= 1:
+        text += (
+            "; every cell lies within the fd reference's error bar, so these are the "
+            "reference's errors and the engines agree at least this well"
+        )
+    elif bars:
+        text += (
+            f"; up to {max(bars):.3g}× the fd reference's error bar, so the error is the engine's"
+        )
+    return text
+
+
+def summarise(result: MatrixResult) -> list[str]:
+    """What the matrix says, in sentences: for every cell whose setting differs from its
+    baseline (TF32 off, matmul precision highest) in that one setting only, how far each
+    moves the gradients or that it has no effect; then the range of worst errors per dtype;
+    then what was not measured and why."""
+    ran = [c for c in result.cells if c.skipped is None and c.worst_rel is not None]
+    lines = _setting_lines(ran)
+    for dtype in result.config.dtypes:
+        cells = [c for c in ran if c.dtype == dtype]
+        if cells:
+            lines.append(_dtype_line(dtype, cells))
+    reasons: dict[tuple[str, str], str] = {}
+    for cell in result.cells:
+        if cell.skipped is not None:
+            reasons.setdefault((cell.engine, cell.device), cell.skipped)
+    lines += [f"{e} on {d} not measured: {reason}" for (e, d), reason in reasons.items()]
+    return lines
