@@ -12,6 +12,7 @@ import pytest
 from gradcheck.io import atomic_write_text
 from gradcheck.report import Report, RunInfo, write_report
 from gradcheck.report.markdown import render_markdown
+from gradcheck.report.model import SCHEMA_VERSION
 from gradcheck.repro import save_counterexamples
 from gradcheck.sweep import SweepConfig, SweepResult, run_sweep
 from tests.mutants import mutant
@@ -64,7 +65,7 @@ def test_json_round_trips_with_schema_version(sweep: SweepResult, tmp_path: Path
         "report.md",
     ]
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["schema_version"] == 1 and data["verdict"] == "pass"
+    assert data["schema_version"] == SCHEMA_VERSION == 2 and data["verdict"] == "pass"
     assert len(data["sweep"]["cells"]) == len(sweep.cells)
     cell = data["sweep"]["cells"][0]
     assert {"dtype", "hidden", "loss", "examples", "pairs", "verdict"} <= set(cell)
