@@ -21,7 +21,7 @@ from gradcheck.case import Case
 from gradcheck.check import check_case
 from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
-from gradcheck.nn.network import forward
+from gradcheck.nn.network import backward, forward
 from gradcheck.numeric.kinks import subgradient_ambiguity
 from gradcheck.numeric.rounding import term_magnitudes
 from gradcheck.strategies import cases
@@ -105,7 +105,7 @@ class NetworkCheck(Check):
     def expected(self, case: Case) -> Expected:
         spec = case.spec
         cache = forward(spec, case.params, case.X)
-        grads = forward_grads(case)
+        grads = backward(spec, case.params, cache, case.y)  # the forward pass above, reused
         rounding = term_magnitudes(spec, case.params, cache, case.y)
         ambiguous = subgradient_ambiguity(spec, case.params, cache, case.y) or {}
         masks = {n: ambiguous.get(n, np.zeros(g.shape, bool)) for n, g in grads.items()}
@@ -138,12 +138,6 @@ class NetworkCheck(Check):
     def references(self, case: Case) -> tuple[Record, ...]:
         engines = ["core", "fd"] + (["torch"] if importlib.util.find_spec("torch") else [])
         return check_case(case, engines).records
-
-
-def forward_grads(case: Case) -> dict[str, Array]:
-    from gradcheck.nn.network import evaluate
-
-    return evaluate(case.spec, case.params, case.X, case.y)[1]
 
 
 def _weights(case: Case, transpose: bool, column: bool = False) -> tuple[list[Array], list[Array]]:
