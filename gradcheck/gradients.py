@@ -63,7 +63,8 @@ class GradientCheck:
     ``records`` holds one Record per parameter tensor (the worst entry checked, both values
     there, the errors, the error bar and the kink count). ``probes`` lists every probe in
     probe mode, and ``localisation`` says where bisection found a failing direction's
-    error. ``evaluations`` counts calls of ``loss_fn``.
+    error. ``evaluations`` counts calls of ``loss_fn``. ``gradients`` holds what ``grad_fn``
+    returned, as checked.
     """
 
     verdict: Verdict
@@ -77,6 +78,7 @@ class GradientCheck:
     localisation: Localisation | None = None
     notes: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    gradients: Mapping[str, Array] = field(default_factory=dict, repr=False)
 
     @property
     def failures(self) -> tuple[Record, ...]:
@@ -99,8 +101,15 @@ def check_gradients(
     seed: int = 0,
     method: Method = "auto",
     probes: ProbeSettings | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> GradientCheck:
-    """Check ``grad_fn`` against numerical derivatives of ``loss_fn`` at ``params``."""
+    """Check ``grad_fn`` against numerical derivatives of ``loss_fn`` at ``params``.
+
+    An entry passes when |g − n| ≤ 4·e + rtol·|n| + atol·s, with e the numerical estimate's
+    error bar and s the largest gradient entry of all tensors; ``rtol`` and ``atol`` default
+    to 64 ulps of float64, or 1024 of float32 (``numeric.steps.black_box_tolerance``).
+    """
     if mode not in ("auto", "full", "probe"):
         raise GradcheckError(f"mode must be 'auto', 'full' or 'probe', not {mode!r}")
     if method not in ("auto", "complex_step", "central"):
@@ -119,7 +128,7 @@ def check_gradients(
     central = CentralOracle(evaluator, wide, loss, noise)
     rng = np.random.default_rng(seed)
     dtype = np.result_type(*grads.values())
-    tolerance = black_box_tolerance(dtype)
+    tolerance = _tolerance(dtype, rtol, atol)
     scale = max(float(np.max(np.abs(g), initial=0.0)) for g in grads.values())
     if not np.isfinite(scale):
         scale = max(
@@ -157,6 +166,19 @@ def check_gradients(
         localisation=where,
         notes=notes,
         meta={"loss": loss, "noise": noise, "step": central.step, "parameters": size},
+        gradients=grads,
+    )
+
+
+def _tolerance(dtype: np.dtype[Any], rtol: float | None, atol: float | None) -> Tolerance:
+    tolerance = black_box_tolerance(dtype)
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and not (np.isfinite(value) and value >= 0):
+            raise GradcheckError(f"{name} must be a finite number >= 0, not {value!r}")
+    return replace(
+        tolerance,
+        rtol=tolerance.rtol if rtol is None else float(rtol),
+        atol=tolerance.atol if atol is None else float(atol),
     )
 
 

@@ -1,0 +1,144 @@
+"""Drift: how far the gradients of a check moved from their recorded values.
+
+Each tensor is compared entry by entry like two analytic engines (``numeric.steps``: a few
+hundred ulps of the tensor's scale by default), with the recorded value as engine
+``baseline`` and the new one as ``current``. A drift is a failure even when finite
+differences still agree with the new gradient: it is how a change of initialisation, of the
+loss's reduction or of dtype handling shows up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from gradcheck.baseline.store import BaselineEntry
+from gradcheck.compare import Record, compare_tensor
+from gradcheck.numeric.steps import Tolerance, tolerance_for
+
+__all__ = ["Drift", "compare_to_baseline", "drift_tolerance"]
+
+Array = np.ndarray
+
+
+def drift_tolerance(dtype: str, rtol: float | None = None, atol: float | None = None) -> Tolerance:
+    """The analytic-vs-analytic tolerance of ``dtype`` (float32 for anything narrower)."""
+    base = tolerance_for("float64" if dtype == "float64" else "float32", ("analytic", "analytic"))
+    return replace(
+        base,
+        rtol=base.rtol if rtol is None else rtol,
+        atol=base.atol if atol is None else atol,
+    )
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The comparison of one check with its recorded entry."""
+
+    key: str
+    verdict: Literal["pass", "fail"]
+    records: tuple[Record, ...]
+    loss: tuple[float, float]
+    inputs_changed: bool
+    problems: tuple[str, ...] = ()
+    factors: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def drifted(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.verdict == "fail")
+
+    def describe(self) -> str:
+        """Which tensors drifted and by how much, and the likely reason."""
+        if self.verdict == "pass":
+            worst = max((r.rel_err for r in self.records), default=0.0)
+            return f"{self.key}: matches its baseline (largest relative change {worst:.3g})"
+        lines = [f"{self.key}: gradients drifted from the baseline"]
+        lines.extend(f"  {p}" for p in self.problems)
+        for r in self.drifted:
+            where = f"{r.tensor}[{', '.join(map(str, r.index))}]"
+            lines.append(
+                f"  {r.tensor}: largest change at {where}: recorded {r.value_a:.9g}, now "
+                f"{r.value_b:.9g} (relative change {r.rel_err:.3g}, "
+                f"{r.ratio:.3g}× the tolerance)"
+            )
+            if r.tensor in self.factors:
+                lines[-1] += f"; now {self.factors[r.tensor]:.6g} × the recorded gradient"
+
+        recorded, now = self.loss
+        if recorded != now:
+            lines.append(f"  loss: recorded {recorded:.9g}, now {now:.9g}")
+        lines.append(
+            "  the inputs differ from the recorded ones: initialisation or data changed"
+            if self.inputs_changed
+            else "  the inputs are the recorded ones: the gradient computation changed"
+        )
+        return "\n".join(lines)
+
+
+def compare_to_baseline(
+    entry: BaselineEntry,
+    loss: float,
+    grads: Mapping[str, Array],
+    inputs: str = "",
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Drift:
+    """Compare ``grads`` (and ``loss``) with ``entry``; tensors added, removed or reshaped
+    count as drift."""
+    problems = []
+    added, removed = sorted(set(grads) - set(entry.grads)), sorted(set(entry.grads) - set(grads))
+    if added:
+        problems.append(f"tensors not in the baseline: {', '.join(added)}")
+    if removed:
+        problems.append(f"tensors missing since the baseline: {', '.join(removed)}")
+    scale = max((float(np.max(np.abs(g), initial=0.0)) for g in entry.grads.values()), default=0.0)
+    records = []
+    for name in (n for n in entry.grads if n in grads):
+        old, new = np.asarray(entry.grads[name]), np.asarray(grads[name])
+        if old.shape != new.shape:
+            problems.append(f"{name} has shape {new.shape}, recorded {old.shape}")
+            continue
+        if old.dtype != new.dtype:
+            problems.append(f"{name} has dtype {new.dtype}, recorded {old.dtype}")
+        tolerance = drift_tolerance(old.dtype.name, rtol, atol)
+        records.append(
+            compare_tensor(
+                name,
+                old,
+                new,
+                tolerance=tolerance,
+                engines=("baseline", "current"),
+                network_scale=scale,
+            )
+        )
+    factors = {}
+    for r in records:
+        factor = _common_factor(entry.grads[r.tensor], grads[r.tensor])
+        if r.verdict == "fail" and factor is not None:
+            factors[r.tensor] = factor
+    bad = problems or any(r.verdict == "fail" for r in records)
+    changed = bool(entry.inputs and inputs and entry.inputs != inputs)
+    return Drift(
+        key=entry.key,
+        verdict="fail" if bad else "pass",
+        records=tuple(records),
+        loss=(entry.loss, float(loss)),
+        inputs_changed=changed,
+        problems=tuple(problems),
+        factors=factors,
+    )
+
+
+def _common_factor(old: Array, new: Array) -> float | None:
+    """c when new = c·old to 1e-6 (a changed reduction or scaling), else None."""
+    a, b = np.asarray(old, np.float64).ravel(), np.asarray(new, np.float64).ravel()
+    norm = float(a @ a)
+    if norm == 0.0:
+        return None
+    c = float(a @ b) / norm
+    residual = float(np.linalg.norm(b - c * a))
+    return c if residual <= 1e-6 * max(float(np.linalg.norm(b)), 1e-300) else None
