@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gradcheck._version import __version__
+from gradcheck.cli_args import names, positive
+from gradcheck.cli_baseline import add_baseline_command
 from gradcheck.cli_compare import add_compare_command
 from gradcheck.cli_student import add_commands
 from gradcheck.errors import GradcheckError
@@ -24,17 +26,6 @@ from gradcheck.errors import GradcheckError
 __all__ = ["main"]
 
 DEFAULT_ENGINES = "core,fd,torch,jax"
-
-
-def _csv(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,13 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--engines",
-        type=_csv,
+        type=names,
         default=None,
         help=f"comma-separated engines (default {DEFAULT_ENGINES}; torch and jax "
         "are skipped with a note when not installed, unless named explicitly)",
     )
     check.add_argument(
-        "--examples", type=_positive, default=10, help="examples per cell (default 10)"
+        "--examples", type=positive, default=10, help="examples per cell (default 10)"
     )
     check.add_argument(
         "--dtype",
@@ -70,11 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--seed", type=int, default=0, help="seed of the sweep (default 0)")
     check.add_argument(
-        "--activations", type=_csv, default=(), help="hidden activations (default all)"
+        "--activations", type=names, default=(), help="hidden activations (default all)"
     )
-    check.add_argument("--losses", type=_csv, default=(), help="losses (default all)")
-    check.add_argument("--max-depth", type=_positive, default=6, help="largest depth (default 6)")
-    check.add_argument("--max-width", type=_positive, default=16, help="largest width (default 16)")
+    check.add_argument("--losses", type=names, default=(), help="losses (default all)")
+    check.add_argument("--max-depth", type=positive, default=6, help="largest depth (default 6)")
+    check.add_argument("--max-width", type=positive, default=16, help="largest width (default 16)")
     check.add_argument(
         "--kinks",
         choices=("avoid", "allow", "aim"),
@@ -90,20 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--format",
-        type=_csv,
+        type=names,
         default=("md", "json", "html", "junit"),
         help="report formats (default md,json,html,junit)",
     )
     check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
     check.add_argument(
         "--jobs",
-        type=_positive,
+        type=positive,
         default=os.cpu_count() or 1,
         help="worker processes for the cells (default: the number of CPUs)",
     )
     check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     check.set_defaults(handler=_check)
     add_compare_command(commands)
+    add_baseline_command(commands)
     add_commands(commands)
     return parser
 
@@ -121,7 +113,7 @@ def _run_case(args: argparse.Namespace) -> int:
 
     case = Case.load(args.case)
     engines, _ = resolve_engines(
-        args.engines or _csv(DEFAULT_ENGINES), strict=args.engines is not None
+        args.engines or names(DEFAULT_ENGINES), strict=args.engines is not None
     )
     result = check_case(case, engines)
     print(f"{result.verdict.upper()}: {case.describe()}")
@@ -175,7 +167,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     dtypes = ("float64", "float32") if args.dtype == "all" else (args.dtype,)
     config = SweepConfig(
-        engines=args.engines or _csv(DEFAULT_ENGINES),
+        engines=args.engines or names(DEFAULT_ENGINES),
         examples=args.examples,
         dtypes=dtypes,
         seed=args.seed,

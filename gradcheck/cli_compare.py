@@ -18,16 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from gradcheck.cli_args import names
 from gradcheck.errors import GradcheckError
 
 __all__ = ["FORMATS", "add_compare_command"]
 
 FORMATS = ("md", "json", "html")
-
-
-def _names(text: str) -> tuple[str, ...]:
-    """``"core, torch"`` → ``("core", "torch")``; empty items are dropped."""
-    return tuple(part.strip().lower() for part in text.split(",") if part.strip())
 
 
 def add_compare_command(commands: Any) -> None:
@@ -42,16 +38,16 @@ def add_compare_command(commands: Any) -> None:
     )
     compare.add_argument(
         "--engines",
-        type=_names,
+        type=names,
         default=("core", "torch", "jax"),
         help="comma-separated: core,torch,jax (default all three; a missing one is skipped)",
     )
     compare.add_argument(
-        "--dtypes", type=_names, default=("float64", "float32"), help="default float64,float32"
+        "--dtypes", type=names, default=("float64", "float32"), help="default float64,float32"
     )
     compare.add_argument(
         "--devices",
-        type=_names,
+        type=names,
         default=None,
         help="comma-separated: cpu,cuda (default: cpu, plus cuda when torch or JAX sees one)",
     )
@@ -69,7 +65,7 @@ def add_compare_command(commands: Any) -> None:
         help="reports root (default reports/): a timestamped folder, and OUT/latest",
     )
     compare.add_argument(
-        "--format", type=_names, default=FORMATS, help="files to write: md,json,html (default all)"
+        "--format", type=names, default=FORMATS, help="files to write: md,json,html (default all)"
     )
     compare.set_defaults(handler=run_compare)
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gradcheck.cli_args import positive
+
 __all__ = ["add_commands"]
 
 
@@ -21,13 +23,6 @@ def _seconds(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
 
 
@@ -59,10 +54,10 @@ def _limits(parser: argparse.ArgumentParser) -> None:
         help="wall-clock seconds per submission (default 20)",
     )
     parser.add_argument(
-        "--memory", type=_count, default=2048, help="address-space limit in MB (default 2048)"
+        "--memory", type=positive, default=2048, help="address-space limit in MB (default 2048)"
     )
     parser.add_argument(
-        "--examples", type=_count, default=40, help="Hypothesis examples per check (default 40)"
+        "--examples", type=positive, default=40, help="Hypothesis examples per check (default 40)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
 
@@ -114,7 +109,7 @@ def add_commands(commands: Any) -> None:
     _limits(grade)
     grade.add_argument(
         "--jobs",
-        type=_count,
+        type=positive,
         default=os.cpu_count() or 1,
         help="submissions graded at once (default: the number of CPUs)",
     )

@@ -1,6 +1,6 @@
 """The baseline file: recorded gradients in a compressed ``.npz`` and a JSON index beside it.
 
-    baselines/core.npz    e0.W1, e0.b1, e1.W1, … (savez_compressed)
+    baselines/core.npz    e0.float64, e1.float32, … (each entry's tensors, packed flat)
     baselines/core.json   {"format": "gradcheck.baseline/1", "entries": [{key, source, …}]}
 
 An entry is keyed by a stable string: ``case:<engine>:<spec>:seed=<n>:batch=<b>`` for a
@@ -57,22 +57,33 @@ class BaselineEntry:
         dtypes = {np.asarray(g).dtype.name for g in self.grads.values()}
         return dtypes.pop() if len(dtypes) == 1 else "mixed"
 
-    def index_data(self, number: int) -> dict[str, Any]:
-        return {
+    def packed(self, number: int) -> tuple[dict[str, Array], dict[str, Any]]:
+        """The entry's gradients packed into one flat array per dtype, and its index record
+        (each tensor's array, offset and shape): a few arrays per entry keep the .npz small."""
+        flats: dict[str, list[Array]] = {}
+        offsets: dict[str, int] = {}
+        tensors = {}
+        for name, g in self.grads.items():
+            array = np.asarray(g)
+            array_name = f"e{number}.{array.dtype.name}"
+            offset = offsets.get(array_name, 0)
+            flats.setdefault(array_name, []).append(array.ravel())
+            offsets[array_name] = offset + array.size
+            tensors[name] = {
+                "array": array_name,
+                "offset": offset,
+                "shape": list(array.shape),
+                "max_abs": float(np.max(np.abs(array), initial=0.0)),
+            }
+        record = {
             "key": self.key,
             "source": dict(self.source),
             "loss": self.loss,
             "inputs": self.inputs,
             "dtype": self.dtype,
-            "tensors": {
-                name: {
-                    "array": f"e{number}.{name}",
-                    "shape": list(np.shape(g)),
-                    "max_abs": float(np.max(np.abs(g), initial=0.0)),
-                }
-                for name, g in self.grads.items()
-            },
+            "tensors": tensors,
         }
+        return {k: np.concatenate(v) for k, v in flats.items()}, record
 
 
 def stem_of(path: str | Path) -> Path:
@@ -135,11 +146,12 @@ class Baseline:
         the arrays file, so a save interrupted between the two is caught by :meth:`load`."""
         stem = stem_of(path)
         entries = sorted(self.entries.values(), key=lambda e: e.key)
-        arrays = {
-            f"e{number}.{name}": np.asarray(g)
-            for number, entry in enumerate(entries)
-            for name, g in entry.grads.items()
-        }
+        arrays: dict[str, Array] = {}
+        records = []
+        for number, entry in enumerate(entries):
+            packed, record = entry.packed(number)
+            arrays.update(packed)
+            records.append(record)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         data = buffer.getvalue()
@@ -147,7 +159,7 @@ class Baseline:
             "format": BASELINE_FORMAT,
             "arrays_sha256": hashlib.sha256(data).hexdigest(),
             **(meta if meta is not None else self.meta),
-            "entries": [entry.index_data(number) for number, entry in enumerate(entries)],
+            "entries": records,
         }
         arrays_path = atomic_write_bytes(stem.with_suffix(".npz"), data)
         index_path = atomic_write_text(
@@ -157,10 +169,15 @@ class Baseline:
 
 
 def _entry(item: Mapping[str, Any], arrays: Any) -> BaselineEntry:
-    grads = {name: arrays[t["array"]] for name, t in item["tensors"].items()}
+    grads = {}
     for name, tensor in item["tensors"].items():
-        if list(grads[name].shape) != list(tensor["shape"]):
-            raise ValueError(f"{item['key']}: {name} has shape {grads[name].shape} in the arrays")
+        flat = arrays[tensor["array"]]
+        shape = tuple(int(n) for n in tensor["shape"])
+        start = int(tensor["offset"])
+        size = int(np.prod(shape, dtype=np.int64))
+        if start < 0 or start + size > flat.size:
+            raise ValueError(f"{item['key']}: {name} lies outside its array {tensor['array']}")
+        grads[name] = flat[start : start + size].reshape(shape)
     return BaselineEntry(
         key=item["key"],
         source=item.get("source", {}),

@@ -1,0 +1,164 @@
+"""``gradcheck baseline record|check``: golden gradients of fixed cases.
+
+    gradcheck baseline record baselines/core --spec "4-8-3 hidden=tanh loss=mse" --seeds 0-2
+    gradcheck baseline record baselines/core --preset registry --dtypes float64,float32
+    gradcheck baseline check baselines/core [--engine torch] [--format json]
+
+``record`` adds entries to the file (or replaces those with the same key); ``check``
+rebuilds each case, runs its engine and exits 1 when a gradient drifted beyond tolerance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from gradcheck.cli_args import names, positive, seeds
+from gradcheck.errors import GradcheckError
+
+__all__ = ["add_baseline_command"]
+
+PRESETS = ("registry",)
+
+
+def add_baseline_command(commands: Any) -> None:
+    """Register ``baseline`` with its ``record`` and ``check`` subcommands."""
+    baseline = commands.add_parser(
+        "baseline",
+        help="record golden gradients of fixed cases, or check them for drift",
+        description="Golden gradients: record the loss and gradients of fixed cases "
+        "(spec, seed, dtype) in PATH.npz with a JSON index PATH.json, and later fail when they "
+        "drift, even where finite differences still agree (a changed initialiser, loss "
+        "reduction or dtype handling).",
+    )
+    actions = baseline.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    record = actions.add_parser("record", help="compute and store the gradients of fixed cases")
+    record.add_argument("path", help="baseline file (stem, .npz or .json)")
+    record.add_argument(
+        "--spec",
+        action="append",
+        default=[],
+        help='a network, e.g. "4-8-3 hidden=tanh loss=mse" (repeatable)',
+    )
+    record.add_argument(
+        "--preset",
+        choices=PRESETS,
+        help="registry: every hidden activation × every loss, on a 5-7-6-3 network",
+    )
+    record.add_argument("--seeds", type=seeds, default=(0,), help="e.g. 0,1 or 0-4 (default 0)")
+    record.add_argument(
+        "--dtypes", type=names, default=("float64",), help="e.g. float64,float32 (default float64)"
+    )
+    record.add_argument("--engine", default="core", help="engine that computes (default core)")
+    record.add_argument("--batch", type=positive, default=8, help="batch size (default 8)")
+    record.set_defaults(handler=run_record)
+
+    check = actions.add_parser("check", help="re-compute every recorded case and compare")
+    check.add_argument("path", help="baseline file (stem, .npz or .json)")
+    check.add_argument("--engine", help="engine to check with (default: the recording one)")
+    check.add_argument("--rtol", type=float, help="relative tolerance (default: per dtype)")
+    check.add_argument("--atol", type=float, help="absolute tolerance, × the tensor's scale")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.set_defaults(handler=run_check)
+
+
+def _specs(args: argparse.Namespace) -> list[Any]:
+    from gradcheck.nn.activations import ACTIVATIONS
+    from gradcheck.nn.losses import LOSSES
+    from gradcheck.nn.spec import DTYPES, NetworkSpec
+
+    bad = [d for d in args.dtypes if d not in DTYPES]
+    if bad or not args.dtypes:
+        raise GradcheckError(f"unknown dtype {bad[:1]} (known: {', '.join(DTYPES)})")
+    texts = list(args.spec)
+    if args.preset == "registry":
+        texts += [
+            f"5-7-6-3 hidden={a} loss={loss}"
+            for a in sorted(ACTIVATIONS)
+            if a != "identity"
+            for loss in sorted(LOSSES)
+        ]
+    if not texts:
+        raise GradcheckError("nothing to record: give --spec (repeatable) or --preset registry")
+    return [NetworkSpec.parse(t).replace(dtype=d) for t in texts for d in args.dtypes]
+
+
+def run_record(args: argparse.Namespace) -> int:
+    from gradcheck.baseline import Baseline
+    from gradcheck.baseline.cases import record_cases, recording_meta
+    from gradcheck.baseline.store import stem_of
+
+    specs = _specs(args)
+    stem = stem_of(args.path)
+    baseline = Baseline.load(stem) if stem.with_suffix(".json").is_file() else Baseline()
+    entries = record_cases(specs, args.seeds, engine=args.engine, batch=args.batch)
+    baseline.update(entries)
+    npz, index = baseline.save(stem, meta=recording_meta())
+    size = npz.stat().st_size + index.stat().st_size
+    print(
+        f"recorded {len(entries)} cases with {args.engine} "
+        f"({len(baseline)} entries in {index} and {npz}, {size / 1024:.1f} KiB)"
+    )
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from gradcheck.baseline import Baseline
+    from gradcheck.baseline.cases import check_cases
+
+    baseline = Baseline.load(args.path)
+    result = check_cases(
+        baseline, str(args.path), engine=args.engine, rtol=args.rtol, atol=args.atol
+    )
+    if not result.drifts:
+        raise GradcheckError(
+            f"{args.path} holds no fixed cases ({result.skipped} entries recorded by pytest are "
+            "checked when their tests run with --gradcheck-baseline)"
+        )
+    if args.format == "json":
+        data = {
+            "schema": "gradcheck.baseline-check/1",
+            "path": result.path,
+            "verdict": result.verdict,
+            "checked": len(result.drifts),
+            "skipped": result.skipped,
+            "drifts": [_drift_data(d) for d in result.drifts],
+        }
+        print(json.dumps(data, indent=1))
+    else:
+        for drift in result.failures:
+            print(drift.describe())
+        print(
+            f"{result.verdict.upper()}: {len(result.drifts)} cases checked, "
+            f"{len(result.failures)} drifted"
+            + (f"; {result.skipped} pytest entries skipped" if result.skipped else ""),
+            file=sys.stdout,
+        )
+    return 1 if result.verdict == "fail" else 0
+
+
+def _drift_data(drift: Any) -> dict[str, Any]:
+    return {
+        "key": drift.key,
+        "verdict": drift.verdict,
+        "inputs_changed": drift.inputs_changed,
+        "loss": {"recorded": drift.loss[0], "now": drift.loss[1]},
+        "problems": list(drift.problems),
+        "tensors": [
+            {
+                "tensor": r.tensor,
+                "verdict": r.verdict,
+                "index": list(r.index),
+                "recorded": r.value_a,
+                "now": r.value_b,
+                "abs_change": r.abs_err,
+                "rel_change": r.rel_err,
+                "ratio": r.ratio,
+                "factor": drift.factors.get(r.tensor),
+            }
+            for r in drift.records
+        ],
+    }
