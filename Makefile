@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 lint: install
-	$(BIN)/ruff check gradcheck reference_impls tests bench
-	$(BIN)/ruff format --check gradcheck reference_impls tests bench
+	$(BIN)/ruff check gradcheck reference_impls tests bench examples
+	$(BIN)/ruff format --check gradcheck reference_impls tests bench examples
 
 typecheck: install
 	$(BIN)/mypy gradcheck

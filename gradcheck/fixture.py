@@ -48,7 +48,7 @@ class CheckSettings:
     method: str = "auto"
     rtol: float | None = None
     atol: float | None = None
-    engines: tuple[str, ...] = ("core", "fd")
+    engines: tuple[Any, ...] = ("core", "fd")  # names, or Engine objects
 
     def merged(self, overrides: Mapping[str, Any], where: str) -> CheckSettings:
         known = {f.name for f in fields(self)}
@@ -92,9 +92,14 @@ class GradcheckFixture:
         *,
         baseline: BaselineSession | None = None,
     ) -> None:
+        self.baseline = baseline
+        self.begin(ledger, settings)
+
+    def begin(self, ledger: TestChecks, settings: CheckSettings) -> None:
+        """Start a new test: a fresh ledger, its settings, no labels used yet. (The plugin's
+        fixture is one object per session, so that Hypothesis tests can use it.)"""
         self.ledger = ledger
         self.settings = settings
-        self.baseline = baseline
         self.recorded: list[BaselineEntry] = []
         self.unrecorded: list[str] = []
         self._labels: dict[str, int] = {}
@@ -114,7 +119,7 @@ class GradcheckFixture:
         from gradcheck.gradients import check_gradients
 
         chosen = self.settings.merged(settings, "assert_gradients")
-        name = self._label(label or getattr(loss_fn, "__name__", "") or "assert_gradients")
+        name = self._label(label or _name_of(loss_fn, "assert_gradients"))
         result = check_gradients(loss_fn, grad_fn, params, **chosen.keywords())
         self._conclude(name, "gradients", "grad_fn", result, params)
         return result
@@ -136,14 +141,14 @@ class GradcheckFixture:
         from gradcheck.layer_check import check_layer
 
         chosen = self.settings.merged(settings, "assert_layer")
-        name = self._label(label or getattr(forward, "__name__", "") or "assert_layer")
+        name = self._label(label or _name_of(forward, "assert_layer"))
         result = check_layer(forward, backward, inputs, wrt=wrt, dout=dout, **chosen.keywords())
         checked = {k: inputs[k] for k in result.gradients}
         self._conclude(name, "layer", "backward", result, checked)
         return result
 
     def assert_case(
-        self, case: Any, engines: Sequence[str] | None = None, *, label: str | None = None
+        self, case: Any, engines: Sequence[Any] | None = None, *, label: str | None = None
     ) -> Any:
         """Fail unless every pair of ``engines`` agrees on ``case`` (``check_case``)."""
         __tracebackhide__ = True
@@ -157,7 +162,7 @@ class GradcheckFixture:
             name,
             "case",
             result.verdict,
-            f"{', '.join(chosen.engines)} on {case.describe()}",
+            f"{', '.join(_engine_name(e) for e in chosen.engines)} on {case.describe()}",
             result.records,
             evaluations=result.evaluations,
             notes=notes,
@@ -241,6 +246,15 @@ def _failure_message(name: str, summary: CheckSummary, result: Any) -> str:
         lines.append("  a random direction disagreed; no single entry was named")
     lines.extend(f"  note: {note}" for note in summary.notes)
     return "\n".join(lines)
+
+
+def _name_of(function: object, default: str) -> str:
+    name = str(getattr(function, "__name__", ""))
+    return name if name.isidentifier() else default
+
+
+def _engine_name(engine: Any) -> str:
+    return engine if isinstance(engine, str) else str(getattr(engine, "name", engine))
 
 
 def _inside_hypothesis() -> bool:

@@ -91,25 +91,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(GradcheckSession(config), "gradcheck-session")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def gradcheck(request: pytest.FixtureRequest) -> GradcheckFixture:
-    """Gradient checks that fail the test with the tensor, index and values at fault."""
-    session = _session(request.config)
-    node = request.node
-    marker = node.get_closest_marker("gradcheck")
-    settings = session.settings
-    if marker is not None:
-        if marker.args:
-            raise pytest.UsageError(
-                f"{node.nodeid}: @pytest.mark.gradcheck takes keywords only, got {marker.args!r}"
-            )
-        try:
-            settings = settings.merged(marker.kwargs, f"@pytest.mark.gradcheck on {node.nodeid}")
-        except GradcheckError as error:
-            raise pytest.UsageError(str(error)) from error
-    fixture = GradcheckFixture(TestChecks(node.nodeid), settings, baseline=session.baseline)
-    node.stash[FIXTURE] = fixture
-    return fixture
+    """Gradient checks that fail the test with the tensor, index and values at fault.
+
+    One object serves the whole session (so that ``@given`` tests can use it without
+    Hypothesis's function-scoped-fixture health check); the plugin points it at each test's
+    own ledger and settings before the test runs."""
+    return _session(request.config).fixture
 
 
 class GradcheckSession:
@@ -128,6 +117,7 @@ class GradcheckSession:
         self.settings = self._settings()
         self.baseline = self._baseline()
         self.recorded: dict[str, Any] = {}
+        self.fixture = GradcheckFixture(TestChecks(""), self.settings, baseline=self.baseline)
         if self.report_dir:
             from gradcheck.report.session import check_session_formats
 
@@ -169,6 +159,23 @@ class GradcheckSession:
                 items.append(BaselineItem.from_parent(session, name=entry.key, key=entry.key))
 
     # Per test ------------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if "gradcheck" not in getattr(item, "fixturenames", ()):
+            return
+        settings = self.settings
+        marker = item.get_closest_marker("gradcheck")
+        if marker is not None:
+            if marker.args:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.gradcheck takes keywords only, "
+                    f"got {marker.args!r}"
+                )
+            where = f"@pytest.mark.gradcheck on {item.nodeid}"
+            settings = _usage(settings.merged, marker.kwargs, where)
+        self.fixture.begin(TestChecks(item.nodeid), settings)
+        item.stash[FIXTURE] = self.fixture
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -179,8 +186,9 @@ class GradcheckSession:
             return report
         ledger = fixture.ledger
         if ledger.checks:
+            ledger.outcome = report.outcome
             report.__dict__[REPORT_KEY] = ledger.to_dict()
-            worst = ledger.worst
+            worst = ledger.shown
             report.user_properties.extend(
                 [
                     ("gradcheck_checks", ledger.checks),

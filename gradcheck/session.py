@@ -141,7 +141,7 @@ class TestChecks:
     passed: int = 0
     failed: int = 0
     inconclusive: int = 0
-    worst: TensorSummary | None = None
+    worst: TensorSummary | None = None  # over the passing checks: the nearest miss
     failures: list[CheckSummary] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)
 
@@ -155,7 +155,7 @@ class TestChecks:
             self.passed += 1
         else:
             self.inconclusive += 1
-        candidate = check.worst
+        candidate = check.worst if check.verdict == "pass" else None
         if candidate is None or not math.isfinite(candidate.ratio):
             return
         if self.worst is None or candidate.ratio > self.worst.ratio:
@@ -164,6 +164,14 @@ class TestChecks:
     @property
     def last_failure(self) -> CheckSummary | None:
         return self.failures[-1] if self.failures else None
+
+    @property
+    def shown(self) -> TensorSummary | None:
+        """What a summary shows: the failure of a failed test, else the nearest miss."""
+        failure = self.last_failure
+        if self.outcome == "failed" and failure is not None and failure.worst is not None:
+            return failure.worst
+        return self.worst
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -224,7 +232,8 @@ class SessionResults:
         """Failing tests first, then by the worst share of the tolerance used."""
 
         def key(t: TestChecks) -> tuple[int, float]:
-            return (0 if t.outcome == "failed" else 1, -(t.worst.ratio if t.worst else 0.0))
+            shown = t.shown
+            return (0 if t.outcome == "failed" else 1, -(shown.ratio if shown else 0.0))
 
         return sorted(self.tests, key=key)
 

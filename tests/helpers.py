@@ -1,4 +1,5 @@
-"""The one helper every cross-engine test goes through."""
+"""Helpers shared by the tests. Cross-engine checks go through the plugin's ``gradcheck``
+fixture (``gradcheck.assert_case``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ import sys
 from collections.abc import Sequence
 
 import pytest
-
-from gradcheck.case import Case
-from gradcheck.check import CheckResult, check_case, describe_failures
-from gradcheck.engines import Engine
 
 REFERENCE_ENGINES = ("torch", "jax")
 
@@ -28,13 +25,6 @@ def available_engines() -> list[str]:
         elif os.environ.get("CI") == "true":
             pytest.fail(f"{name} is not installed in CI; `make test` installs the [{name}] extra")
     return engines
-
-
-def assert_engines_agree(case: Case, engines: Sequence[str | Engine]) -> CheckResult:
-    """Fail with every failing tensor named (pair, index, both values, error bar)."""
-    result = check_case(case, engines)
-    assert result.verdict != "fail", describe_failures(result)
-    return result
 
 
 def modules_imported_by(statement: str, candidates: Sequence[str]) -> list[str]:

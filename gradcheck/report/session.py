@@ -46,8 +46,8 @@ HEADERS = [
     "passed",
     "failed",
     "worst entry",
-    "worst rel. error",
-    "× tol",
+    "rel. error",
+    "× tolerance",
 ]
 
 
@@ -56,11 +56,11 @@ def _sci(x: float) -> str:
 
 
 def session_rows(tests: Sequence[TestChecks]) -> list[list[str]]:
-    """One row per test: counts and its worst entry (tensor[index], relative error, the
-    share of the tolerance it used)."""
+    """One row per test: counts, and its failure or else its nearest miss (tensor[index],
+    relative error, the share of the tolerance it used)."""
     rows = []
     for t in tests:
-        worst = t.worst
+        worst = t.shown
         rows.append(
             [
                 t.test,
@@ -189,8 +189,8 @@ def render_session_junit(results: SessionResults) -> str:
         props = ET.SubElement(case, "properties")
         for key, value in (("checks", t.checks), ("failed", t.failed)):
             ET.SubElement(props, "property", name=f"gradcheck.{key}", value=str(value))
-        if t.worst is not None:
-            ET.SubElement(props, "property", name="gradcheck.worst", value=t.worst.describe())
+        if t.shown is not None:
+            ET.SubElement(props, "property", name="gradcheck.worst", value=t.shown.describe())
         check = t.last_failure
         if t.outcome == "failed" and check is not None:
             failures += 1
@@ -263,6 +263,10 @@ def write_session_report(
     ]
 
 
+def _short(test: str, width: int = 64) -> str:
+    return test if len(test) <= width else "…" + test[-(width - 1) :]
+
+
 def terminal_lines(results: SessionResults, limit: int, written: Sequence[str]) -> list[str]:
     """The terminal summary: the headline, the ``limit`` most telling tests, the report."""
     if not results.tests and results.baseline is None:
@@ -270,7 +274,7 @@ def terminal_lines(results: SessionResults, limit: int, written: Sequence[str]) 
     lines = [_headline(results)]
     if limit > 0 and results.tests:
         ranked = results.ranked()
-        rows = [[row[0][-60:], *row[1:]] for row in session_rows(ranked[:limit])]
+        rows = [[_short(row[0]), *row[1:]] for row in session_rows(ranked[:limit])]
         lines += tabulate(rows, headers=HEADERS, tablefmt="simple", disable_numparse=True).split(
             "\n"
         )

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradcheck.fixture import GradcheckFixture
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.strategies import cases
-from tests.helpers import assert_engines_agree, available_engines
+from tests.helpers import available_engines
 
 CELLS = [(activation, loss) for activation in ACTIVATIONS for loss in LOSSES]
 ENGINES = available_engines()
@@ -20,6 +21,8 @@ ENGINES = available_engines()
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(("activation", "loss"), CELLS, ids=[f"{a}-{b}" for a, b in CELLS])
 @given(data=st.data())
-def test_engines_agree(activation: str, loss: str, dtype: str, data: st.DataObject) -> None:
+def test_engines_agree(
+    gradcheck: GradcheckFixture, activation: str, loss: str, dtype: str, data: st.DataObject
+) -> None:
     case = data.draw(cases(activations=[activation], losses=[loss], dtypes=[dtype], max_depth=6))
-    assert_engines_agree(case, ENGINES)
+    gradcheck.assert_case(case, ENGINES)

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradcheck.fixture import GradcheckFixture
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.strategies import cases
-from tests.helpers import assert_engines_agree, available_engines
+from tests.helpers import available_engines
 
 KINKED = [name for name in ACTIVATIONS if ACTIVATIONS.get(name).kinks]
 ENGINES = available_engines()
@@ -20,7 +21,7 @@ ENGINES = available_engines()
 @pytest.mark.parametrize("activation", KINKED)
 @given(data=st.data())
 def test_any_valid_subgradient_passes_on_a_kink(
-    activation: str, dtype: str, data: st.DataObject
+    gradcheck: GradcheckFixture, activation: str, dtype: str, data: st.DataObject
 ) -> None:
     strategy = cases(activations=[activation], dtypes=[dtype], max_depth=4, kinks="aim")
-    assert_engines_agree(data.draw(strategy), ENGINES)
+    gradcheck.assert_case(data.draw(strategy), ENGINES)

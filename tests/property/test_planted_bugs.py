@@ -7,8 +7,8 @@ import pytest
 from hypothesis import find, settings
 
 from gradcheck.check import check_case
+from gradcheck.fixture import GradcheckFixture
 from gradcheck.strategies import cases
-from tests.helpers import assert_engines_agree
 from tests.mutants import MUTANTS, mutant
 
 # Where each bug can show: a bias that is not summed needs batch > 1, a dropped skip gradient
@@ -23,7 +23,9 @@ NEEDS = {
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_cross_check_catches_planted_bug(name: str, dtype: str) -> None:
+def test_cross_check_catches_planted_bug(
+    gradcheck: GradcheckFixture, name: str, dtype: str
+) -> None:
     engine = mutant(name)
     bounds = {"max_depth": 3, "max_width": 6, **NEEDS.get(name, {})}
     strategy = cases(dtypes=[dtype], **bounds)  # type: ignore[arg-type]
@@ -33,4 +35,4 @@ def test_cross_check_catches_planted_bug(name: str, dtype: str) -> None:
         settings=settings(max_examples=300, database=None, deadline=None, derandomize=True),
     )
     with pytest.raises(AssertionError, match=r"mutant:.* vs fd: \w+\["):
-        assert_engines_agree(minimal, [engine, "fd"])
+        gradcheck.assert_case(minimal, [engine, "fd"])

@@ -8,12 +8,16 @@ import gradcheck
 from tests.helpers import modules_imported_by
 
 PUBLIC = [
-    "ACTIVATIONS", "Case", "CheckResult", "DTypeError", "DomainError", "ENGINES",
-    "EngineResult", "EngineUnavailableError", "GradcheckError", "GradientCheck", "LOSSES",
-    "NetworkSpec", "NonFiniteError", "ProbeSettings", "Record", "ShapeError", "SpecError",
-    "SweepConfig", "UnknownNameError", "__version__", "backprop", "backward", "check_case",
-    "check_gradients", "clip_by_global_norm", "clip_by_value", "forward", "get_engine",
-    "init_params", "loss_and_grads", "register_engine", "run_sweep", "sgd_step",
+    "ACTIVATIONS", "ENGINES", "LOSSES", "Baseline", "BaselineEntry", "Case", "CheckResult",
+    "DTypeError", "DomainError", "Drift", "Engine", "EngineResult", "EngineUnavailableError",
+    "GradcheckError", "GradcheckFixture", "GradientAssertionError", "GradientCheck",
+    "NetworkSpec", "NonFiniteError", "ProbeSettings", "Record", "Report", "SessionResults",
+    "ShapeError", "SpecError", "SweepConfig", "Tolerance", "UnknownNameError", "__version__",
+    "backprop", "backward", "batches", "cases", "check_case", "check_cases", "check_gradients",
+    "check_layer", "clip_by_global_norm", "clip_by_value", "compare_to_baseline", "fixed_case",
+    "forward", "get_engine", "init_params", "loss_and_grads", "network_specs", "parameters",
+    "record_cases", "register_engine", "run_sweep", "sgd_step", "targets", "write_report",
+    "write_session_report",
 ]  # fmt: skip
 
 
@@ -32,6 +36,12 @@ def test_import_is_light() -> None:
     heavy = ["torch", "jax", "hypothesis", "tabulate"]
     assert modules_imported_by("import gradcheck", heavy) == []
     assert modules_imported_by("import numpy", ["numpy"]) == ["numpy"]  # the probe itself works
+
+
+def test_the_pytest_plugin_imports_neither_torch_jax_nor_matplotlib() -> None:
+    # pytest imports the plugin in every session of every project that installs gradcheck.
+    heavy = ["torch", "jax", "matplotlib", "tabulate"]
+    assert modules_imported_by("import gradcheck.pytest_plugin", heavy) == []
 
 
 def test_py_typed_marker_ships() -> None:

@@ -148,8 +148,8 @@ def leaky_relu_forward(x: Array, slope: float = 0.01) -> tuple[Array, LeakyCache
     """Leaky ReLU: out = x if x > 0 else slope · x, elementwise."""
     func = "leaky_relu_forward"
     x = _as_array(func, "x", x)
-    if not np.isscalar(slope) or not np.isreal(slope):
-        raise ValueError(f"{func}: slope must be a real number, not {slope!r}")
+    if isinstance(slope, bool) or not isinstance(slope, int | float | np.integer | np.floating):
+        raise TypeError(f"{func}: slope must be a real number, not {slope!r}")
     slope = float(slope)  # a Python float: float32 inputs stay float32
     positive = x > 0
     out = np.where(positive, x, slope * x)
