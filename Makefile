@@ -8,8 +8,11 @@ STAMP  := $(VENV)/.installed-stamp
 # torch 2.13.0 (CPU) lies on this machine's disk under /opt/wheels; pip finds it there.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 PYTEST_ARGS ?= -n 2
+# The suite runs through gradcheck's own pytest plugin: a session report of every gradient
+# check, and the golden gradients of every activation × loss × dtype (see `make baseline`).
+GRADCHECK_ARGS ?= --gradcheck-report reports/tests --gradcheck-baseline tests/baselines/core
 
-.PHONY: install test lint typecheck report bench clean
+.PHONY: install test lint typecheck report baseline bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +29,14 @@ typecheck: install
 	$(BIN)/mypy gradcheck
 
 test: lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(GRADCHECK_ARGS)
 
 report: install
 	$(BIN)/gradcheck check --out reports
+
+# Re-record the golden gradients, after a change that is meant to move them.
+baseline: install
+	$(BIN)/gradcheck baseline record tests/baselines/core --preset registry --dtypes float64,float32
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -166,7 +166,7 @@ def _entries(
     if rounding is not None:
         allowed = allowed + tolerance.rounding_factor * eps * np.asarray(rounding, np.float64)
     # Below the smallest normal number, engines may flush subnormals to zero (XLA does).
-    allowed = np.maximum(allowed, 4 * tiny)
+    allowed = np.maximum(allowed, max(4 * tiny, tolerance.floor))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / allowed)
     ratio = np.where(finite, ratio, np.inf)  # NaN or Inf on either side always fails

@@ -189,7 +189,8 @@ class GradcheckSession:
             ledger.outcome = report.outcome
             report.__dict__[REPORT_KEY] = ledger.to_dict()
             worst = ledger.shown
-            report.user_properties.extend(
+            # junitxml writes the properties of the teardown report, made from the item's.
+            item.user_properties.extend(
                 [
                     ("gradcheck_checks", ledger.checks),
                     ("gradcheck_failed", ledger.failed),
@@ -225,7 +226,7 @@ class GradcheckSession:
         self.results.seconds = time.perf_counter() - self.started
         if self.baseline is not None and self.baseline.update and self.recorded:
             self._save_baseline()
-        if self.report_dir and self.results.tests:
+        if self.report_dir:
             from gradcheck.report.session import write_session_report
 
             self.written = write_session_report(self.results, self.report_dir, self.formats)

@@ -1,4 +1,5 @@
-"""Hypothesis profiles: ``ci`` (derandomized, chosen when CI=true) and ``dev`` (random).
+"""Hypothesis profiles: ``ci`` (derandomized, chosen when CI=true) and ``dev`` (random);
+and pytester, for the plugin's tests.
 
 HYPOTHESIS_PROFILE overrides the choice.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, settings
+
+pytest_plugins = ["pytester"]  # tests/plugin runs pytest sessions of its own
 
 settings.register_profile(
     "ci",

@@ -133,7 +133,7 @@ class Prober:
             + self.tolerance.rtol * max(terms, abs(d.estimate))
             + self.tolerance.atol * self.scale * size
         )
-        return analytic, allowed
+        return analytic, max(allowed, self.tolerance.floor)
 
     def on_kink(self, v: Mapping[str, Array], d: Directional) -> bool:
         if d.kinked:

@@ -269,7 +269,7 @@ def _short(test: str, width: int = 64) -> str:
 
 def terminal_lines(results: SessionResults, limit: int, written: Sequence[str]) -> list[str]:
     """The terminal summary: the headline, the ``limit`` most telling tests, the report."""
-    if not results.tests and results.baseline is None:
+    if not results.tests and results.baseline is None and not written:
         return []
     lines = [_headline(results)]
     if limit > 0 and results.tests:

@@ -266,3 +266,19 @@ def test_an_error_beside_the_kinks_is_still_caught(mode: str) -> None:
     wrong = planted(net.grad, "W2", (1, 4), 1e-6)
     result = check_gradients(net.loss, wrong, net.params, mode=mode)  # type: ignore[arg-type]
     assert [(r.tensor, r.index) for r in result.failures] == [("W2", (1, 4))], result.summary()
+
+
+def test_a_gradient_that_underflows_to_a_subnormal_is_not_a_failure() -> None:
+    # Found by Hypothesis through the plugin: with c = 5e-324 the analytic gradient 2·c·a is a
+    # subnormal while every difference quotient of the loss rounds to exactly 0.
+    c = 5e-324
+    params = {"a": np.array([1.0, 2.0])}
+    result = check_gradients(
+        lambda p: float(c * np.sum(p["a"] ** 2)), lambda p: {"a": 2 * c * p["a"]}, params
+    )
+    assert result.verdict == "pass"
+    # ... while an error of a normal size at the same point still fails.
+    wrong = check_gradients(
+        lambda p: float(c * np.sum(p["a"] ** 2)), lambda p: {"a": 1e-300 + 2 * c * p["a"]}, params
+    )
+    assert wrong.verdict == "fail"

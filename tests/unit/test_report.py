@@ -105,3 +105,10 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(
         atomic_write_text(target, "new report")
     assert target.read_text() == "old report"
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def test_atomic_write_gives_the_file_the_mode_a_plain_open_would(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    written = atomic_write_text(tmp_path / "report.md", "x")
+    assert written.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
