@@ -32,6 +32,7 @@ from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES, REDUCTIONS
 from gradcheck.nn.network import forward, output_loss
 from gradcheck.nn.spec import DTYPES, NetworkSpec
+from gradcheck.numeric.blas import blas_errstate
 
 __all__ = [
     "KINK_MARGIN",
@@ -233,7 +234,8 @@ def _steer_kinks(
     for layer in range(1, spec.depth + 1):
         kinks = spec.activation(layer).kinks
         W, b = params[f"W{layer}"], params[f"b{layer}"].copy()
-        s = a @ W.T
+        with blas_errstate():
+            s = a @ W.T
         for kink in kinks:
             if policy == "aim":
                 units = draw(arrays(np.bool_, b.shape))

@@ -28,6 +28,7 @@ from gradcheck.errors import NonFiniteError
 from gradcheck.nn.activations import Activation, real_part
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.nn.validate import validate_batch, validate_params
+from gradcheck.numeric.blas import blas_errstate
 
 __all__ = [
     "Derivative",
@@ -66,7 +67,8 @@ def forward(spec: NetworkSpec, params: Params, X: Array) -> ForwardPass:
     zs, fs, activations = [], [], [X]
     a = X
     for layer in range(1, spec.depth + 1):
-        z = a @ params[f"W{layer}"].T + params[f"b{layer}"]
+        with blas_errstate():
+            z = a @ params[f"W{layer}"].T + params[f"b{layer}"]
         f = spec.activation(layer).f(z)
         a = f + a if layer in spec.residual else f
         zs.append(z)
@@ -148,10 +150,11 @@ def backward(
     for layer in range(spec.depth, 0, -1):
         act, z, f = spec.activation(layer), cache.zs[layer - 1], cache.fs[layer - 1]
         delta = g * (act.df(z, f) if derivative is None else derivative(layer, act, z, f))
-        grads[f"W{layer}"] = delta.T @ cache.activations[layer - 1]
+        with blas_errstate():
+            grads[f"W{layer}"] = delta.T @ cache.activations[layer - 1]
+            upstream = delta @ params[f"W{layer}"] if layer > 1 else None
         grads[f"b{layer}"] = delta.sum(axis=0)
-        if layer > 1:
-            upstream = delta @ params[f"W{layer}"]
+        if upstream is not None:
             g = upstream + g if layer in spec.residual else upstream
     return {name: grads[name] for name in spec.param_names}
 

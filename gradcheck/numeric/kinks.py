@@ -16,6 +16,7 @@ import numpy as np
 
 from gradcheck.nn.network import ForwardPass, backward
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.blas import blas_errstate
 
 __all__ = ["subgradient_ambiguity"]
 
@@ -38,7 +39,8 @@ def _bands(spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass) -
         W = np.abs(params[f"W{layer}"].astype(np.float64))
         a = np.abs(cache.activations[layer - 1].astype(np.float64))
         b = np.abs(params[f"b{layer}"].astype(np.float64))
-        band = ROUNDING_ULPS * eps * (a @ W.T + b) + spread @ W.T
+        with blas_errstate():
+            band = ROUNDING_ULPS * eps * (a @ W.T + b) + spread @ W.T
         bands.append(band)
         z, f = cache.zs[layer - 1], cache.fs[layer - 1]
         slope = np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0

@@ -32,6 +32,7 @@ import numpy as np
 
 from gradcheck.nn.network import ForwardPass
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.blas import blas_errstate
 
 __all__ = ["term_magnitudes"]
 
@@ -51,7 +52,8 @@ def term_magnitudes(
     sizes = [np.abs(cache.activations[0].astype(np.float64))]
     for layer in range(1, spec.depth + 1):
         w = np.abs(params[f"W{layer}"].astype(np.float64))
-        s = sizes[-1] @ w.T + np.abs(params[f"b{layer}"].astype(np.float64))
+        with blas_errstate():
+            s = sizes[-1] @ w.T + np.abs(params[f"b{layer}"].astype(np.float64))
         z, f = cache.zs[layer - 1], cache.fs[layer - 1]
         slope = np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0
         size = np.abs(cache.activations[layer].astype(np.float64)) + slope * s
@@ -65,9 +67,11 @@ def term_magnitudes(
     for layer in range(spec.depth, 0, -1):
         z, f = cache.zs[layer - 1], cache.fs[layer - 1]
         delta = g * (np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0)
-        out[f"W{layer}"] = delta.T @ sizes[layer - 1]
+        with blas_errstate():
+            out[f"W{layer}"] = delta.T @ sizes[layer - 1]
         out[f"b{layer}"] = delta.sum(axis=0)
         if layer > 1:
-            upstream = delta @ np.abs(params[f"W{layer}"].astype(np.float64))
+            with blas_errstate():
+                upstream = delta @ np.abs(params[f"W{layer}"].astype(np.float64))
             g = upstream + g if layer in spec.residual else upstream
     return {name: out[name] for name in ("loss", *spec.param_names)}

@@ -25,6 +25,7 @@ import numpy as np
 from gradcheck.nn.activations import real_part
 from gradcheck.nn.network import ForwardPass
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.blas import blas_errstate
 
 __all__ = ["perturbed_outputs", "units"]
 
@@ -104,7 +105,8 @@ def _tail(
     crossed = np.zeros(z.shape[0], dtype=bool)
     for current in range(layer, spec.depth + 1):
         if current > layer:
-            z = a_prev @ params[f"W{current}"].T + params[f"b{current}"]  # type: ignore[operator]
+            with blas_errstate():
+                z = a_prev @ params[f"W{current}"].T + params[f"b{current}"]  # type: ignore[operator]
         activation = spec.activation(current)
         crossed |= _crossed(z, cache.zs[current - 1], activation.kinks)
         f = activation.f(z)
