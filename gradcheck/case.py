@@ -7,6 +7,7 @@ A case is saved as ``NAME.npz`` (the arrays, loadable with ``allow_pickle=False`
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 
 from gradcheck.errors import GradcheckError
-from gradcheck.io import atomic_write_bytes, atomic_write_text
+from gradcheck.io import atomic_write_bytes, atomic_write_text, npz_json_pair, pair_stem
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.nn.validate import validate_batch, validate_params
 
@@ -78,10 +79,9 @@ class Case:
     # Saving and loading -------------------------------------------------------------------
     def save(self, stem: str | Path) -> tuple[Path, Path]:
         """Write ``stem.npz`` and ``stem.json`` atomically; return both paths."""
-        stem = Path(stem)
         arrays = {f"param_{k}": np.asarray(v) for k, v in self.params.items()}
         arrays.update(X=np.asarray(self.X), y=np.asarray(self.y))
-        npz_path, json_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
+        npz_path, json_path = npz_json_pair(stem)
         atomic_write_bytes(npz_path, _npz_bytes(arrays))
         meta = {"format": CASE_FORMAT, "spec": self.spec.to_text(), "seed": self.seed}
         atomic_write_text(json_path, json.dumps(meta, indent=2) + "\n")
@@ -90,10 +90,7 @@ class Case:
     @classmethod
     def load(cls, path: str | Path) -> Case:
         """Read a case saved by :meth:`save`; ``path`` may name the .npz, the .json or the stem."""
-        stem = Path(path)
-        if stem.suffix in (".npz", ".json"):
-            stem = stem.with_suffix("")
-        npz_path, json_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
+        npz_path, json_path = npz_json_pair(path)
         for required in (npz_path, json_path):
             if not required.is_file():
                 raise GradcheckError(f"case file {required} does not exist")
@@ -103,8 +100,8 @@ class Case:
             with np.load(npz_path, allow_pickle=False) as data:
                 params = {k[len("param_") :]: data[k] for k in data.files if k.startswith("param_")}
                 X, y = data["X"], data["y"]
-        except (KeyError, ValueError, OSError) as error:
-            raise GradcheckError(f"case {stem} is unreadable: {error}") from error
+        except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile) as error:
+            raise GradcheckError(f"case {pair_stem(path)} is unreadable: {error!r}") from error
         return cls(spec, params, X, y, meta.get("seed"))
 
 

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import math
 
-__all__ = ["names", "positive", "seeds"]
+__all__ = ["names", "nonnegative", "positive", "seeds"]
 
 
 def names(text: str) -> tuple[str, ...]:
     """``"core, torch"`` → ``("core", "torch")``; empty items are dropped."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def nonnegative(text: str) -> float:
+    """A finite number ≥ 0 (a tolerance: NaN would let every comparison pass)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
 
 
 def positive(text: str) -> int:

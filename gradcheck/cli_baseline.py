@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from gradcheck.cli_args import names, positive, seeds
+from gradcheck.cli_args import names, nonnegative, positive, seeds
 from gradcheck.errors import GradcheckError
 
 __all__ = ["add_baseline_command"]
@@ -59,8 +59,8 @@ def add_baseline_command(commands: Any) -> None:
     check = actions.add_parser("check", help="re-compute every recorded case and compare")
     check.add_argument("path", help="baseline file (stem, .npz or .json)")
     check.add_argument("--engine", help="engine to check with (default: the recording one)")
-    check.add_argument("--rtol", type=float, help="relative tolerance (default: per dtype)")
-    check.add_argument("--atol", type=float, help="absolute tolerance, × the tensor's scale")
+    check.add_argument("--rtol", type=nonnegative, help="relative tolerance (default: per dtype)")
+    check.add_argument("--atol", type=nonnegative, help="absolute tolerance, × the tensor's scale")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(handler=run_check)
 
@@ -90,10 +90,11 @@ def run_record(args: argparse.Namespace) -> int:
     from gradcheck.baseline import Baseline
     from gradcheck.baseline.cases import record_cases, recording_meta
     from gradcheck.baseline.store import stem_of
+    from gradcheck.io import npz_json_pair
 
     specs = _specs(args)
     stem = stem_of(args.path)
-    baseline = Baseline.load(stem) if stem.with_suffix(".json").is_file() else Baseline()
+    baseline = Baseline.load(stem) if npz_json_pair(stem)[1].is_file() else Baseline()
     entries = record_cases(specs, args.seeds, engine=args.engine, batch=args.batch)
     baseline.update(entries)
     npz, index = baseline.save(stem, meta=recording_meta())

@@ -171,15 +171,7 @@ def check_gradients(
 
 
 def _tolerance(dtype: np.dtype[Any], rtol: float | None, atol: float | None) -> Tolerance:
-    tolerance = black_box_tolerance(dtype)
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is not None and not (np.isfinite(value) and value >= 0):
-            raise GradcheckError(f"{name} must be a finite number >= 0, not {value!r}")
-    return replace(
-        tolerance,
-        rtol=tolerance.rtol if rtol is None else float(rtol),
-        atol=tolerance.atol if atol is None else float(atol),
-    )
+    return black_box_tolerance(dtype).overridden(rtol, atol)
 
 
 def _choose_method(

@@ -6,7 +6,20 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "npz_json_pair", "pair_stem"]
+
+
+def pair_stem(path: str | Path) -> Path:
+    """``data/core`` from ``data/core``, ``data/core.npz`` or ``data/core.json``; any other
+    dot stays part of the name (``core.v1`` is the stem of ``core.v1.npz``)."""
+    path = Path(path)
+    return path.with_name(path.stem) if path.suffix in (".npz", ".json") else path
+
+
+def npz_json_pair(path: str | Path) -> tuple[Path, Path]:
+    """The arrays file and the index file of a pair saved under ``path`` (see pair_stem)."""
+    stem = pair_stem(path)
+    return stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

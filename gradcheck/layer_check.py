@@ -11,6 +11,7 @@ verdict, record and tolerance is the one it would give for a whole network.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -57,7 +58,8 @@ def check_layer(
     the records. Every floating-point array among them is checked unless ``wrt`` names a
     subset; other inputs (integer labels, a float ``slope``, a dict of settings) are passed
     through unchanged. ``backward(dout, cache)`` may return one array (one input checked), a
-    tuple (one entry per floating-point input, per ``wrt`` name, or per input, in order) or a
+    tuple (one entry per floating-point input, per input, or per checked input, in the
+    inputs' order) or a
     dict of name → gradient. ``forward`` must be deterministic: a layer with randomness
     (dropout) must take its random state as an input.
     """
@@ -68,7 +70,7 @@ def check_layer(
     layer = getattr(forward, "__name__", type(forward).__name__)
     out, _ = _run_forward(forward, inputs, layer)
     again, _ = _run_forward(forward, inputs, layer)
-    if not np.array_equal(out, again):
+    if not np.array_equal(out, again, equal_nan=True):
         raise GradcheckError(
             f"{layer} is not deterministic: two calls on the same inputs returned different "
             "outputs; pass its random state (a seeded mask or generator) as an input"
@@ -121,7 +123,10 @@ def _checked_names(inputs: dict[str, Any], wrt: Sequence[str] | None) -> list[st
 
 
 def _run_forward(forward: Forward, inputs: Mapping[str, Any], layer: str) -> tuple[Array, Any]:
-    arguments = [v.copy() if isinstance(v, np.ndarray) else v for v in inputs.values()]
+    # Every call gets its own copies, so a forward that writes to an argument (a running
+    # mean, a call counter in a settings dict) changes neither the caller's objects nor
+    # the next call's inputs.
+    arguments = [copy.deepcopy(v) for v in inputs.values()]
     returned = forward(*arguments)
     if not (isinstance(returned, tuple) and len(returned) == 2):
         got = type(returned).__name__
@@ -163,7 +168,10 @@ def _gradients(
             )
         return {names[0]: returned}
     if isinstance(returned, tuple | list):
-        for order in (names, differentiable_inputs(inputs), list(inputs)):
+        # backward cannot know wrt, so its tuple follows the inputs' order: all floating-point
+        # inputs, all inputs, or just the checked ones (still in input order).
+        checked = [n for n in inputs if n in names]
+        for order in (differentiable_inputs(inputs), list(inputs), checked):
             if len(returned) == len(order):
                 by_name = dict(zip(order, returned, strict=True))
                 return {n: by_name[n] for n in names}

@@ -135,7 +135,7 @@ class GradcheckSession:
 
     def _baseline(self) -> BaselineSession | None:
         from gradcheck.baseline import Baseline
-        from gradcheck.baseline.store import stem_of
+        from gradcheck.io import npz_json_pair
 
         path = self.config.getoption("--gradcheck-baseline")
         update = bool(self.config.getoption("--gradcheck-baseline-update"))
@@ -143,7 +143,7 @@ class GradcheckSession:
             if update:
                 raise pytest.UsageError("--gradcheck-baseline-update needs --gradcheck-baseline")
             return None
-        exists = stem_of(path).with_suffix(".json").is_file()
+        exists = npz_json_pair(path)[1].is_file()
         baseline = _usage(Baseline.load, path) if exists or not update else Baseline()
         self.results.baseline = str(path)
         return BaselineSession(str(path), baseline, update=update)

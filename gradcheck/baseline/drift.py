@@ -10,7 +10,7 @@ loss's reduction or of dtype handling shows up.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -27,11 +27,7 @@ Array = np.ndarray
 def drift_tolerance(dtype: str, rtol: float | None = None, atol: float | None = None) -> Tolerance:
     """The analytic-vs-analytic tolerance of ``dtype`` (float32 for anything narrower)."""
     base = tolerance_for("float64" if dtype == "float64" else "float32", ("analytic", "analytic"))
-    return replace(
-        base,
-        rtol=base.rtol if rtol is None else rtol,
-        atol=base.atol if atol is None else atol,
-    )
+    return base.overridden(rtol, atol)
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,11 @@ def compare_to_baseline(
 ) -> Drift:
     """Compare ``grads`` (and ``loss``) with ``entry``; tensors added, removed or reshaped
     count as drift."""
+    dtype = next((np.asarray(g).dtype.name for g in entry.grads.values()), "float64")
+    loss_tolerance = drift_tolerance(dtype, rtol, atol)  # validates rtol/atol before anything
     problems = []
+    if not _losses_agree(entry.loss, float(loss), loss_tolerance):
+        problems.append(f"loss is {float(loss):.9g}, recorded {entry.loss:.9g}")
     added, removed = sorted(set(grads) - set(entry.grads)), sorted(set(entry.grads) - set(grads))
     if added:
         problems.append(f"tensors not in the baseline: {', '.join(added)}")
@@ -131,6 +131,14 @@ def compare_to_baseline(
         problems=tuple(problems),
         factors=factors,
     )
+
+
+def _losses_agree(old: float, new: float, tolerance: Tolerance) -> bool:
+    """|new − old| ≤ (rtol + atol)·max(|old|, |new|): a loss is one number, its own scale."""
+    if not (np.isfinite(old) and np.isfinite(new)):
+        return bool(old == new or (np.isnan(old) and np.isnan(new)))
+    scale = max(abs(old), abs(new))
+    return abs(new - old) <= (tolerance.rtol + tolerance.atol) * scale + tolerance.floor
 
 
 def _common_factor(old: Array, new: Array) -> float | None:

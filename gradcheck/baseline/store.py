@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck.errors import GradcheckError
-from gradcheck.io import atomic_write_bytes, atomic_write_text
+from gradcheck.io import atomic_write_bytes, atomic_write_text, npz_json_pair, pair_stem
 
 __all__ = ["BASELINE_FORMAT", "Baseline", "BaselineEntry", "fingerprint", "stem_of"]
 
@@ -88,8 +89,7 @@ class BaselineEntry:
 
 def stem_of(path: str | Path) -> Path:
     """``baselines/core`` from ``baselines/core``, ``…/core.npz`` or ``…/core.json``."""
-    stem = Path(path)
-    return stem.with_suffix("") if stem.suffix in (".npz", ".json") else stem
+    return pair_stem(path)
 
 
 @dataclass
@@ -113,7 +113,7 @@ class Baseline:
     def load(cls, path: str | Path) -> Baseline:
         """Read ``path`` (the stem, .npz or .json); a missing or damaged file is an error."""
         stem = stem_of(path)
-        index_path, arrays_path = stem.with_suffix(".json"), stem.with_suffix(".npz")
+        arrays_path, index_path = npz_json_pair(stem)
         for required in (index_path, arrays_path):
             if not required.is_file():
                 raise GradcheckError(f"baseline file {required} does not exist")
@@ -136,7 +136,7 @@ class Baseline:
         try:
             with np.load(arrays_path, allow_pickle=False) as arrays:
                 entries = [_entry(item, arrays) for item in index["entries"]]
-        except (KeyError, TypeError, ValueError, OSError) as error:
+        except (KeyError, TypeError, ValueError, OSError, zipfile.BadZipFile) as error:
             raise GradcheckError(f"baseline {stem} is damaged: {error!r}") from error
         meta = {k: v for k, v in index.items() if k not in ("format", "entries", "arrays_sha256")}
         return cls({e.key: e for e in entries}, meta)
@@ -161,10 +161,9 @@ class Baseline:
             **(meta if meta is not None else self.meta),
             "entries": records,
         }
-        arrays_path = atomic_write_bytes(stem.with_suffix(".npz"), data)
-        index_path = atomic_write_text(
-            stem.with_suffix(".json"), json.dumps(index, indent=1) + "\n"
-        )
+        arrays_path, index_path = npz_json_pair(stem)
+        arrays_path = atomic_write_bytes(arrays_path, data)
+        index_path = atomic_write_text(index_path, json.dumps(index, indent=1) + "\n")
         return arrays_path, index_path
 
 

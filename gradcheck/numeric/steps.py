@@ -18,10 +18,12 @@ pass: some engines flush subnormal results to zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
+
+from gradcheck.errors import GradcheckError
 
 __all__ = [
     "TOLERANCES",
@@ -43,6 +45,18 @@ class Tolerance:
     scale_floor: float = 0.0
     rounding_factor: float = 64.0
     floor: float = 0.0  # an absolute allowance every entry gets (subnormal results)
+
+    def overridden(self, rtol: float | None = None, atol: float | None = None) -> Tolerance:
+        """This tolerance with ``rtol``/``atol`` replaced where given; each must be a finite
+        number ≥ 0 (a NaN would make every comparison pass)."""
+        for name, value in (("rtol", rtol), ("atol", atol)):
+            if value is not None and not (np.isfinite(value) and value >= 0):
+                raise GradcheckError(f"{name} must be a finite number >= 0, not {value!r}")
+        return replace(
+            self,
+            rtol=self.rtol if rtol is None else float(rtol),
+            atol=self.atol if atol is None else float(atol),
+        )
 
     def to_text(self) -> str:
         text = f"rtol={self.rtol:g} atol={self.atol:g}·scale"
