@@ -123,6 +123,9 @@ class Registry(Generic[T]):
 
     def get(self, text: str) -> T:
         """Build (once, then cached) the entry that ``text`` names."""
+        cached = self._cache.get(text)  # any spelling seen before: no parsing on hot paths
+        if cached is not None:
+            return cached
         key = self.canonical(text)
         if key not in self._cache:
             name, params = parse_call(key)
@@ -131,6 +134,7 @@ class Registry(Generic[T]):
                 self._cache[key] = entry.factory(key, **{**entry.defaults, **params})
             except ValueError as error:
                 raise ParameterError(f"{self.kind} {key}: {error}") from None
+        self._cache[text] = self._cache[key]
         return self._cache[key]
 
     def _entry(self, name: str) -> _Entry[T]:

@@ -50,6 +50,11 @@ class Activation:
     output activation. ``df_of_output`` is f′ written in terms of a = f(z) where that is how
     it is taught (σ: a(1 − a), tanh: 1 − a²); applying it to z instead of a is a classic
     mistake, which the grader's mutant references make on purpose.
+
+    ``f_into(z, out)`` and ``backprop_into(g, z, a, out)`` are optional in-place forms for
+    real arrays, used by the core's training step: f(z) written into ``out``, and g ⊙ f′(z)
+    written into ``out`` (which may be ``g`` itself). They must give exactly the values of
+    ``f`` and ``g * df(z, a)``; :meth:`apply` and :meth:`backprop` fall back to those.
     """
 
     name: str
@@ -58,6 +63,28 @@ class Activation:
     kinks: tuple[float, ...] = ()
     output_range: tuple[float, float] = (-INF, INF)
     df_of_output: Callable[[Array], Array] | None = None
+    f_into: Callable[[Array, Array], object] | None = None
+    backprop_into: Callable[[Array, Array, Array, Array], object] | None = None
+
+    def apply(self, z: Array, out: Array | None = None) -> Array:
+        """f(z), into ``out`` when given (``out`` must not be ``z``)."""
+        if out is None:
+            return self.f(z)
+        if self.f_into is not None and z.dtype.kind == "f":
+            self.f_into(z, out)
+        else:
+            np.copyto(out, self.f(z))
+        return out
+
+    def backprop(self, g: Array, z: Array, a: Array, out: Array | None = None) -> Array:
+        """g ⊙ f′(z), into ``out`` when given (``out`` may be ``g``)."""
+        if out is None:
+            return g * self.df(z, a)
+        if self.backprop_into is not None and z.dtype.kind == "f":
+            self.backprop_into(g, z, a, out)
+        else:
+            np.multiply(g, self.df(z, a), out=out)
+        return out
 
 
 ACTIVATIONS: Registry[Activation] = Registry("activation")
@@ -128,7 +155,13 @@ def _sigmoid_prime(z: Array) -> Array:
 
 
 def _identity(name: str) -> Activation:
-    return Activation(name, f=lambda z: z.copy(), df=lambda z, a: np.ones_like(z))
+    return Activation(
+        name,
+        f=lambda z: z.copy(),
+        df=lambda z, a: np.ones_like(z),
+        f_into=lambda z, out: np.copyto(out, z),
+        backprop_into=lambda g, z, a, out: None if out is g else np.copyto(out, g),
+    )
 
 
 def _sigmoid_entry(name: str) -> Activation:
@@ -148,6 +181,7 @@ def _tanh(name: str) -> Activation:
         df=lambda z, a: 1 - a * a,
         output_range=(-1.0, 1.0),
         df_of_output=lambda a: 1 - a * a,
+        f_into=lambda z, out: np.tanh(z, out=out),
     )
 
 
@@ -159,6 +193,8 @@ def _relu(name: str) -> Activation:
         df=lambda z, a: (z > 0).astype(z.dtype),
         kinks=(0.0,),
         output_range=(0.0, INF),
+        f_into=lambda z, out: np.maximum(z, 0.0, out=out),
+        backprop_into=lambda g, z, a, out: np.multiply(g, z > 0, out=out),
     )
 
 

@@ -28,6 +28,7 @@ from gradcheck.errors import NonFiniteError
 from gradcheck.nn.activations import Activation, real_part
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.nn.validate import validate_batch, validate_params
+from gradcheck.nn.workspace import Workspace
 from gradcheck.numeric.blas import blas_errstate
 
 __all__ = [
@@ -62,15 +63,21 @@ class ForwardPass:
         return self.activations[-1]
 
 
-def forward(spec: NetworkSpec, params: Params, X: Array) -> ForwardPass:
-    """Run the network on a validated batch, caching Z⁽ˡ⁾, f(Z⁽ˡ⁾) and A⁽ˡ⁾."""
+def forward(
+    spec: NetworkSpec, params: Params, X: Array, *, workspace: Workspace | None = None
+) -> ForwardPass:
+    """Run the network on a validated batch, caching Z⁽ˡ⁾, f(Z⁽ˡ⁾) and A⁽ˡ⁾: in fresh arrays,
+    or in ``workspace``'s buffers (then the pass is overwritten by the next one)."""
     zs, fs, activations = [], [], [X]
     a = X
     for layer in range(1, spec.depth + 1):
+        buffers = workspace.layer(layer) if workspace is not None else None
         with blas_errstate():
-            z = a @ params[f"W{layer}"].T + params[f"b{layer}"]
-        f = spec.activation(layer).f(z)
-        a = f + a if layer in spec.residual else f
+            z = np.matmul(a, params[f"W{layer}"].T, out=buffers.z if buffers else None)
+        z += params[f"b{layer}"]
+        f = spec.activation(layer).apply(z, out=buffers.f if buffers else None)
+        residual = layer in spec.residual
+        a = np.add(f, a, out=buffers.a if buffers else None) if residual else f
         zs.append(z)
         fs.append(f)
         activations.append(a)
@@ -134,28 +141,46 @@ def backward(
     y: Array,
     *,
     derivative: Derivative | None = None,
+    workspace: Workspace | None = None,
 ) -> dict[str, Array]:
     """The gradients ∂L/∂W⁽ˡ⁾ and ∂L/∂b⁽ˡ⁾ by the delta recursion (see the module docstring).
 
     ``derivative(layer, activation, z, f)``, if given, replaces f′(z) in the recursion: the
     mutant references of the grader use it to make one known mistake (f′ left out, or taken
-    at the wrong point)."""
+    at the wrong point). With ``workspace`` the gradients are its buffers, overwritten by
+    the next pass."""
     yhat = cache.output
-    grads: dict[str, Array] = {}
-    # g holds ∂L/∂A⁽ˡ⁾ for the current layer l.
+    # g holds ∂L/∂A⁽ˡ⁾ for the current layer l; it is this function's own array, so the
+    # delta may overwrite it (except on a residual layer, whose g is needed once more).
     g = spec.loss_fn.grad(yhat, y)
+    if np.may_share_memory(g, yhat) or np.may_share_memory(g, y):
+        g = g.copy()
     scale = _batch_scale(spec, yhat.shape[0])
     if scale != 1.0:
-        g = g * scale
+        g *= scale
+    grads: dict[str, Array] = {}
     for layer in range(spec.depth, 0, -1):
+        buffers = workspace.layer(layer) if workspace is not None else None
         act, z, f = spec.activation(layer), cache.zs[layer - 1], cache.fs[layer - 1]
-        delta = g * (act.df(z, f) if derivative is None else derivative(layer, act, z, f))
+        residual = layer in spec.residual
+        if derivative is not None:
+            delta = g * derivative(layer, act, z, f)
+        elif residual:
+            delta = act.backprop(g, z, f, out=buffers.delta if buffers else None)
+        else:
+            delta = act.backprop(g, z, f, out=g)
+        W = params[f"W{layer}"]
         with blas_errstate():
-            grads[f"W{layer}"] = delta.T @ cache.activations[layer - 1]
-            upstream = delta @ params[f"W{layer}"] if layer > 1 else None
-        grads[f"b{layer}"] = delta.sum(axis=0)
-        if upstream is not None:
-            g = upstream + g if layer in spec.residual else upstream
+            grads[f"W{layer}"] = np.matmul(
+                delta.T, cache.activations[layer - 1], out=buffers.dW if buffers else None
+            )
+            if layer > 1:
+                upstream = np.matmul(delta, W, out=buffers.upstream if buffers else None)
+        grads[f"b{layer}"] = np.sum(delta, axis=0, out=buffers.db if buffers else None)
+        if layer > 1:
+            if residual:
+                upstream += g
+            g = upstream
     return {name: grads[name] for name in spec.param_names}
 
 
