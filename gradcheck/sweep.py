@@ -239,6 +239,12 @@ def _one_thread_per_worker() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+def _run_cells(
+    config: SweepConfig, cells: list[tuple[str, str, str]], engines: list[str]
+) -> list[CellResult]:
+    return [run_cell(config, cell, engines) for cell in cells]
+
+
 def run_sweep(
     config: SweepConfig,
     *,
@@ -261,14 +267,23 @@ def run_sweep(
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_one_thread_per_worker
     ) as pool:
-        futures = {pool.submit(run_cell, config, cell, engines): i for i, cell in enumerate(cells)}
+        # One task per (dtype, loss): the cells of a task share the references' compiled
+        # programs (JAX compiles one per loss and dtype), so each program is compiled in one
+        # worker rather than in every worker.
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, (dtype, _, loss) in enumerate(cells):
+            groups.setdefault((dtype, loss), []).append(i)
+        futures = {
+            pool.submit(_run_cells, config, [cells[i] for i in group], engines): group
+            for group in groups.values()
+        }
         results: dict[int, CellResult] = {}
         for future in as_completed(futures):
-            result = future.result()
-            results[futures[future]] = result
-            for _ in range(result.examples):
-                if on_example is not None:
-                    on_example()
+            for i, result in zip(futures[future], future.result(), strict=True):
+                results[i] = result
+                for _ in range(result.examples):
+                    if on_example is not None:
+                        on_example()
     return SweepResult(
         config, tuple(results[i] for i in range(len(cells))), tuple(engines), skipped
     )
