@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from gradcheck.nn.optim import clip_by_global_norm, clip_by_value, sgd_step
     from gradcheck.nn.spec import NetworkSpec
     from gradcheck.nn.twolayer import backprop
+    from gradcheck.nn.workspace import Workspace
     from gradcheck.numeric.probes import ProbeSettings
     from gradcheck.numeric.steps import Tolerance
     from gradcheck.report import Report, write_report
@@ -75,6 +76,7 @@ _LAZY = {
     "SweepConfig": "gradcheck.sweep",
     "Tolerance": "gradcheck.numeric.steps",
     "UnknownNameError": "gradcheck.errors",
+    "Workspace": "gradcheck.nn.workspace",
     "backprop": "gradcheck.nn.twolayer",
     "backward": "gradcheck.nn.network",
     "batches": "gradcheck.strategies",
@@ -131,6 +133,7 @@ __all__ = [
     "SweepConfig",
     "Tolerance",
     "UnknownNameError",
+    "Workspace",
     "__version__",
     "backprop",
     "backward",
