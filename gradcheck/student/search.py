@@ -1,7 +1,12 @@
 """The Hypothesis search for an input on which a check fails, shrunk to the smallest.
 
 ``hypothesis.find`` drives the search with the seed given, so one seed always explores the
-same inputs. A shrink step only counts as failing when it fails the same way as the first
+same inputs. That needs one precaution: Hypothesis also draws, now and then, constants it
+finds in the source of every non-library module loaded at the time, so the same seed met other
+inputs (and, once, missed a bug) in a process that happened to have imported other modules.
+The search runs without those constants (``_without_local_constants``).
+
+A shrink step only counts as failing when it fails the same way as the first
 failure found (the same set of problem labels), so a wrong gradient is not shrunk into,
 say, a crash on an empty batch. When the child dies mid-search (a hang, memory, exit), the
 search stops and reports it; the input that killed it is kept.
@@ -9,6 +14,8 @@ search stops and reports it; the input that killed it is kept.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from random import Random
 from typing import Any
@@ -30,6 +37,33 @@ class SearchResult:
     passing: Trial | None = None
     died: SandboxDied | None = None
     died_on: Any = None
+
+
+@contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Hypothesis (6.1xx) without the constants it harvests from loaded modules' source, so
+    that the inputs a seed explores do not depend on what else the process imported. This
+    reaches into a private module of the pinned Hypothesis; if that changes, the search runs
+    as Hypothesis does by default (and the corpus tests show what moved)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - another Hypothesis layout
+        yield
+        return
+    harvest = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    constants = getattr(providers, "Constants", None)
+    if harvest is None or cache is None or constants is None:  # pragma: no cover
+        yield
+        return
+    none = constants()
+    cache.cache.clear()  # permitted constants cached from earlier draws
+    providers._get_local_constants = lambda: none
+    try:
+        yield
+    finally:
+        providers._get_local_constants = harvest
+        cache.cache.clear()
 
 
 def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> SearchResult:
@@ -61,7 +95,8 @@ def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> Searc
         suppress_health_check=list(HealthCheck),
     )
     try:
-        case = find(check.cases(), fails, settings=config, random=Random(seed))
+        with _without_local_constants():
+            case = find(check.cases(), fails, settings=config, random=Random(seed))
     except (NoSuchExample, Unsatisfiable):
         return result
     if result.died is None:
