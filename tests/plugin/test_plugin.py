@@ -46,9 +46,13 @@ def test_cubic(gradcheck):
     )
 
 def test_no_checks():
-    assert True
+    assert INPUTS["x"].shape == (4, 5)
 """
 )
+
+
+# A suite's ordinary test, which runs no gradient check.
+PLAIN = "def test_sorted():\n    assert sorted([3, 1, 2]) == [1, 2, 3]\n"
 
 
 def test_a_wrong_entry_fails_its_test_naming_tensor_index_and_both_values(
@@ -132,7 +136,7 @@ def test_session_report_in_every_format(pytester: pytest.Pytester) -> None:
 
 
 def test_the_report_is_written_even_when_no_check_ran(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_plain="def test_nothing():\n    assert True\n")
+    pytester.makepyfile(test_plain=PLAIN)
     pytester.runpytest("--gradcheck-report", "out", "--gradcheck-report-formats", "md,json")
     data = json.loads((pytester.path / "out" / "report.json").read_text())
     assert data["verdict"] == "pass" and data["totals"]["checks"] == 0
@@ -335,7 +339,7 @@ def test_recorded_fixed_cases_become_test_items(
     baseline = Baseline()
     baseline.update(record_cases(specs, [0, 1]))
     baseline.save(pytester.path / "cases")
-    pytester.makepyfile(test_plain="def test_nothing():\n    assert True\n")
+    pytester.makepyfile(test_plain=PLAIN)
 
     result = pytester.runpytest("-v", "--gradcheck-baseline", "cases")
     result.assert_outcomes(passed=5)
@@ -365,7 +369,7 @@ def test_recorded_fixed_cases_become_test_items(
 def test_bad_options_are_usage_errors(
     pytester: pytest.Pytester, arguments: list[str], message: str
 ) -> None:
-    pytester.makepyfile(test_plain="def test_nothing():\n    assert True\n")
+    pytester.makepyfile(test_plain=PLAIN)
     result = pytester.runpytest(*arguments)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
