@@ -59,9 +59,8 @@ def check_layer(
     subset; other inputs (integer labels, a float ``slope``, a dict of settings) are passed
     through unchanged. ``backward(dout, cache)`` may return one array (one input checked), a
     tuple (one entry per floating-point input, per input, or per checked input, in the
-    inputs' order) or a
-    dict of name → gradient. ``forward`` must be deterministic: a layer with randomness
-    (dropout) must take its random state as an input.
+    inputs' order) or a dict of name → gradient. ``forward`` must be deterministic: a layer
+    with randomness (dropout) must take its random state as an input.
     """
     if not isinstance(inputs, Mapping) or not inputs:
         raise GradcheckError("inputs must be a non-empty dict of name → forward argument")

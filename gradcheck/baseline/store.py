@@ -87,9 +87,8 @@ class BaselineEntry:
         return {k: np.concatenate(v) for k, v in flats.items()}, record
 
 
-def stem_of(path: str | Path) -> Path:
-    """``baselines/core`` from ``baselines/core``, ``…/core.npz`` or ``…/core.json``."""
-    return pair_stem(path)
+# ``baselines/core`` from ``baselines/core``, ``…/core.npz`` or ``…/core.json``.
+stem_of = pair_stem
 
 
 @dataclass
