@@ -33,7 +33,7 @@ def main() -> int:
 
         torch.set_num_threads(args.threads)
 
-    from gradcheck.sweep import SweepConfig, run_sweep
+    from gradcheck.runs.sweep import SweepConfig, run_sweep
 
     dtypes = ("float64", "float32") if args.dtype == "all" else (args.dtype,)
     config = SweepConfig(engines=engines, examples=args.examples, dtypes=dtypes)

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
         SpecError,
         UnknownNameError,
     )
-    from gradcheck.fixture import GradcheckFixture, GradientAssertionError
     from gradcheck.gradients import GradientCheck, check_gradients
     from gradcheck.layer_check import check_layer
     from gradcheck.nn.activations import ACTIVATIONS
@@ -43,9 +42,10 @@ if TYPE_CHECKING:
     from gradcheck.numeric.steps import Tolerance
     from gradcheck.report import Report, write_report
     from gradcheck.report.session import write_session_report
-    from gradcheck.session import SessionResults
+    from gradcheck.runs.sweep import SweepConfig, run_sweep
     from gradcheck.strategies import batches, cases, network_specs, parameters, targets
-    from gradcheck.sweep import SweepConfig, run_sweep
+    from gradcheck.testing.fixture import GradcheckFixture, GradientAssertionError
+    from gradcheck.testing.session import SessionResults
 
 _LAZY = {
     "ACTIVATIONS": "gradcheck.nn.activations",
@@ -61,8 +61,8 @@ _LAZY = {
     "EngineResult": "gradcheck.engines",
     "EngineUnavailableError": "gradcheck.errors",
     "GradcheckError": "gradcheck.errors",
-    "GradcheckFixture": "gradcheck.fixture",
-    "GradientAssertionError": "gradcheck.fixture",
+    "GradcheckFixture": "gradcheck.testing.fixture",
+    "GradientAssertionError": "gradcheck.testing.fixture",
     "GradientCheck": "gradcheck.gradients",
     "LOSSES": "gradcheck.nn.losses",
     "NetworkSpec": "gradcheck.nn.spec",
@@ -70,10 +70,10 @@ _LAZY = {
     "ProbeSettings": "gradcheck.numeric.probes",
     "Record": "gradcheck.compare",
     "Report": "gradcheck.report",
-    "SessionResults": "gradcheck.session",
+    "SessionResults": "gradcheck.testing.session",
     "ShapeError": "gradcheck.errors",
     "SpecError": "gradcheck.errors",
-    "SweepConfig": "gradcheck.sweep",
+    "SweepConfig": "gradcheck.runs.sweep",
     "Tolerance": "gradcheck.numeric.steps",
     "UnknownNameError": "gradcheck.errors",
     "Workspace": "gradcheck.nn.workspace",
@@ -97,7 +97,7 @@ _LAZY = {
     "parameters": "gradcheck.strategies",
     "record_cases": "gradcheck.baseline.cases",
     "register_engine": "gradcheck.engines",
-    "run_sweep": "gradcheck.sweep",
+    "run_sweep": "gradcheck.runs.sweep",
     "sgd_step": "gradcheck.nn.optim",
     "targets": "gradcheck.strategies",
     "write_report": "gradcheck.report",

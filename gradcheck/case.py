@@ -17,8 +17,8 @@ import numpy as np
 
 from gradcheck.errors import GradcheckError
 from gradcheck.io import atomic_write_bytes, atomic_write_text, npz_json_pair, pair_stem
+from gradcheck.nn.inputs import validate_batch, validate_params
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.nn.validate import validate_batch, validate_params
 
 __all__ = ["Case"]
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from gradcheck.errors import NonFiniteError
 from gradcheck.nn.activations import Activation, real_part
+from gradcheck.nn.inputs import validate_batch, validate_params
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.nn.validate import validate_batch, validate_params
 from gradcheck.nn.workspace import Workspace
 from gradcheck.numeric.blas import blas_errstate
 

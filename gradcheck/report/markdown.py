@@ -7,7 +7,7 @@ from tabulate import tabulate
 from gradcheck.compare import Record
 from gradcheck.numeric.steps import TOLERANCES
 from gradcheck.report.model import Report
-from gradcheck.sweep import CellResult, PairSummary, SweepResult
+from gradcheck.runs.sweep import CellResult, PairSummary, SweepResult
 
 __all__ = [
     "SUMMARY_HEADERS",

@@ -1,9 +1,9 @@
 """Writers for the comparison matrix of ``gradcheck compare``: Markdown, HTML, JSON, and a
-written summary. They only format a :class:`gradcheck.matrix.MatrixResult`; the one thing
+written summary. They only format a :class:`gradcheck.runs.matrix.MatrixResult`; the one thing
 computed here is :func:`summarise`'s comparison of cells that differ in a single setting.
 
 Rows are engine / setting / device, columns are dtypes, and each cell reads
-``median / worst`` relative error (defined in ``gradcheck.matrix``) in scientific notation.
+``median / worst`` relative error (defined in ``gradcheck.runs.matrix``) in scientific notation.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from gradcheck.matrix import BASELINES, REFERENCE_DESCRIPTIONS, MatrixCell, MatrixResult
+from gradcheck.runs.matrix import BASELINES, REFERENCE_DESCRIPTIONS, MatrixCell, MatrixResult
 
 __all__ = [
     "SCHEMA",

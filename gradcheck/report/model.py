@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from gradcheck.sweep import SweepResult
+from gradcheck.runs.sweep import SweepResult
 
 __all__ = ["Counterexample", "Image", "Report", "RunInfo", "library_versions"]
 

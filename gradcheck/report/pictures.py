@@ -16,12 +16,6 @@ import numpy as np
 
 from gradcheck.case import Case
 from gradcheck.compare import Record
-from gradcheck.figures import (
-    error_bars,
-    layer_gradient_norms,
-    step_size_curve,
-    training_trajectories,
-)
 from gradcheck.nn.init import init_params
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.report.model import Image
@@ -32,7 +26,13 @@ from gradcheck.report.plots import (
     plot_trajectories,
     plots_available,
 )
-from gradcheck.sweep import SweepResult
+from gradcheck.runs.figures import (
+    error_bars,
+    layer_gradient_norms,
+    step_size_curve,
+    training_trajectories,
+)
+from gradcheck.runs.sweep import SweepResult
 
 __all__ = ["TRAJECTORY_STEPS", "report_images"]
 

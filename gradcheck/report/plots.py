@@ -1,4 +1,4 @@
-"""PNG renderings of the data in ``gradcheck.figures``. Rendering only: every number drawn
+"""PNG renderings of the data in ``gradcheck.runs.figures``. Rendering only: every number drawn
 here was computed there.
 
 matplotlib is optional (``pip install 'gradcheck[plots]'``) and imported on first use. Each
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradcheck.errors import GradcheckError
-from gradcheck.figures import ErrorBars, LayerNorms, StepCurve, Trajectories
+from gradcheck.runs.figures import ErrorBars, LayerNorms, StepCurve, Trajectories
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes  # type: ignore[import-not-found, unused-ignore]

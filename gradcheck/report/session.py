@@ -1,4 +1,4 @@
-"""Writers for a pytest session's gradient checks (:class:`gradcheck.session.SessionResults`).
+"""Writers for a pytest session's gradient checks (``testing.session.SessionResults``).
 
 Markdown (for a CI job summary), JSON (``gradcheck.session/1``), JUnit XML (one testcase per
 test that checked gradients, its failure naming the tensor, index and values) and one
@@ -23,7 +23,7 @@ from gradcheck._version import __version__
 from gradcheck.errors import UnknownNameError
 from gradcheck.io import atomic_write_text
 from gradcheck.report.html import table
-from gradcheck.session import CheckSummary, SessionResults, TestChecks
+from gradcheck.testing.session import CheckSummary, SessionResults, TestChecks
 
 __all__ = [
     "SESSION_FORMATS",

@@ -72,7 +72,7 @@ def test_a_wrong_entry_fails_its_test_naming_tensor_index_and_both_values(
     assert found is not None
     assert float(found[1]) - float(found[2]) == pytest.approx(0.5)  # the planted error
     # The traceback stops at the user's call: the plugin's own frames are hidden.
-    assert "gradcheck/fixture.py" not in result.stdout.str()
+    assert "gradcheck/testing/fixture.py" not in result.stdout.str()
 
 
 def test_terminal_summary_table_ranks_failures_first(pytester: pytest.Pytester) -> None:
@@ -379,5 +379,5 @@ def test_the_plugin_is_registered_through_its_entry_point() -> None:
     from importlib.metadata import entry_points
 
     found = [e for e in entry_points(group="pytest11") if e.name == "gradcheck"]
-    assert [e.value for e in found] == ["gradcheck.pytest_plugin"]
-    assert Path(found[0].load().__file__).name == "pytest_plugin.py"
+    assert [e.value for e in found] == ["gradcheck.testing.plugin"]
+    assert Path(found[0].load().__file__).name == "plugin.py"

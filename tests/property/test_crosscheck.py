@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradcheck.fixture import GradcheckFixture
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.strategies import cases
+from gradcheck.testing.fixture import GradcheckFixture
 from tests.helpers import available_engines
 
 CELLS = [(activation, loss) for activation in ACTIVATIONS for loss in LOSSES]

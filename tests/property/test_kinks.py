@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradcheck.fixture import GradcheckFixture
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.strategies import cases
+from gradcheck.testing.fixture import GradcheckFixture
 from tests.helpers import available_engines
 
 KINKED = [name for name in ACTIVATIONS if ACTIVATIONS.get(name).kinks]

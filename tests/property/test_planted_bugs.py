@@ -7,8 +7,8 @@ import pytest
 from hypothesis import find, settings
 
 from gradcheck.check import check_case
-from gradcheck.fixture import GradcheckFixture
 from gradcheck.strategies import cases
+from gradcheck.testing.fixture import GradcheckFixture
 from tests.mutants import MUTANTS, mutant
 
 # Where each bug can show: a bias that is not summed needs batch > 1, a dropped skip gradient

@@ -17,16 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck.cli_compare import add_compare_command
+from gradcheck.cli.compare import add_compare_command
 from gradcheck.errors import GradcheckError
-from gradcheck.matrix import (
-    SETTINGS,
-    MatrixCell,
-    MatrixConfig,
-    MatrixResult,
-    draw_cases,
-    run_matrix,
-)
 from gradcheck.report.matrix import (
     SCHEMA,
     matrix_table,
@@ -34,6 +26,14 @@ from gradcheck.report.matrix import (
     render_matrix_html_page,
     render_matrix_json,
     render_matrix_markdown,
+)
+from gradcheck.runs.matrix import (
+    SETTINGS,
+    MatrixCell,
+    MatrixConfig,
+    MatrixResult,
+    draw_cases,
+    run_matrix,
 )
 
 pytest.importorskip("torch")

@@ -15,7 +15,11 @@ import pytest
 from gradcheck.case import Case
 from gradcheck.compare import compare_tensor
 from gradcheck.errors import GradcheckError
-from gradcheck.figures import (
+from gradcheck.nn.init import init_params
+from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.steps import TOLERANCES
+from gradcheck.report import plots
+from gradcheck.runs.figures import (
     ErrorBars,
     LayerNorms,
     StepCurve,
@@ -24,10 +28,6 @@ from gradcheck.figures import (
     layer_gradient_norms,
     step_size_curve,
 )
-from gradcheck.nn.init import init_params
-from gradcheck.nn.spec import NetworkSpec
-from gradcheck.numeric.steps import TOLERANCES
-from gradcheck.report import plots
 
 pytest.importorskip("matplotlib")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradcheck.figures import TRAJECTORY_TOLERANCES, Trajectories, training_trajectories
 from gradcheck.nn.init import init_params
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.runs.figures import TRAJECTORY_TOLERANCES, Trajectories, training_trajectories
 
 pytest.importorskip("torch")
 pytest.importorskip("jax")

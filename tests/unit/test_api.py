@@ -42,7 +42,7 @@ def test_import_is_light() -> None:
 def test_the_pytest_plugin_imports_neither_torch_jax_nor_matplotlib() -> None:
     # pytest imports the plugin in every session of every project that installs gradcheck.
     heavy = ["torch", "jax", "matplotlib", "tabulate"]
-    assert modules_imported_by("import gradcheck.pytest_plugin", heavy) == []
+    assert modules_imported_by("import gradcheck.testing.plugin", heavy) == []
 
 
 def test_py_typed_marker_ships() -> None:

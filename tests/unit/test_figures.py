@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import gradcheck.figures as figures
+import gradcheck.runs.figures as figures
 from gradcheck.case import Case
 from gradcheck.compare import Record, compare_tensor
 from gradcheck.errors import GradcheckError, ShapeError, UnknownNameError
-from gradcheck.figures import (
+from gradcheck.nn.init import init_params
+from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.steps import TOLERANCES, Tolerance
+from gradcheck.runs.figures import (
     TRAJECTORY_TOLERANCES,
     Trajectories,
     error_bars,
@@ -18,9 +21,6 @@ from gradcheck.figures import (
     step_size_curve,
     training_trajectories,
 )
-from gradcheck.nn.init import init_params
-from gradcheck.nn.spec import NetworkSpec
-from gradcheck.numeric.steps import TOLERANCES, Tolerance
 from tests.helpers import modules_imported_by
 
 TIGHT = TOLERANCES[("float64", "analytic")]
@@ -219,6 +219,6 @@ def test_error_bars_of_no_records_are_empty() -> None:
 
 def test_importing_the_figure_modules_imports_no_optional_library() -> None:
     loaded = modules_imported_by(
-        "import gradcheck.figures, gradcheck.report.plots", ["torch", "jax", "matplotlib"]
+        "import gradcheck.runs.figures, gradcheck.report.plots", ["torch", "jax", "matplotlib"]
     )
     assert loaded == []

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gradcheck.matrix import MatrixCell, MatrixConfig, MatrixResult
 from gradcheck.report.matrix import (
     render_matrix_html_fragment,
     render_matrix_json,
@@ -16,6 +15,7 @@ from gradcheck.report.matrix import (
     sci,
     summarise,
 )
+from gradcheck.runs.matrix import MatrixCell, MatrixConfig, MatrixResult
 
 CONFIG = MatrixConfig(engines=("core", "torch", "jax"), devices=("cpu", "cuda"))
 

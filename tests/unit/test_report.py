@@ -13,8 +13,8 @@ from gradcheck.io import atomic_write_text
 from gradcheck.report import Report, RunInfo, write_report
 from gradcheck.report.markdown import render_markdown
 from gradcheck.report.model import SCHEMA_VERSION
-from gradcheck.repro import save_counterexamples
-from gradcheck.sweep import SweepConfig, SweepResult, run_sweep
+from gradcheck.runs.repro import save_counterexamples
+from gradcheck.runs.sweep import SweepConfig, SweepResult, run_sweep
 from tests.mutants import mutant
 
 
@@ -80,7 +80,7 @@ def test_failing_sweep_reports_and_saves_a_reproducible_counterexample(tmp_path:
     engine = mutant("sign_flip")
     config = SweepConfig(engines=("core",), examples=3, dtypes=("float64",), activations=("tanh",),
                          losses=("mse",), max_depth=2, max_width=3)  # fmt: skip
-    from gradcheck.sweep import run_cell
+    from gradcheck.runs.sweep import run_cell
 
     cell = run_cell(config, ("float64", "tanh", "mse"), ["core", engine])  # type: ignore[list-item]
     assert cell.verdict == "fail" and cell.counterexample is not None

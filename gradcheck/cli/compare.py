@@ -1,7 +1,7 @@
 """The ``compare`` command: how far the core, torch and JAX gradients are from a float64
 reference, by dtype, setting (TF32, JAX matmul precision) and device.
 
-Thin: it parses, builds a :class:`gradcheck.matrix.MatrixConfig`, calls ``run_matrix``, writes
+Thin: it parses, builds a :class:`gradcheck.runs.matrix.MatrixConfig`, calls ``run_matrix``, writes
 ``compare.md``, ``compare.json`` and ``compare.html`` into a timestamped folder under
 ``--out`` (then points ``OUT/latest`` at it), and prints the table and the summary. Exit
 codes: 0 when the matrix ran (skipped cells included), 2 on bad input (an unknown engine,
@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gradcheck.cli_args import names
+from gradcheck.cli.args import names
 from gradcheck.errors import GradcheckError
 
 __all__ = ["FORMATS", "add_compare_command"]
@@ -73,7 +73,6 @@ def add_compare_command(commands: Any) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     """The handler: run the matrix, write the reports, print the table and the summary."""
     from gradcheck.io import atomic_write_text
-    from gradcheck.matrix import MatrixConfig, available_devices, run_matrix
     from gradcheck.report.folders import publish_latest, run_folder
     from gradcheck.report.matrix import (
         matrix_table,
@@ -82,6 +81,7 @@ def run_compare(args: argparse.Namespace) -> int:
         render_matrix_markdown,
         summarise,
     )
+    from gradcheck.runs.matrix import MatrixConfig, available_devices, run_matrix
 
     unknown = [f for f in args.format if f not in FORMATS]
     if unknown:

@@ -22,7 +22,7 @@ import numpy as np
 from gradcheck.baseline.drift import Drift, compare_to_baseline
 from gradcheck.baseline.store import Baseline, BaselineEntry, fingerprint
 from gradcheck.errors import GradcheckError
-from gradcheck.session import CheckSummary, TestChecks
+from gradcheck.testing.session import CheckSummary, TestChecks
 
 __all__ = [
     "BaselineSession",

@@ -27,10 +27,10 @@ from gradcheck.compare import Record
 from gradcheck.engines import get_engine
 from gradcheck.errors import GradcheckError, NonFiniteError, ShapeError, UnknownNameError
 from gradcheck.nn.init import init_params
+from gradcheck.nn.inputs import validate_batch, validate_params
 from gradcheck.nn.network import evaluate, loss_value
 from gradcheck.nn.optim import sgd_step
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.nn.validate import validate_batch, validate_params
 from gradcheck.numeric.steps import fd_step
 
 __all__ = [

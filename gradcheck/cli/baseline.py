@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from gradcheck.cli_args import names, nonnegative, positive, seeds
+from gradcheck.cli.args import names, nonnegative, positive, seeds
 from gradcheck.errors import GradcheckError
 
 __all__ = ["add_baseline_command"]

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gradcheck._version import __version__
-from gradcheck.cli_args import names, positive
-from gradcheck.cli_baseline import add_baseline_command
-from gradcheck.cli_compare import add_compare_command
-from gradcheck.cli_student import add_commands
+from gradcheck.cli.args import names, positive
+from gradcheck.cli.baseline import add_baseline_command
+from gradcheck.cli.compare import add_compare_command
+from gradcheck.cli.student import add_commands
 from gradcheck.errors import GradcheckError
 
 __all__ = ["main"]
@@ -109,7 +109,7 @@ def _run_case(args: argparse.Namespace) -> int:
 
     from gradcheck.case import Case
     from gradcheck.check import check_case
-    from gradcheck.sweep import resolve_engines
+    from gradcheck.runs.sweep import resolve_engines
 
     case = Case.load(args.case)
     engines, _ = resolve_engines(
@@ -157,13 +157,13 @@ def _run_case(args: argparse.Namespace) -> int:
 def _run_sweep(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from gradcheck.progress import Progress
+    from gradcheck.cli.progress import Progress
     from gradcheck.report import Report, RunInfo, check_formats, write_report
     from gradcheck.report.folders import publish_latest, run_folder
     from gradcheck.report.markdown import pair_summary_rows, render_markdown
     from gradcheck.report.pictures import report_images
-    from gradcheck.repro import save_counterexamples
-    from gradcheck.sweep import SweepConfig, run_sweep
+    from gradcheck.runs.repro import save_counterexamples
+    from gradcheck.runs.sweep import SweepConfig, run_sweep
 
     dtypes = ("float64", "float32") if args.dtype == "all" else (args.dtype,)
     config = SweepConfig(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gradcheck.cli_args import positive
+from gradcheck.cli.args import positive
 
 __all__ = ["add_commands"]
 

@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 from gradcheck.report.model import Counterexample
-from gradcheck.sweep import SweepResult
+from gradcheck.runs.sweep import SweepResult
 
 __all__ = ["example_line", "rerun_command", "save_counterexamples"]
 

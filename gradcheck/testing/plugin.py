@@ -1,6 +1,6 @@
 """gradcheck's pytest plugin, registered through the ``pytest11`` entry point.
 
-It provides the ``gradcheck`` fixture (:class:`gradcheck.fixture.GradcheckFixture`), the
+It provides the ``gradcheck`` fixture (:class:`gradcheck.testing.fixture.GradcheckFixture`), the
 ``@pytest.mark.gradcheck(...)`` marker for per-test settings, an option group, JUnit
 properties on every test that checked gradients, a terminal summary, a session report
 (``--gradcheck-report DIR``) and golden-gradient baselines (``--gradcheck-baseline PATH``).
@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 
 from gradcheck.errors import GradcheckError
-from gradcheck.fixture import (
+from gradcheck.testing.fixture import (
     BaselineSession,
     CheckSettings,
     GradcheckFixture,
     GradientAssertionError,
     drift_summary,
 )
-from gradcheck.session import SessionResults, TestChecks
+from gradcheck.testing.session import SessionResults, TestChecks
 
 __all__ = ["gradcheck"]
 
