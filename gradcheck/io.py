@@ -6,7 +6,13 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "npz_json_pair", "pair_stem"]
+__all__ = [
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "npz_json_pair",
+    "pair_stem",
+]
 
 
 def pair_stem(path: str | Path) -> Path:
@@ -51,3 +57,8 @@ def _umask() -> int:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> Path:
+    """``atomic_write_text`` for text (UTF-8), ``atomic_write_bytes`` for bytes."""
+    return atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)

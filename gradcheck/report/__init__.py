@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from gradcheck.errors import UnknownNameError
-from gradcheck.io import atomic_write_bytes, atomic_write_text
+from gradcheck.io import atomic_write
+from gradcheck.report.formats import Writers
 from gradcheck.report.html import render_html
 from gradcheck.report.json import render_json
 from gradcheck.report.junit import render_junit
@@ -14,39 +14,39 @@ from gradcheck.report.markdown import render_markdown
 from gradcheck.report.model import Counterexample, Image, Report, RunInfo
 
 __all__ = [
-    "FORMATS",
+    "REPORT_WRITERS",
     "Counterexample",
     "Image",
     "Report",
     "RunInfo",
     "check_formats",
+    "report_files",
     "write_report",
 ]
 
-FORMATS: dict[str, tuple[str, Callable[[Report], str]]] = {
-    "md": ("report.md", render_markdown),
-    "json": ("report.json", render_json),
-    "html": ("report.html", render_html),
-    "junit": ("report.junit.xml", render_junit),
-}
+REPORT_WRITERS: Writers[Report] = Writers(
+    "report",
+    "report",
+    {"md": render_markdown, "json": render_json, "html": render_html, "junit": render_junit},
+)
 
 
 def check_formats(formats: Sequence[str]) -> None:
     """Raise UnknownNameError for a format no writer handles (before any work is done)."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        known = ", ".join(FORMATS)
-        raise UnknownNameError(f"unknown report format {unknown[0]!r} (known: {known})")
+    REPORT_WRITERS.check(formats)
+
+
+def report_files(report: Report, formats: Sequence[str]) -> dict[str, str | bytes]:
+    """File name → contents: the pictures as PNG files, then each format."""
+    files: dict[str, str | bytes] = {image.filename: image.png for image in report.images}
+    files.update(REPORT_WRITERS.files(report, formats))
+    return files
 
 
 def write_report(
-    report: Report, out_dir: str | Path, formats: Sequence[str] = tuple(FORMATS)
+    report: Report, out_dir: str | Path, formats: Sequence[str] = REPORT_WRITERS.formats
 ) -> list[Path]:
     """Write each format to ``out_dir``, and the pictures as PNG files beside them; an
     interrupted write leaves the old file intact."""
-    check_formats(formats)
-    paths = [atomic_write_bytes(Path(out_dir) / i.filename, i.png) for i in report.images]
-    for fmt in formats:
-        filename, render = FORMATS[fmt]
-        paths.append(atomic_write_text(Path(out_dir) / filename, render(report)))
-    return paths
+    out = Path(out_dir)
+    return [atomic_write(out / name, data) for name, data in report_files(report, formats).items()]

@@ -4,17 +4,23 @@
 second apart). ``publish_latest(root, folder)`` points ``root/latest`` at the folder once
 the run has written everything: a symbolic link replaced by an atomic rename, so a reader
 sees the previous run or the new one, never a half-written one. Earlier runs are never
-touched.
+touched. ``publish_run`` does the whole sequence for a command: a new folder, every file
+written atomically into it, ``latest`` pointed at it, and the Markdown summary appended to
+``$GITHUB_STEP_SUMMARY`` when a GitHub Actions job set that variable.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["LATEST", "publish_latest", "run_folder"]
+from gradcheck.io import atomic_write
+
+__all__ = ["LATEST", "Published", "publish_latest", "publish_run", "run_folder"]
 
 LATEST = "latest"
 
@@ -43,3 +49,30 @@ def publish_latest(root: str | Path, folder: str | Path) -> Path:
     os.symlink(os.path.relpath(folder, root), temporary)
     os.replace(temporary, link)
     return link
+
+
+@dataclass(frozen=True)
+class Published:
+    folder: Path
+    paths: tuple[Path, ...]
+
+
+def publish_run(
+    root: str | Path,
+    files: Mapping[str, str | bytes],
+    *,
+    step_summary: str | None = None,
+    folder: Path | None = None,
+) -> Published:
+    """Write ``files`` (name → text or bytes) into a new run folder under ``root`` (or into
+    ``folder``, made earlier by ``run_folder`` for files written before these), point
+    ``root/latest`` at it once all are written, and append ``step_summary`` (Markdown) to
+    the file named by ``$GITHUB_STEP_SUMMARY`` where that is set."""
+    folder = run_folder(root) if folder is None else folder
+    paths = tuple(atomic_write(folder / name, data) for name, data in files.items())
+    publish_latest(root, folder)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and step_summary is not None:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(step_summary + "\n")
+    return Published(folder, paths)

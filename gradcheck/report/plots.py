@@ -1,5 +1,12 @@
-"""PNG renderings of the data in ``gradcheck.runs.figures``. Rendering only: every number drawn
-here was computed there.
+"""The report's pictures: PNG renderings of the data in ``gradcheck.runs.figures``. Rendering
+only: every number drawn here was computed there. ``report_images`` picks what a sweep's
+report shows:
+
+- error against step size for finite differences (the V), float64 and float32, at an entry
+  of a fixed small network (``baseline.cases.fixed_case``), with gradcheck's step marked;
+- per-layer gradient norm against depth for deep sigmoid, tanh and ReLU networks;
+- per-parameter error bars of the failing checks, when there are any;
+- training trajectories: K steps of w ← w − η∇L in the core, torch (SGD) and JAX.
 
 matplotlib is optional (``pip install 'gradcheck[plots]'``) and imported on first use. Each
 figure is a stand-alone ``matplotlib.figure.Figure`` drawn by the Agg canvas: pyplot and its
@@ -17,20 +24,37 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gradcheck.baseline.cases import fixed_case
+from gradcheck.case import Case
+from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
-from gradcheck.runs.figures import ErrorBars, LayerNorms, StepCurve, Trajectories
+from gradcheck.nn.spec import NetworkSpec
+from gradcheck.report.model import Image
+from gradcheck.runs.figures import (
+    ErrorBars,
+    LayerNorms,
+    StepCurve,
+    Trajectories,
+    error_bars,
+    layer_gradient_norms,
+    step_size_curve,
+    training_trajectories,
+)
+from gradcheck.runs.sweep import SweepResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes  # type: ignore[import-not-found, unused-ignore]
     from matplotlib.figure import Figure  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = [
+    "TRAJECTORY_STEPS",
     "plot_error_bars",
     "plot_layer_norms",
     "plot_step_curve",
     "plot_trajectories",
     "plots_available",
     "png_data_uri",
+    "report_images",
 ]
 
 DPI = 100
@@ -254,3 +278,74 @@ def plot_error_bars(bars: ErrorBars) -> bytes:
     axes.grid(True, axis="x", which="major", alpha=0.3)
     axes.legend(loc="lower right", fontsize="small")
     return _png(figure)
+
+
+TRAJECTORY_STEPS = 50
+_FIXED = NetworkSpec((4, 8, 3), hidden="tanh", loss="mse")
+_FIXED_BATCH = 6
+
+
+def report_images(sweep: SweepResult) -> tuple[Image, ...]:
+    """The report's pictures, or none when matplotlib is not installed."""
+    if not plots_available():
+        return ()
+    seed = sweep.config.seed
+    base = fixed_case(_FIXED, seed, batch=_FIXED_BATCH)
+    failing = [
+        r for cell in sweep.cells if cell.counterexample for r in cell.counterexample.failures
+    ]
+    return (
+        *(_step_size_image(base.with_dtype(dtype)) for dtype in ("float64", "float32")),
+        _layer_norms_image(seed),
+        *((_error_bars_image(failing),) if failing else ()),
+        _trajectories_image(base),
+    )
+
+
+def _step_size_image(case: Case) -> Image:
+    curve = step_size_curve(case, "W1", (0, 0))
+    return Image(
+        f"step_size_{case.spec.dtype}.png",
+        f"Finite-difference error against step size ({case.spec.dtype})",
+        f"Central difference of {curve.label} in {case.spec}: truncation error on the "
+        "right, rounding error on the left; the dashed line is the step gradcheck uses.",
+        plot_step_curve(curve),
+    )
+
+
+def _layer_norms_image(seed: int) -> Image:
+    return Image(
+        "layer_norms.png",
+        "Gradient norm per layer",
+        "‖∂L/∂W⁽ˡ⁾‖ at initialisation in 20-layer networks of width 32: sigmoid gradients "
+        "vanish towards the input; tanh and ReLU keep their scale.",
+        plot_layer_norms(layer_gradient_norms(seed=seed)),
+    )
+
+
+def _error_bars_image(failing: list[Record]) -> Image:
+    return Image(
+        "error_bars.png",
+        "Failing checks: error against what was allowed",
+        "Per failing tensor of the counterexamples: |a − b| at the worst entry, the "
+        "finite-difference error bar and the allowed difference.",
+        plot_error_bars(error_bars(failing)),
+    )
+
+
+def _trajectories_image(base: Case) -> Image:
+    trajectories = training_trajectories(
+        base.spec, base.params, base.X, base.y, steps=TRAJECTORY_STEPS
+    )
+    within = ", ".join(
+        f"{engine} {trajectories.steps_within(engine=engine)}/{TRAJECTORY_STEPS}"
+        for engine in trajectories.engines
+        if engine != "core"
+    )
+    return Image(
+        "trajectories.png",
+        "Training trajectories",
+        f"{TRAJECTORY_STEPS} steps of gradient descent from the same start in each engine; "
+        f"steps within tolerance of the core: {within or 'no reference engine installed'}.",
+        plot_trajectories(trajectories),
+    )

@@ -12,7 +12,7 @@ import json
 import math
 import platform
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,13 @@ from tabulate import tabulate
 
 from gradcheck._version import __version__
 from gradcheck.errors import UnknownNameError
-from gradcheck.io import atomic_write_text
+from gradcheck.report.formats import Writers
 from gradcheck.report.html import table
 from gradcheck.testing.session import CheckSummary, SessionResults, TestChecks
 
 __all__ = [
-    "SESSION_FORMATS",
     "SESSION_SCHEMA",
+    "SESSION_WRITERS",
     "check_session_formats",
     "render_session_html",
     "render_session_json",
@@ -237,30 +237,33 @@ pre {{ background: #f6f8fa; padding: 0.6em; overflow-x: auto; }}
 """
 
 
-SESSION_FORMATS: dict[str, tuple[str, Callable[[SessionResults], str]]] = {
-    "md": ("report.md", render_session_markdown),
-    "json": ("report.json", render_session_json),
-    "junit": ("report.junit.xml", render_session_junit),
-    "html": ("report.html", render_session_html),
-}
+SESSION_WRITERS: Writers[SessionResults] = Writers(
+    "session report",
+    "report",
+    {
+        "md": render_session_markdown,
+        "json": render_session_json,
+        "junit": render_session_junit,
+        "html": render_session_html,
+    },
+)
 
 
 def check_session_formats(formats: Sequence[str]) -> None:
-    unknown = [f for f in formats if f not in SESSION_FORMATS]
-    if unknown or not formats:
-        known = ", ".join(SESSION_FORMATS)
-        raise UnknownNameError(f"unknown session report format {unknown[:1]} (known: {known})")
+    if not formats:
+        known = ", ".join(SESSION_WRITERS.formats)
+        raise UnknownNameError(f"no session report format given (known: {known})")
+    SESSION_WRITERS.check(formats)
 
 
 def write_session_report(
-    results: SessionResults, out_dir: str | Path, formats: Sequence[str] = tuple(SESSION_FORMATS)
+    results: SessionResults,
+    out_dir: str | Path,
+    formats: Sequence[str] = SESSION_WRITERS.formats,
 ) -> list[Path]:
     """Write each format into ``out_dir``, each file atomically."""
     check_session_formats(formats)
-    return [
-        atomic_write_text(Path(out_dir) / SESSION_FORMATS[f][0], SESSION_FORMATS[f][1](results))
-        for f in formats
-    ]
+    return SESSION_WRITERS.write(results, out_dir, formats)
 
 
 def _short(test: str, width: int = 64) -> str:

@@ -1,0 +1,189 @@
+"""``gradcheck check``: the sweep, or one saved case re-run (``--case``).
+
+Thin: it parses, calls ``runs.publish.publish_sweep`` or ``check.check_case``, and prints
+what they return.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from gradcheck.cli.args import names, positive
+
+__all__ = ["DEFAULT_ENGINES", "add_check_command"]
+
+DEFAULT_ENGINES = "core,fd,torch,jax"
+DEFAULT_FORMATS = ("md", "json", "html", "junit")
+CASE_HEADERS = ["pair", "tensor", "index", "a", "b", "abs err", "error bar", "ratio", "verdict"]
+PAIR_HEADERS = ["pair", "examples", "failed", "worst ratio", "rel err", "where"]
+
+
+def add_check_command(commands: Any) -> None:
+    check = commands.add_parser(
+        "check",
+        help="sweep the core against every engine and write a discrepancy report",
+        description="Draw networks with Hypothesis for every hidden activation × loss × dtype, "
+        "run every engine, compare every pair, and write reports. A failing cell is shrunk to a "
+        "minimal case that is saved beside the report.",
+    )
+    _sweep_arguments(check)
+    _output_arguments(check)
+    check.set_defaults(handler=_check)
+
+
+def _sweep_arguments(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--engines",
+        type=names,
+        default=None,
+        help=f"comma-separated engines (default {DEFAULT_ENGINES}; torch and jax "
+        "are skipped with a note when not installed, unless named explicitly)",
+    )
+    check.add_argument(
+        "--examples", type=positive, default=10, help="examples per cell (default 10)"
+    )
+    check.add_argument(
+        "--dtype",
+        choices=["float64", "float32", "all"],
+        default="all",
+        help="dtype of the networks (default all)",
+    )
+    check.add_argument("--seed", type=int, default=0, help="seed of the sweep (default 0)")
+    check.add_argument(
+        "--activations", type=names, default=(), help="hidden activations (default all)"
+    )
+    check.add_argument("--losses", type=names, default=(), help="losses (default all)")
+    check.add_argument("--max-depth", type=positive, default=6, help="largest depth (default 6)")
+    check.add_argument("--max-width", type=positive, default=16, help="largest width (default 16)")
+    check.add_argument(
+        "--kinks",
+        choices=("avoid", "allow", "aim"),
+        default="avoid",
+        help="pre-activations: keep clear of relu-like kinks (default), aim at them, or allow any",
+    )
+
+
+def _output_arguments(check: argparse.ArgumentParser) -> None:
+    check.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="reports root (default reports/): each run writes a timestamped folder in it and "
+        "points OUT/latest at it",
+    )
+    check.add_argument(
+        "--format",
+        type=names,
+        default=DEFAULT_FORMATS,
+        help=f"report formats (default {','.join(DEFAULT_FORMATS)})",
+    )
+    check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
+    check.add_argument(
+        "--jobs",
+        type=positive,
+        default=os.cpu_count() or 1,
+        help="worker processes for the cells (default: the number of CPUs)",
+    )
+    check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+
+def _check(args: argparse.Namespace) -> int:
+    return _run_case(args) if args.case is not None else _run_sweep(args)
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    from tabulate import tabulate
+
+    return str(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
+
+
+def _run_case(args: argparse.Namespace) -> int:
+    from gradcheck.case import Case
+    from gradcheck.check import check_case
+    from gradcheck.runs.sweep import resolve_engines
+
+    case = Case.load(args.case)
+    engines, _ = resolve_engines(
+        args.engines or names(DEFAULT_ENGINES), strict=args.engines is not None
+    )
+    result = check_case(case, engines)
+    print(f"{result.verdict.upper()}: {case.describe()}")
+    rows = [
+        [
+            r.pair,
+            r.tensor,
+            ",".join(map(str, r.index)),
+            f"{r.value_a:.6g}",
+            f"{r.value_b:.6g}",
+            f"{r.abs_err:.3g}",
+            f"{r.error_bar:.3g}",
+            f"{r.ratio:.3g}",
+            r.verdict,
+        ]
+        for r in result.records
+    ]
+    print(_table(rows, CASE_HEADERS))
+    for run in result.errors:
+        print(f"engine {run.engine} raised: {run.error}")
+    return 1 if result.verdict == "fail" else 0
+
+
+def _sweep_config(args: argparse.Namespace) -> Any:
+    from gradcheck.runs.sweep import SweepConfig
+
+    return SweepConfig(
+        engines=args.engines or names(DEFAULT_ENGINES),
+        examples=args.examples,
+        dtypes=("float64", "float32") if args.dtype == "all" else (args.dtype,),
+        seed=args.seed,
+        activations=args.activations,
+        losses=args.losses,
+        max_depth=args.max_depth,
+        max_width=args.max_width,
+        kinks=args.kinks,
+    )
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from gradcheck.cli.progress import Progress
+    from gradcheck.report import check_formats
+    from gradcheck.report.markdown import pair_summary_rows
+    from gradcheck.runs.publish import publish_sweep
+
+    config = _sweep_config(args)
+    cells = config.cells()  # validates the names before any work
+    check_formats(args.format)
+    progress = Progress(
+        len(cells) * config.examples,
+        label="gradcheck check",
+        enabled=False if args.no_progress else None,
+    )
+    try:
+        done = publish_sweep(
+            config,
+            args.out,
+            args.format,
+            command="gradcheck " + " ".join(args.argv),
+            strict_engines=args.engines is not None,  # default engines may be skipped
+            jobs=args.jobs,
+            on_example=progress.update,
+        )
+    finally:
+        progress.close()
+    sweep, folder = done.report.sweep, done.published.folder
+    for reason in sweep.skipped_engines.values():
+        print(f"note: skipped {reason}", file=sys.stderr)
+    print(_table(pair_summary_rows(sweep), PAIR_HEADERS))
+    print(
+        f"\n{sweep.verdict.upper()}: {sweep.examples} examples, {len(sweep.cells)} cells, "
+        f"{done.report.run.seconds:.1f} s. Report in {folder}/ "
+        f"({', '.join(p.name for p in done.published.paths)}); "
+        f"{args.out / 'latest'} points there"
+    )
+    for entry in done.report.counterexamples:
+        print(f"counterexample {entry.cell}: {entry.command}")
+    return 1 if sweep.verdict == "fail" else 0
