@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +25,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-REPORT_FORMATS = ("md", "json", "html", "junit")
-
-
-def _formats(text: str) -> tuple[str, ...]:
-    if text.strip() == "none":
-        return ()
-    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [f for f in chosen if f not in REPORT_FORMATS]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown report format {unknown[0]!r} (known: {', '.join(REPORT_FORMATS)}, none)"
-        )
-    return chosen
+REPORT_FORMATS = ("md", "json", "html", "junit")  # the writers of report.submission
 
 
 def _limits(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +50,15 @@ def _limits(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: Any) -> None:
+    _add_validate(commands)
+    _add_grade(commands)
+    listing = commands.add_parser(
+        "assignments", help="list the built-in assignments and their contracts"
+    )
+    listing.set_defaults(handler=_assignments)
+
+
+def _add_validate(commands: Any) -> None:
     validate = commands.add_parser(
         "validate",
         help="validate one student submission against an assignment",
@@ -90,12 +86,13 @@ def add_commands(commands: Any) -> None:
     )
     validate.add_argument(
         "--reports",
-        type=_formats,
-        default=REPORT_FORMATS,
+        default=",".join(REPORT_FORMATS),
         help="report files to write: md,json,html,junit (default all; 'none' for none)",
     )
     validate.set_defaults(handler=_validate)
 
+
+def _add_grade(commands: Any) -> None:
     grade = commands.add_parser(
         "grade",
         help="grade a folder of submissions",
@@ -118,11 +115,6 @@ def add_commands(commands: Any) -> None:
     )
     grade.set_defaults(handler=_grade)
 
-    listing = commands.add_parser(
-        "assignments", help="list the built-in assignments and their contracts"
-    )
-    listing.set_defaults(handler=_assignments)
-
 
 def _options(args: argparse.Namespace) -> tuple[Any, Any]:
     from gradcheck.student.custom import resolve_assignment
@@ -133,8 +125,11 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _validate(args: argparse.Namespace) -> int:
     from gradcheck.errors import GradcheckError
+    from gradcheck.report.formats import parse_formats
+    from gradcheck.report.submission import SUBMISSION_WRITERS
     from gradcheck.student.validate import validate_submission
 
+    reports = parse_formats(args.reports, SUBMISSION_WRITERS, allow_none=True)
     assignment, limits = _options(args)
     if not args.file.is_file():
         raise GradcheckError(f"submission {args.file} does not exist or is not a file")
@@ -145,8 +140,8 @@ def _validate(args: argparse.Namespace) -> int:
     result = validate_submission(
         args.file, assignment, examples=args.examples, seed=args.seed, limits=limits, log=log
     )
-    if args.reports:
-        _write_submission_reports(args.out, result.to_dict(), args.reports)
+    if reports:
+        _write_submission_reports(args.out, result.to_dict(), reports)
     if args.format == "json":
         print(json.dumps(result.to_dict(), default=str))
     else:
@@ -164,27 +159,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _write_submission_reports(root: Path, data: dict[str, Any], formats: tuple[str, ...]) -> None:
-    from gradcheck.io import atomic_write_text
-    from gradcheck.report.folders import publish_latest, run_folder
-    from gradcheck.report.submission import (
-        render_submission_html,
-        render_submission_json,
-        render_submission_junit,
-        render_submission_markdown,
-    )
+    from gradcheck.report.folders import publish_run
+    from gradcheck.report.submission import SUBMISSION_WRITERS
 
-    writers: dict[str, tuple[str, Callable[[], str]]] = {
-        "md": ("submission.md", lambda: render_submission_markdown(data)),
-        "json": ("submission.json", lambda: render_submission_json(data)),
-        "html": ("submission.html", lambda: render_submission_html(data)),
-        "junit": ("submission.junit.xml", lambda: render_submission_junit([data])),
-    }
-    folder = run_folder(root)
-    for fmt in formats:
-        filename, render = writers[fmt]
-        atomic_write_text(folder / filename, render())
-    publish_latest(root, folder)
-    print(f"gradcheck: reports in {folder}", file=sys.stderr)
+    published = publish_run(root, SUBMISSION_WRITERS.files(data, formats))
+    print(f"gradcheck: reports in {published.folder}", file=sys.stderr)
 
 
 def _grade(args: argparse.Namespace) -> int:

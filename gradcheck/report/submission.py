@@ -15,10 +15,12 @@ from typing import Any
 
 from tabulate import tabulate
 
+from gradcheck.report.formats import Writers
 from gradcheck.report.html import table
 
 __all__ = [
     "SUBMISSION_SCHEMA",
+    "SUBMISSION_WRITERS",
     "render_submission_html",
     "render_submission_json",
     "render_submission_junit",
@@ -114,3 +116,15 @@ def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
     )
+
+
+SUBMISSION_WRITERS: Writers[dict[str, Any]] = Writers(
+    "report",
+    "submission",
+    {
+        "md": render_submission_markdown,
+        "json": render_submission_json,
+        "html": render_submission_html,
+        "junit": lambda result: render_submission_junit([result]),
+    },
+)
