@@ -1,29 +1,18 @@
-"""What an assignment is: a contract, the checks that test it, and the registry of them.
+"""Assignments by name, the built-in ones included.
 
-A :class:`Check` tests one function (or one forward/backward pair) of a submission. It
-draws inputs with Hypothesis, calls the submission through the sandbox, reads what came
-back under the submission's own names, and computes the reference under the same names,
-shapes and orientation, so that every record speaks the student's language (``w1``,
-``dW[0]``, ``dx``). The reference comes from gradcheck's core; ``references`` cross-checks
-it against finite differences and torch on the cases that are reported.
+Importing this module registers the built-in assignments (``builtin``), so that
+:func:`get_assignment` finds them. The contract types (``contract``) and the registry
+(``registry``) are re-exported here, where callers import them from.
 """
 
 from __future__ import annotations
 
 import difflib
-from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-from hypothesis import strategies as st
-
-from gradcheck.compare import Record
+import gradcheck.student.builtin  # noqa: F401  (registers the built-in assignments)
 from gradcheck.errors import UnknownNameError
-from gradcheck.student.labels import Label
-from gradcheck.student.sandbox import Sandbox
-from gradcheck.student.source import DEFAULT_FORBIDDEN
+from gradcheck.student.contract import Assignment, Check, ContractError, Expected, Mutant
+from gradcheck.student.registry import ASSIGNMENTS, register_assignment
 
 __all__ = [
     "ASSIGNMENTS",
@@ -36,118 +25,8 @@ __all__ = [
     "register_assignment",
 ]
 
-Array = np.ndarray
-
-
-class ContractError(Exception):
-    """The submission returned something the contract does not allow."""
-
-    def __init__(self, label: Label, message: str) -> None:
-        super().__init__(message)
-        self.label, self.message = label, message
-
-
-@dataclass(frozen=True)
-class Expected:
-    """The reference for one case, under the submission's names and shapes.
-
-    ``rounding`` bounds the magnitude of the terms summed into each entry, so that any
-    correct evaluation order passes (see ``numeric.steps``); ``skip`` marks entries whose
-    value depends on the convention at a kink (relu′(0)), which are never compared;
-    ``batch`` is the batch size, which a sum/mean confusion shows up as.
-    """
-
-    tensors: Mapping[str, Array]
-    rounding: Mapping[str, Array]
-    skip: Mapping[str, Array] = field(default_factory=dict)
-    batch: int = 1
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """The reference with one known mistake, under the submission's names."""
-
-    label: Label
-    mistake: str
-    tensors: Mapping[str, Array]
-
-
-class Check(ABC):
-    """One function (or forward/backward pair) of an assignment."""
-
-    name: str = ""
-    entry_points: tuple[str, ...] = ()
-
-    @abstractmethod
-    def cases(self) -> st.SearchStrategy[Any]:
-        """Inputs: batch sizes from 1, equal and unequal widths, values beyond ±1."""
-
-    @abstractmethod
-    def call(self, sandbox: Sandbox, case: Any) -> Any:
-        """Call the submission on ``case``; return what it returned."""
-
-    @abstractmethod
-    def read(self, case: Any, raw: Any) -> dict[str, Any]:
-        """The returned values under their names; ContractError if the container is wrong."""
-
-    @abstractmethod
-    def expected(self, case: Any) -> Expected: ...
-
-    def mutants(self, case: Any) -> list[Mutant]:
-        return []
-
-    @abstractmethod
-    def variant(self, case: Any, seed: int) -> Any:
-        """A case like ``case`` with another batch size, to tell factors apart."""
-
-    @abstractmethod
-    def snippet(self, case: Any) -> str:
-        """Python that re-runs the submission on ``case``."""
-
-    @abstractmethod
-    def inputs(self, case: Any) -> dict[str, Any]:
-        """The inputs of ``case`` as JSON-ready data."""
-
-    def references(self, case: Any) -> tuple[Record, ...]:
-        """Records of the reference against finite differences (and torch where installed)."""
-        return ()
-
-    def consistency(self, sandbox: Sandbox, case: Any) -> tuple[Record, ...]:
-        """Records of the submission's gradient against finite differences of its *own*
-        forward function, where it has one: they tell a wrong backward from a wrong forward."""
-        return ()
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """A named contract and its checks. With ``partial`` set, a check whose functions are
-    missing is scored as not implemented instead of failing the submission."""
-
-    name: str
-    title: str
-    contract: str
-    checks: tuple[Check, ...]
-    forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN
-    partial: bool = False
-
-    @property
-    def entry_points(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(name for c in self.checks for name in c.entry_points))
-
-
-ASSIGNMENTS: dict[str, Assignment] = {}
-
-
-def register_assignment(assignment: Assignment) -> Assignment:
-    if assignment.name in ASSIGNMENTS:
-        raise ValueError(f"assignment {assignment.name!r} is already registered")
-    ASSIGNMENTS[assignment.name] = assignment
-    return assignment
-
 
 def get_assignment(name: str) -> Assignment:
-    import gradcheck.student.builtin  # noqa: F401  (registers the built-in assignments)
-
     try:
         return ASSIGNMENTS[name]
     except KeyError:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from gradcheck.student.assignment import Assignment, register_assignment
+from gradcheck.student.contract import Assignment
 from gradcheck.student.layers import layer_checks
 from gradcheck.student.networks import CourseraCheck, DeepMLPCheck, NielsenCheck, TwoLayerCheck
+from gradcheck.student.registry import register_assignment
 
 __all__: list[str] = []
 

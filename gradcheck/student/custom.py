@@ -26,7 +26,8 @@ from typing import Any
 from hypothesis.errors import InvalidArgument
 
 from gradcheck.errors import GradcheckError
-from gradcheck.student.assignment import Assignment, Check, get_assignment
+from gradcheck.student.assignment import get_assignment
+from gradcheck.student.contract import Assignment, Check
 from gradcheck.student.networks import DeepMLPCheck, TwoLayerCheck
 
 __all__ = ["load_assignment", "resolve_assignment"]

@@ -23,7 +23,7 @@ from gradcheck.errors import GradcheckError
 from gradcheck.gradients import check_gradients
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
-from gradcheck.student.assignment import Check, ContractError, Expected, Mutant
+from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
 from gradcheck.student.networks import literal
 from gradcheck.student.sandbox import CallFailed, Ref, Sandbox

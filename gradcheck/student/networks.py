@@ -25,7 +25,7 @@ from gradcheck.nn.network import backward, forward
 from gradcheck.numeric.kinks import subgradient_ambiguity
 from gradcheck.numeric.rounding import term_magnitudes
 from gradcheck.strategies import cases
-from gradcheck.student.assignment import Check, ContractError, Expected, Mutant
+from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
 from gradcheck.student.mutants import network_mutants
 from gradcheck.student.sandbox import Ref, Sandbox

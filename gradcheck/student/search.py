@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from gradcheck.student.assignment import Check
+from gradcheck.student.contract import Check
 from gradcheck.student.sandbox import Sandbox, SandboxDied
 from gradcheck.student.trial import Trial, run_trial
 

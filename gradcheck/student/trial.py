@@ -18,7 +18,7 @@ import numpy as np
 
 from gradcheck.compare import Record, compare_tensor
 from gradcheck.numeric.steps import TOLERANCES, machine_eps
-from gradcheck.student.assignment import Check, ContractError, Expected
+from gradcheck.student.contract import Check, ContractError, Expected
 from gradcheck.student.labels import Label
 from gradcheck.student.protocol import Opaque
 from gradcheck.student.sandbox import CallFailed, Sandbox

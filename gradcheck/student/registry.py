@@ -1,0 +1,18 @@
+"""The registry of assignments by name. It holds what has been registered and nothing else:
+the built-in assignments register themselves in ``builtin``, and ``assignment`` is where a
+name is looked up with them in place."""
+
+from __future__ import annotations
+
+from gradcheck.student.contract import Assignment
+
+__all__ = ["ASSIGNMENTS", "register_assignment"]
+
+ASSIGNMENTS: dict[str, Assignment] = {}
+
+
+def register_assignment(assignment: Assignment) -> Assignment:
+    if assignment.name in ASSIGNMENTS:
+        raise ValueError(f"assignment {assignment.name!r} is already registered")
+    ASSIGNMENTS[assignment.name] = assignment
+    return assignment
