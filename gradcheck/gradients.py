@@ -45,13 +45,20 @@ from gradcheck.numeric.probes import (
     coordinate_probes,
     random_directions,
 )
-from gradcheck.numeric.steps import Tolerance, black_box_tolerance
+from gradcheck.numeric.steps import Tolerance
+from gradcheck.options import CheckOptions, Method, Mode
 
-__all__ = ["FULL_LIMIT", "GradientCheck", "check_gradients"]
+__all__ = [
+    "FULL_LIMIT",
+    "GradientCheck",
+    "Method",
+    "Mode",
+    "check_gradients",
+    "check_with_options",
+    "largest_finite",
+]
 
 Array = np.ndarray
-Mode = Literal["auto", "full", "probe"]
-Method = Literal["auto", "complex_step", "central"]
 FULL_LIMIT = 2048
 ANALYTIC = "grad_fn"
 
@@ -108,58 +115,51 @@ def check_gradients(
 
     An entry passes when |g − n| ≤ 4·e + rtol·|n| + atol·s, with e the numerical estimate's
     error bar and s the largest gradient entry of all tensors; ``rtol`` and ``atol`` default
-    to 64 ulps of float64, or 1024 of float32 (``numeric.steps.black_box_tolerance``).
+    to 64 ulps of float64, or 1024 of float32 (``numeric.steps.black_box_tolerance``). The
+    keywords are those of :class:`gradcheck.options.CheckOptions`.
     """
-    if mode not in ("auto", "full", "probe"):
-        raise GradcheckError(f"mode must be 'auto', 'full' or 'probe', not {mode!r}")
-    if method not in ("auto", "complex_step", "central"):
-        raise GradcheckError(f"method must be 'auto', 'complex_step' or 'central', not {method!r}")
+    options = CheckOptions(mode=mode, seed=seed, method=method, probes=probes, rtol=rtol, atol=atol)
+    return check_with_options(loss_fn, grad_fn, params, options)
+
+
+def check_with_options(
+    loss_fn: Callable[[dict[str, Array]], object],
+    grad_fn: Callable[[dict[str, Array]], Mapping[str, object]],
+    params: Mapping[str, object],
+    options: CheckOptions,
+) -> GradientCheck:
+    """``check_gradients`` with its keywords gathered in ``options``."""
     point = _validate_params(params)
     grads = _call_grad_fn(grad_fn, point)
-    settings = probes or ProbeSettings()
     size = sum(p.size for p in point.values())
-    chosen: Literal["full", "probe"] = (
-        "full" if mode == "full" or (mode == "auto" and size <= FULL_LIMIT) else "probe"
-    )
+    chosen = _mode_for(options.mode, size)
     evaluator = Evaluator(loss_fn)
     wide = {name: value.astype(np.float64) for name, value in point.items()}
     loss = evaluator(wide)
-    noise = noise_along_random_direction(evaluator, wide, seed=seed)
+    noise = noise_along_random_direction(evaluator, wide, seed=options.seed)
     central = CentralOracle(evaluator, wide, loss, noise)
-    rng = np.random.default_rng(seed)
-    dtype = np.result_type(*grads.values())
-    tolerance = _tolerance(dtype, rtol, atol)
-    scale = max(float(np.max(np.abs(g), initial=0.0)) for g in grads.values())
-    if not np.isfinite(scale):
-        scale = max(
-            (float(np.max(np.abs(g[np.isfinite(g)]), initial=0.0)) for g in grads.values()),
-            default=0.0,
-        )
+    rng = np.random.default_rng(options.seed)
+    tolerance = options.tolerance(np.result_type(*grads.values()))
+    scale = max((largest_finite(g) for g in grads.values()), default=0.0)
 
-    # One random direction, measured carefully, decides the method and calibrates the step's
-    # truncation error for the cheap estimates that follow.
-    directions = random_directions(wide, ProbeSettings(max(1, settings.directions)), rng)
-    first, first_d = Prober(central, grads, tolerance, scale).direction(directions[0], refine=True)
-    central.calibrate(first_d)
-    oracle, used, notes = _choose_method(method, central, first_d)
+    settings = options.probe_settings()
+    directions, first, first_d = _first_direction(central, grads, tolerance, scale, settings, rng)
+    oracle, used, notes = _choose_method(options.method, central, first_d)
     prober = Prober(oracle, grads, tolerance, scale, confirm=central)
-
+    found: tuple[ProbeOutcome, ...] = ()
+    where = None
     if chosen == "full":
         records = _full(prober, wide)
-        found: tuple[ProbeOutcome, ...] = ()
-        where = None
     else:
         found, where = _probe(prober, wide, settings, rng, directions, first, first_d)
         records = _probe_records(prober, found, where)
-    verdict = overall_verdict([r.verdict for r in records])
-    if chosen == "probe" and any(p.verdict == "fail" for p in found):
-        verdict = "fail"
+    probe_failed = any(p.verdict == "fail" for p in found)
     return GradientCheck(
-        verdict=verdict,
+        verdict="fail" if probe_failed else overall_verdict([r.verdict for r in records]),
         records=records,
         mode=chosen,
         method=used,
-        seed=seed,
+        seed=options.seed,
         evaluations=evaluator.evaluations,
         tolerance=tolerance,
         probes=found,
@@ -170,8 +170,31 @@ def check_gradients(
     )
 
 
-def _tolerance(dtype: np.dtype[Any], rtol: float | None, atol: float | None) -> Tolerance:
-    return black_box_tolerance(dtype).overridden(rtol, atol)
+def _mode_for(mode: Mode, size: int) -> Literal["full", "probe"]:
+    return "full" if mode == "full" or (mode == "auto" and size <= FULL_LIMIT) else "probe"
+
+
+def _first_direction(
+    central: CentralOracle,
+    grads: dict[str, Array],
+    tolerance: Tolerance,
+    scale: float,
+    settings: ProbeSettings,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Array]], ProbeOutcome, Directional]:
+    """One random direction, measured carefully, decides the method and calibrates the
+    step's truncation error for the cheap estimates that follow."""
+    directions = random_directions(central.params, ProbeSettings(max(1, settings.directions)), rng)
+    first, first_d = Prober(central, grads, tolerance, scale).direction(directions[0], refine=True)
+    central.calibrate(first_d)
+    return directions, first, first_d
+
+
+def largest_finite(array: Array) -> float:
+    """max |x| over the finite entries of ``array`` (0 when there are none): the scale of a
+    gradient tensor that NaN or Inf entries cannot hide."""
+    finite = np.abs(array[np.isfinite(array)])
+    return float(np.max(finite)) if finite.size else 0.0
 
 
 def _choose_method(

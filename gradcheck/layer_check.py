@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from gradcheck.errors import GradcheckError, NonFiniteError, ShapeError
-from gradcheck.gradients import GradientCheck, Method, Mode, check_gradients
+from gradcheck.gradients import GradientCheck, check_with_options
 from gradcheck.numeric.probes import ProbeSettings
+from gradcheck.options import CheckOptions, Method, Mode
 
 __all__ = ["check_layer", "differentiable_inputs"]
 
@@ -64,17 +65,11 @@ def check_layer(
     """
     if not isinstance(inputs, Mapping) or not inputs:
         raise GradcheckError("inputs must be a non-empty dict of name → forward argument")
+    options = CheckOptions(mode=mode, seed=seed, method=method, probes=probes, rtol=rtol, atol=atol)
     inputs = dict(inputs)
     names = _checked_names(inputs, wrt)
     layer = getattr(forward, "__name__", type(forward).__name__)
-    out, _ = _run_forward(forward, inputs, layer)
-    again, _ = _run_forward(forward, inputs, layer)
-    if not np.array_equal(out, again, equal_nan=True):
-        raise GradcheckError(
-            f"{layer} is not deterministic: two calls on the same inputs returned different "
-            "outputs; pass its random state (a seeded mask or generator) as an input"
-        )
-    upstream = _upstream(out, dout, seed, layer)
+    upstream = _upstream(_deterministic_output(forward, inputs, layer), dout, seed, layer)
 
     def loss_fn(params: dict[str, Array]) -> object:
         result, _ = _run_forward(forward, {**inputs, **params}, layer)
@@ -87,19 +82,21 @@ def check_layer(
         return _gradients(returned, inputs, names, layer)
 
     params = {name: inputs[name] for name in names}
-    result = check_gradients(
-        loss_fn,
-        grad_fn,
-        params,
-        mode=mode,
-        seed=seed,
-        method=method,
-        probes=probes,
-        rtol=rtol,
-        atol=atol,
-    )
+    result = check_with_options(loss_fn, grad_fn, params, options)
     meta = {**result.meta, "layer": layer, "dout_shape": tuple(upstream.shape)}
     return replace(result, meta=meta)
+
+
+def _deterministic_output(forward: Forward, inputs: dict[str, Any], layer: str) -> Any:
+    """The forward's output, once two calls on the same inputs are seen to agree."""
+    out, _ = _run_forward(forward, inputs, layer)
+    again, _ = _run_forward(forward, inputs, layer)
+    if not np.array_equal(out, again, equal_nan=True):
+        raise GradcheckError(
+            f"{layer} is not deterministic: two calls on the same inputs returned different "
+            "outputs; pass its random state (a seeded mask or generator) as an input"
+        )
+    return out
 
 
 def _checked_names(inputs: dict[str, Any], wrt: Sequence[str] | None) -> list[str]:

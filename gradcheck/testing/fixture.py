@@ -22,6 +22,7 @@ import numpy as np
 from gradcheck.baseline.drift import Drift, compare_to_baseline
 from gradcheck.baseline.store import Baseline, BaselineEntry, fingerprint
 from gradcheck.errors import GradcheckError
+from gradcheck.options import CheckOptions
 from gradcheck.testing.session import CheckSummary, TestChecks
 
 __all__ = [
@@ -40,14 +41,10 @@ class GradientAssertionError(AssertionError):
 
 
 @dataclass(frozen=True)
-class CheckSettings:
-    """What a check does when its caller does not say: ``check_gradients``'s keywords."""
+class CheckSettings(CheckOptions):
+    """What a check does when its caller does not say: the options of ``check_gradients``
+    (:class:`gradcheck.options.CheckOptions`) and the engines of ``assert_case``."""
 
-    mode: str = "auto"
-    seed: int = 0
-    method: str = "auto"
-    rtol: float | None = None
-    atol: float | None = None
     engines: tuple[Any, ...] = ("core", "fd")  # names, or Engine objects
 
     def merged(self, overrides: Mapping[str, Any], where: str) -> CheckSettings:
@@ -62,15 +59,6 @@ class CheckSettings:
         if "engines" in values:
             values["engines"] = tuple(values["engines"])
         return replace(self, **values)
-
-    def keywords(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "seed": self.seed,
-            "method": self.method,
-            "rtol": self.rtol,
-            "atol": self.atol,
-        }
 
 
 @dataclass
