@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,8 +28,10 @@ from gradcheck.errors import NonFiniteError
 from gradcheck.nn.activations import Activation, real_part
 from gradcheck.nn.inputs import validate_batch, validate_params
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.nn.workspace import Workspace
 from gradcheck.numeric.blas import blas_errstate
+
+if TYPE_CHECKING:  # the workspace calls forward and backward; they only take one
+    from gradcheck.nn.workspace import Workspace
 
 __all__ = [
     "Derivative",

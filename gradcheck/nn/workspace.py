@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gradcheck.errors import DTypeError, ShapeError
+from gradcheck.nn.network import backward, forward, output_loss
 
 if TYPE_CHECKING:
     from gradcheck.nn.spec import NetworkSpec
@@ -95,8 +96,6 @@ class Workspace:
         overwritten by the next step. Shapes and dtypes are checked on every call; values are
         not (validate the parameters once, e.g. with ``validate_params``), but a loss that is
         not finite still raises."""
-        from gradcheck.nn.network import backward, forward, output_loss
-
         self._check(params, X)
         cache = forward(self.spec, params, X, workspace=self)
         loss = output_loss(self.spec, cache.output, y)
