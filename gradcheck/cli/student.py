@@ -171,14 +171,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     from gradcheck.io import atomic_write_text
     from gradcheck.report.gradescope import render_gradescope
-    from gradcheck.report.grading import (
-        HEADERS,
-        render_class_html,
-        render_class_markdown,
-        render_csv,
-        summary_rows,
-    )
-    from gradcheck.report.submission import render_submission_json, render_submission_junit
+    from gradcheck.report.grading import HEADERS, class_writers, summary_rows
     from gradcheck.student.grade import Batch, grade_folder
 
     assignment, limits = _options(args)
@@ -192,11 +185,8 @@ def _grade(args: argparse.Namespace) -> int:
     )
     for record in records:
         atomic_write_text(args.out / str(record["id"]) / "results.json", render_gradescope(record))
-    atomic_write_text(args.out / "summary.csv", render_csv(records))
-    atomic_write_text(args.out / "report.md", render_class_markdown(records, assignment.name))
-    atomic_write_text(args.out / "report.html", render_class_html(records, assignment.name))
-    atomic_write_text(args.out / "report.json", render_submission_json(records))
-    atomic_write_text(args.out / "report.junit.xml", render_submission_junit(records))
+    writers = class_writers(assignment.name)
+    writers.write(records, args.out, ("csv", "md", "html", "json", "junit"))
     print(
         tabulate(summary_rows(records), headers=HEADERS, tablefmt="github", disable_numparse=True)
     )

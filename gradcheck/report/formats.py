@@ -10,7 +10,7 @@ writer is one entry here or there, and every front end knows it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -36,6 +36,7 @@ FORMATS: dict[str, Format] = {
         Format("json", ".json", "JSON with a schema: every number, for tools"),
         Format("html", ".html", "one self-contained page: everything the Markdown has"),
         Format("junit", ".junit.xml", "JUnit XML: one testcase per check, for CI test views"),
+        Format("csv", ".csv", "CSV: one row per submission, for a gradebook"),
     )
 }
 
@@ -47,13 +48,14 @@ class Writers(Generic[T]):
     kind: str  # names the report in messages: "report", "session report", …
     stem: str
     render: Mapping[str, Callable[[T], str]]
+    filenames: Mapping[str, str] = field(default_factory=dict)  # where not stem + suffix
 
     @property
     def formats(self) -> tuple[str, ...]:
         return tuple(self.render)
 
     def filename(self, fmt: str) -> str:
-        return self.stem + FORMATS[fmt].suffix
+        return self.filenames.get(fmt, self.stem + FORMATS[fmt].suffix)
 
     def check(self, formats: Sequence[str]) -> None:
         """Raise UnknownNameError naming the first format this report is not written in."""

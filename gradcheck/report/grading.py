@@ -15,7 +15,16 @@ from typing import Any
 
 from tabulate import tabulate
 
-__all__ = ["render_class_html", "render_class_markdown", "render_csv", "summary_rows"]
+from gradcheck.report.formats import Writers
+from gradcheck.report.submission import render_submission_json, render_submission_junit
+
+__all__ = [
+    "class_writers",
+    "render_class_html",
+    "render_class_markdown",
+    "render_csv",
+    "summary_rows",
+]
 
 HEADERS = ["submission", "verdict", "score", "labels", "first problem"]
 
@@ -118,3 +127,23 @@ tr.error td:nth-child(2) {{ color: #8a5a00; }}
 <table><thead><tr><th>label</th><th>submissions</th></tr></thead><tbody>{label_rows}</tbody></table>
 </body></html>
 """
+
+
+Records = Sequence[dict[str, Any]]
+
+
+def class_writers(assignment: str) -> Writers[Records]:
+    """The files ``grade`` writes for a class: report.md, .html, .json, .junit.xml, and
+    summary.csv for a gradebook."""
+    return Writers(
+        "class report",
+        "report",
+        {
+            "md": lambda records: render_class_markdown(records, assignment),
+            "html": lambda records: render_class_html(records, assignment),
+            "json": render_submission_json,
+            "junit": render_submission_junit,
+            "csv": render_csv,
+        },
+        filenames={"csv": "summary.csv"},
+    )
