@@ -25,7 +25,7 @@ import time
 import traceback
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 _HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("_gradcheck_protocol", _HERE / "protocol.py")
@@ -261,8 +261,108 @@ def _limit(memory: int, cpu: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def main() -> None:
-    _limit(int(sys.argv[1]), int(sys.argv[2]))
+# The request loop ------------------------------------------------------------------------
+class _Session:
+    """What the child keeps between requests: the submission's module, the values stored for
+    the parent to refer to (``slots``) and the path that tracebacks are cut down to."""
+
+    def __init__(self, network: str) -> None:
+        self.network = network
+        self.slots: dict[str, Any] = {}
+        self.module: types.ModuleType | None = None
+        self.path = ""
+
+    def resolve(self, slot: str, route: list[Any]) -> Any:
+        value = self.slots[slot]
+        for step in route:
+            value = value[step]
+        return value
+
+    def load(self, request: dict[str, Any]) -> dict[str, Any]:
+        _forbidden.update(request.get("forbidden", []))
+        self.path = str(Path(request["path"]))
+        info, self.module = _load(request)
+        return {"ok": True, "network": self.network, **info}
+
+    def set_attribute(self, request: dict[str, Any], arrays: dict[str, Any]) -> dict[str, Any]:
+        value = protocol.decode(request["value"], arrays, self.resolve)
+        setattr(self.slots[request["on"]], request["name"], value)
+        return {"ok": True}
+
+    def call(
+        self, request: dict[str, Any], arrays: dict[str, Any], out: dict[str, np.ndarray]
+    ) -> dict[str, Any]:
+        """Call the function, watching the arguments the parent still holds for mutation."""
+        assert self.module is not None
+        owner = self.slots[request["on"]] if request.get("on") else self.module
+        fn = getattr(owner, request["fn"])
+        args = protocol.decode(request["args"], arrays, self.resolve)
+        watched = request.get("watch", list(range(len(args))))
+        saved = {i: _snapshot(args[i]) for i in watched}
+        result = fn(*args)
+        names = _parameter_names(fn, len(args))
+        mutated = [m for i, s in saved.items() for m in _changes(s, names[i])]
+        if request.get("store"):
+            self.slots[request["store"]] = result
+        return {"ok": True, "result": protocol.encode(result, out), "mutated": mutated}
+
+
+def _answer(
+    session: _Session, request: dict[str, Any], arrays: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    """The reply to one request and the arrays that go with it; None for ``exit``. Whatever
+    the submission raises, SystemExit included, becomes a failure reply."""
+    op = request.get("op")
+    out: dict[str, np.ndarray] = {}
+    try:
+        if op == "exit":
+            return None
+        if op == "load":
+            reply = session.load(request)
+        elif op == "setattr":
+            reply = session.set_attribute(request, arrays)
+        elif op == "call":
+            reply = session.call(request, arrays, out)
+        else:
+            reply = {"ok": False, "label": "crash", "message": f"unknown request {op!r}"}
+    except BaseException as error:
+        return _failure(error, session.path), {}
+    return reply, out
+
+
+def _send(proto_out: BinaryIO, reply: dict[str, Any], out: dict[str, np.ndarray]) -> None:
+    try:
+        protocol.write_frame(proto_out, reply, out)
+    except (ValueError, TypeError) as error:  # arrays NumPy cannot save without pickle
+        reply = {"ok": False, "label": "bad_return", "message": f"cannot send result: {error}"}
+        protocol.write_frame(proto_out, reply, {})
+
+
+def _serve(
+    proto_in: BinaryIO, proto_out: BinaryIO, captured: _CappedText, session: _Session
+) -> None:
+    """Answer requests until ``exit`` or the end of the input; each reply carries what the
+    submission printed since the last one and the forbidden imports it has tried."""
+    while True:
+        try:
+            request, arrays = protocol.read_frame(proto_in)
+        except EOFError:
+            return
+        start = time.perf_counter()
+        answer = _answer(session, request, arrays)
+        if answer is None:
+            return
+        reply, out = answer
+        reply["seconds"] = time.perf_counter() - start
+        reply["output"] = captured.take()
+        reply["output_total"] = captured.total
+        reply["forbidden"] = list(_attempts)
+        _send(proto_out, reply, out)
+
+
+def _take_over_streams() -> tuple[BinaryIO, BinaryIO, _CappedText]:
+    """Private copies of fds 0 and 1 for the protocol. The submission reads an empty stdin,
+    its fds 1 and 2 lead to files, and sys.stdout and sys.stderr to a capped buffer."""
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -272,67 +372,16 @@ def main() -> None:
     captured = _CappedText()
     sys.stdout = sys.stderr = captured  # type: ignore[assignment]
     sys.stdin = io.StringIO("")
+    return proto_in, proto_out, captured
+
+
+def main() -> None:
+    _limit(int(sys.argv[1]), int(sys.argv[2]))
+    proto_in, proto_out, captured = _take_over_streams()
     network = _isolate_network()
     sys.meta_path.insert(0, _Guard())
     sys.meta_path.append(_StubFinder())
-    slots: dict[str, Any] = {}
-    module: types.ModuleType | None = None
-    path = ""
-
-    def resolve(slot: str, route: list[Any]) -> Any:
-        value = slots[slot]
-        for step in route:
-            value = value[step]
-        return value
-
-    while True:
-        try:
-            request, arrays = protocol.read_frame(proto_in)
-        except EOFError:
-            return
-        op = request.get("op")
-        reply: dict[str, Any]
-        out: dict[str, np.ndarray] = {}
-        start = time.perf_counter()
-        try:
-            if op == "exit":
-                return
-            if op == "load":
-                _forbidden.update(request.get("forbidden", []))
-                path = str(Path(request["path"]))
-                info, module = _load(request)
-                reply = {"ok": True, "network": network, **info}
-            elif op == "setattr":
-                value = protocol.decode(request["value"], arrays, resolve)
-                setattr(slots[request["on"]], request["name"], value)
-                reply = {"ok": True}
-            elif op == "call":
-                assert module is not None
-                owner = slots[request["on"]] if request.get("on") else module
-                fn = getattr(owner, request["fn"])
-                args = protocol.decode(request["args"], arrays, resolve)
-                watched = request.get("watch", list(range(len(args))))
-                saved = {i: _snapshot(args[i]) for i in watched}
-                result = fn(*args)
-                names = _parameter_names(fn, len(args))
-                mutated = [m for i, s in saved.items() for m in _changes(s, names[i])]
-                if request.get("store"):
-                    slots[request["store"]] = result
-                reply = {"ok": True, "result": protocol.encode(result, out), "mutated": mutated}
-            else:
-                reply = {"ok": False, "label": "crash", "message": f"unknown request {op!r}"}
-        except BaseException as error:
-            out = {}
-            reply = _failure(error, path)
-        reply["seconds"] = time.perf_counter() - start
-        reply["output"] = captured.take()
-        reply["output_total"] = captured.total
-        reply["forbidden"] = list(_attempts)
-        try:
-            protocol.write_frame(proto_out, reply, out)
-        except (ValueError, TypeError) as error:  # arrays NumPy cannot save without pickle
-            reply = {"ok": False, "label": "bad_return", "message": f"cannot send result: {error}"}
-            protocol.write_frame(proto_out, reply, {})
+    _serve(proto_in, proto_out, captured, _Session(network))
 
 
 if __name__ == "__main__":

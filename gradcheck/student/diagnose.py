@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck.student.assignment import Check, Mutant
+from gradcheck.student.contract import Check, Mutant
 from gradcheck.student.labels import Label
 from gradcheck.student.trial import Trial, compare_with
 
@@ -75,57 +75,72 @@ def _matches(trial: Trial, name: str, mutant: Mutant) -> bool:
     return against_mutant.verdict == "pass" and mutant_vs_reference.verdict == "fail"
 
 
-def _tensor_findings(
+def _informative(
     name: str, trials: Sequence[Trial], mutants: Sequence[Sequence[Mutant]]
-) -> list[Diagnosis]:
-    # Only the trials on which this tensor is wrong say anything about how it is wrong.
-    informative = [
+) -> tuple[list[Trial], list[Sequence[Mutant]]]:
+    """The trials (and their mutants) on which tensor ``name`` is wrong: only they say
+    anything about how it is wrong."""
+    kept = [
         (t, m)
         for t, m in zip(trials, mutants, strict=True)
         if any(r.tensor == name and r.verdict == "fail" for r in t.records)
     ]
-    trials, mutants = [t for t, _ in informative], [m for _, m in informative]
-    first = trials[0]
-    got, ref = first.tensors[name], first.expected.tensors[name]
-    found: list[Diagnosis] = []
-    if all(not np.any(t.tensors[name]) and np.any(t.expected.tensors[name]) for t in trials):
-        # Zeros say what, not why: a mutant may still say why (relu′ where leaky_relu′ was due).
-        found.append(Diagnosis(Label.ZERO_GRADIENT, "all zeros", (name,)))
+    return [t for t, _ in kept], [m for _, m in kept]
+
+
+def _all_zeros(name: str, trials: Sequence[Trial]) -> bool:
+    return all(not np.any(t.tensors[name]) and np.any(t.expected.tensors[name]) for t in trials)
+
+
+def _transposed(got: Array, ref: Array) -> bool:
+    """got = refᵀ, for a square ref that is not symmetric."""
     square = got.ndim == 2 and got.shape[0] == got.shape[1] and not np.allclose(ref, ref.T)
-    if square and np.allclose(got, ref.T, rtol=1e-8, atol=1e-12 * float(np.max(np.abs(ref)))):
-        return [Diagnosis(Label.TRANSPOSED, "the transpose of the gradient", (name,))]
-    factors = [
-        factor(t.tensors[name], t.expected.tensors[name]) if name in t.tensors else None
-        for t in trials
-    ]
-    if not found and all(c is not None for c in factors):
-        cs = [float(c) for c in factors if c is not None]
-        batches = [t.expected.batch for t in trials]
-        if all(_near(c, -1.0) for c in cs):
-            found.append(Diagnosis(Label.SIGN_FLIP, "−1 × the gradient", (name,)))
-        elif (
-            len(set(batches)) > 1
-            and all(b > 1 for b in batches)
-            and (
-                all(_near(c, b) for c, b in zip(cs, batches, strict=True))
-                or all(_near(c, 1 / b) for c, b in zip(cs, batches, strict=True))
-            )
-        ):
-            which = "B" if _near(cs[0], batches[0]) else "1/B"
-            found.append(
-                Diagnosis(
-                    Label.BATCH_REDUCTION,
-                    f"{which} × the gradient (batch size B): sum and mean confused",
-                    (name,),
-                )
-            )
-            found.append(
-                Diagnosis(Label.SCALED, f"c × the gradient with c = {which} = {cs[0]:.6g}", (name,))
-            )
-        elif all(_near(c, cs[0]) for c in cs) and not _near(cs[0], 1.0):
-            found.append(Diagnosis(Label.SCALED, f"c × the gradient with c = {cs[0]:.6g}", (name,)))
-    if any(d.label != Label.ZERO_GRADIENT for d in found):
-        return found
+    return bool(
+        square and np.allclose(got, ref.T, rtol=1e-8, atol=1e-12 * float(np.max(np.abs(ref))))
+    )
+
+
+def _batch_factor(cs: Sequence[float], batches: Sequence[int]) -> str | None:
+    """``"B"`` or ``"1/B"`` when every factor is the batch size or its inverse, at two or
+    more batch sizes above 1; None otherwise."""
+    if len(set(batches)) < 2 or not all(b > 1 for b in batches):
+        return None
+    if all(_near(c, b) for c, b in zip(cs, batches, strict=True)):
+        return "B"
+    if all(_near(c, 1 / b) for c, b in zip(cs, batches, strict=True)):
+        return "1/B"
+    return None
+
+
+def _scale_findings(
+    name: str, factors: Sequence[float | None], batches: Sequence[int]
+) -> list[Diagnosis]:
+    """What one constant c with got = c·r on every trial says: −1, B or 1/B, or another c."""
+    if not all(c is not None for c in factors):
+        return []
+    cs = [float(c) for c in factors if c is not None]
+    if all(_near(c, -1.0) for c in cs):
+        return [Diagnosis(Label.SIGN_FLIP, "−1 × the gradient", (name,))]
+    which = _batch_factor(cs, batches)
+    if which is not None:
+        return [
+            Diagnosis(
+                Label.BATCH_REDUCTION,
+                f"{which} × the gradient (batch size B): sum and mean confused",
+                (name,),
+            ),
+            Diagnosis(Label.SCALED, f"c × the gradient with c = {which} = {cs[0]:.6g}", (name,)),
+        ]
+    if all(_near(c, cs[0]) for c in cs) and not _near(cs[0], 1.0):
+        return [Diagnosis(Label.SCALED, f"c × the gradient with c = {cs[0]:.6g}", (name,))]
+    return []
+
+
+def _mutant_findings(
+    name: str, trials: Sequence[Trial], mutants: Sequence[Sequence[Mutant]]
+) -> list[Diagnosis]:
+    """The mutant references that tensor ``name`` matches on every trial."""
+    found = []
     for candidates in zip(*mutants, strict=True):
         if all(
             name in t.tensors and _matches(t, name, m)
@@ -139,6 +154,29 @@ def _tensor_findings(
                 )
             )
     return found
+
+
+def _tensor_findings(
+    name: str, trials: Sequence[Trial], mutants: Sequence[Sequence[Mutant]]
+) -> list[Diagnosis]:
+    trials, mutants = _informative(name, trials, mutants)
+    first = trials[0]
+    got, ref = first.tensors[name], first.expected.tensors[name]
+    found: list[Diagnosis] = []
+    if _all_zeros(name, trials):
+        # Zeros say what, not why: a mutant may still say why (relu′ where leaky_relu′ was due).
+        found.append(Diagnosis(Label.ZERO_GRADIENT, "all zeros", (name,)))
+    if _transposed(got, ref):
+        return [Diagnosis(Label.TRANSPOSED, "the transpose of the gradient", (name,))]
+    factors = [
+        factor(t.tensors[name], t.expected.tensors[name]) if name in t.tensors else None
+        for t in trials
+    ]
+    if not found:
+        found = _scale_findings(name, factors, [t.expected.batch for t in trials])
+    if any(d.label != Label.ZERO_GRADIENT for d in found):
+        return found
+    return found + _mutant_findings(name, trials, mutants)
 
 
 def diagnose(check: Check, trials: Sequence[Trial]) -> tuple[Diagnosis, ...]:

@@ -15,10 +15,10 @@ import numpy as np
 from gradcheck._version import __version__
 from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
-from gradcheck.student.assignment import Assignment, Check
+from gradcheck.student.contract import Assignment, Check
 from gradcheck.student.diagnose import Diagnosis, diagnose
-from gradcheck.student.labels import LABEL_MEANINGS, Label, verdict_for
-from gradcheck.student.result import CheckOutcome, Counterexample, SubmissionResult
+from gradcheck.student.labels import LABEL_MEANINGS, Label, SubmissionVerdict, verdict_for
+from gradcheck.student.result import CheckOutcome, CheckStatus, Counterexample, SubmissionResult
 from gradcheck.student.sandbox import CallFailed, Limits, Sandbox, SandboxDied
 from gradcheck.student.search import search
 from gradcheck.student.source import Finding, SourceReport, analyse_source
@@ -199,6 +199,61 @@ def _meta() -> dict[str, str]:
     return {"gradcheck": __version__, "numpy": np.__version__}
 
 
+def _read_source(path: Path, assignment: Assignment) -> SourceReport:
+    try:
+        return analyse_source(path, assignment.forbidden)
+    except OSError as error:
+        raise GradcheckError(f"cannot read submission {path}: {error.strerror or error}") from None
+
+
+def _present_checks(source: SourceReport, assignment: Assignment) -> list[Check]:
+    """The checks whose functions the submission defines."""
+    return [c for c in assignment.checks if not source.missing(c.entry_points)]
+
+
+def _stopping_findings(source: SourceReport, assignment: Assignment) -> list[Finding] | None:
+    """What stops the submission from being run, or None: a static check it fails, or
+    functions missing (none defined at all, or any where every check counts)."""
+    if not source.ok:
+        return list(source.findings)
+    missing = [f for c in assignment.checks for f in source.missing(c.entry_points)]
+    if not _present_checks(source, assignment) or (missing and not assignment.partial):
+        return list(dict.fromkeys(missing))
+    return None
+
+
+def _unrun(check: Check, status: CheckStatus, why: str) -> CheckOutcome:
+    return CheckOutcome(check.name, status, 0, message=f"{check.name}: {why}")
+
+
+def _run_checks(
+    assignment: Assignment,
+    present: list[Check],
+    sandbox: Sandbox,
+    examples: int,
+    seed: int,
+    log: Callable[[str], None] | None,
+) -> list[CheckOutcome]:
+    """Every check in order; once the submission's process has stopped, the rest are not run."""
+    outcomes: list[CheckOutcome] = []
+    alive = True
+    for check in assignment.checks:
+        if check not in present:
+            names = ", ".join(check.entry_points)
+            outcomes.append(
+                _unrun(check, "not_implemented", f"not implemented ({names} not defined)")
+            )
+        elif not alive:
+            outcomes.append(_unrun(check, "error", "not run, the submission's process had stopped"))
+        else:
+            if log is not None:
+                log(f"checking {check.name}")
+            outcome = _run_check(check, sandbox, examples, seed)
+            alive = outcome.status != "error"
+            outcomes.append(outcome)
+    return outcomes
+
+
 def validate_submission(
     path: Path,
     assignment: Assignment,
@@ -211,58 +266,68 @@ def validate_submission(
     """Validate the submission at ``path``. Raises GradcheckError if the file cannot be read."""
     start = time.perf_counter()
     path = Path(path)
-    try:
-        source = analyse_source(path, assignment.forbidden)
-    except OSError as error:
-        raise GradcheckError(f"cannot read submission {path}: {error.strerror or error}") from None
-    if not source.ok:
-        return _static_result(path, assignment, list(source.findings), seed, start, source)
-    present = [c for c in assignment.checks if not source.missing(c.entry_points)]
-    missing = [f for c in assignment.checks for f in source.missing(c.entry_points)]
-    if not present or (missing and not assignment.partial):
-        return _static_result(path, assignment, list(dict.fromkeys(missing)), seed, start, source)
-    outcomes: list[CheckOutcome] = []
+    source = _read_source(path, assignment)
+    stopped = _stopping_findings(source, assignment)
+    if stopped is not None:
+        return _static_result(path, assignment, stopped, seed, start, source)
+    present = _present_checks(source, assignment)
     with Sandbox(path, source.keep, forbidden=assignment.forbidden, limits=limits) as sandbox:
         try:
             sandbox.start()
         except (SandboxDied, CallFailed) as error:
-            label, message = error.label, error.message
-            return _static_result(
-                path, assignment, [Finding(label, f"while loading: {message}")], seed, start, source
-            )
-        alive = True
-        for check in assignment.checks:
-            if check not in present:
-                names = ", ".join(check.entry_points)
-                outcomes.append(
-                    CheckOutcome(
-                        check.name,
-                        "not_implemented",
-                        0,
-                        message=f"{check.name}: not implemented ({names} not defined)",
-                    )
-                )
-                continue
-            if not alive:
-                outcomes.append(
-                    CheckOutcome(
-                        check.name,
-                        "error",
-                        0,
-                        message=f"{check.name}: not run, the submission's process had stopped",
-                    )
-                )
-                continue
-            if log is not None:
-                log(f"checking {check.name}")
-            outcome = _run_check(check, sandbox, examples, seed)
-            alive = outcome.status != "error"
-            outcomes.append(outcome)
+            loading = Finding(error.label, f"while loading: {error.message}")
+            return _static_result(path, assignment, [loading], seed, start, source)
+        outcomes = _run_checks(assignment, present, sandbox, examples, seed, log)
         attempts = sandbox.forbidden_attempts
         output = sandbox.captured_output
         notes = _notes(source, sandbox)
     chars = sandbox.output.total
     return _result(path, assignment, outcomes, attempts, output, chars, notes, seed, start)
+
+
+def _labels(outcomes: list[CheckOutcome], attempts: list[str]) -> tuple[Label, ...]:
+    """Every label once, in the order the checks gave them; a forbidden import first."""
+    labels = [label for o in outcomes for label in o.labels]
+    if attempts:
+        labels.insert(0, Label.FORBIDDEN_IMPORT)
+    return tuple(dict.fromkeys(labels))
+
+
+def _reproduce_lines(outcomes: list[CheckOutcome]) -> list[str]:
+    """How to re-run the first counterexample, if any check has one."""
+    counterexample = next(
+        (o.counterexample for o in outcomes if o.counterexample is not None), None
+    )
+    if counterexample is None:
+        return []
+    return [
+        "Reproduce with:\n"
+        + "\n".join(f"    {line}" for line in counterexample.snippet.splitlines())
+    ]
+
+
+def _message(
+    path: Path,
+    assignment: Assignment,
+    outcomes: list[CheckOutcome],
+    attempts: list[str],
+    labels: tuple[Label, ...],
+    verdict: SubmissionVerdict,
+    score: float,
+) -> str:
+    head = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[verdict]
+    lines = [
+        f"{head}: {path.name} against assignment {assignment.name} "
+        f"({score:g}/{len(outcomes)} checks passed)"
+    ]
+    if attempts:
+        lines.append(f"  forbidden_import: the code tried to import {', '.join(attempts)}")
+    lines += [o.message for o in outcomes]
+    if labels:
+        lines.append(
+            "Labels: " + "; ".join(f"{label} ({LABEL_MEANINGS[label]})" for label in labels)
+        )
+    return "\n".join(lines + _reproduce_lines(outcomes))
 
 
 def _result(
@@ -276,40 +341,17 @@ def _result(
     seed: int,
     start: float,
 ) -> SubmissionResult:
-    labels = [label for o in outcomes for label in o.labels]
-    if attempts:
-        labels.insert(0, Label.FORBIDDEN_IMPORT)
-    unique = tuple(dict.fromkeys(labels))
+    unique = _labels(outcomes, attempts)
     failed = any(o.status in ("fail", "error") for o in outcomes)
     verdict = verdict_for(set(unique), failed)
     score = float(sum(o.status == "pass" for o in outcomes))
-    head = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[verdict]
-    lines = [
-        f"{head}: {path.name} against assignment {assignment.name} "
-        f"({score:g}/{len(outcomes)} checks passed)"
-    ]
-    if attempts:
-        lines.append(f"  forbidden_import: the code tried to import {', '.join(attempts)}")
-    lines += [o.message for o in outcomes]
-    if unique:
-        lines.append(
-            "Labels: " + "; ".join(f"{label} ({LABEL_MEANINGS[label]})" for label in unique)
-        )
-    counterexample = next(
-        (o.counterexample for o in outcomes if o.counterexample is not None), None
-    )
-    if counterexample is not None:
-        lines.append(
-            "Reproduce with:\n"
-            + "\n".join(f"    {line}" for line in counterexample.snippet.splitlines())
-        )
     return SubmissionResult(
         str(path),
         assignment.name,
         verdict,
         unique,
         tuple(outcomes),
-        "\n".join(lines),
+        _message(path, assignment, outcomes, attempts, unique, verdict, score),
         score,
         float(len(outcomes)),
         seed,
