@@ -17,7 +17,6 @@ from gradcheck.cli.args import names, positive
 __all__ = ["DEFAULT_ENGINES", "add_check_command"]
 
 DEFAULT_ENGINES = "core,fd,torch,jax"
-DEFAULT_FORMATS = ("md", "json", "html", "junit")
 CASE_HEADERS = ["pair", "tensor", "index", "a", "b", "abs err", "error bar", "ratio", "verdict"]
 PAIR_HEADERS = ["pair", "examples", "failed", "worst ratio", "rel err", "where"]
 
@@ -78,8 +77,8 @@ def _output_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument(
         "--format",
         type=names,
-        default=DEFAULT_FORMATS,
-        help=f"report formats (default {','.join(DEFAULT_FORMATS)})",
+        default=None,
+        help="comma-separated report formats: md, json, html, junit (default all)",
     )
     check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
     check.add_argument(
@@ -150,13 +149,14 @@ def _sweep_config(args: argparse.Namespace) -> Any:
 
 def _run_sweep(args: argparse.Namespace) -> int:
     from gradcheck.cli.progress import Progress
-    from gradcheck.report import check_formats
+    from gradcheck.report import REPORT_WRITERS
     from gradcheck.report.markdown import pair_summary_rows
     from gradcheck.runs.publish import publish_sweep
 
     config = _sweep_config(args)
     cells = config.cells()  # validates the names before any work
-    check_formats(args.format)
+    formats = args.format if args.format is not None else REPORT_WRITERS.formats
+    REPORT_WRITERS.check(formats)
     progress = Progress(
         len(cells) * config.examples,
         label="gradcheck check",
@@ -166,7 +166,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         done = publish_sweep(
             config,
             args.out,
-            args.format,
+            formats,
             command="gradcheck " + " ".join(args.argv),
             strict_engines=args.engines is not None,  # default engines may be skipped
             jobs=args.jobs,

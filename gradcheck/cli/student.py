@@ -25,9 +25,6 @@ def _seconds(text: str) -> float:
     return value
 
 
-REPORT_FORMATS = ("md", "json", "html", "junit")  # the writers of report.submission
-
-
 def _limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--assignment",
@@ -86,7 +83,7 @@ def _add_validate(commands: Any) -> None:
     )
     validate.add_argument(
         "--reports",
-        default=",".join(REPORT_FORMATS),
+        default=None,
         help="report files to write: md,json,html,junit (default all; 'none' for none)",
     )
     validate.set_defaults(handler=_validate)
@@ -129,7 +126,11 @@ def _validate(args: argparse.Namespace) -> int:
     from gradcheck.report.submission import SUBMISSION_WRITERS
     from gradcheck.student.validate import validate_submission
 
-    reports = parse_formats(args.reports, SUBMISSION_WRITERS, allow_none=True)
+    reports = (
+        SUBMISSION_WRITERS.formats
+        if args.reports is None
+        else parse_formats(args.reports, SUBMISSION_WRITERS, allow_none=True)
+    )
     assignment, limits = _options(args)
     if not args.file.is_file():
         raise GradcheckError(f"submission {args.file} does not exist or is not a file")

@@ -52,8 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--gradcheck-report-formats",
         metavar="LIST",
-        default="md,json,junit,html",
-        help="formats of the session report (default md,json,junit,html)",
+        default=None,
+        help="comma-separated formats of the session report (default: all of them)",
     )
     group.addoption(
         "--gradcheck-baseline",
@@ -113,14 +113,16 @@ class GradcheckSession:
         self.written: list[Path] = []
         self.is_worker = hasattr(config, "workerinput")
         self.report_dir = config.getoption("--gradcheck-report")
-        self.formats = [f for f in config.getoption("--gradcheck-report-formats").split(",") if f]
+        chosen = config.getoption("--gradcheck-report-formats")
+        self.formats = [f for f in (chosen or "").split(",") if f]
         self.settings = self._settings()
         self.baseline = self._baseline()
         self.recorded: dict[str, Any] = {}
         self.fixture = GradcheckFixture(TestChecks(""), self.settings, baseline=self.baseline)
         if self.report_dir:
-            from gradcheck.report.session import check_session_formats
+            from gradcheck.report.session import SESSION_WRITERS, check_session_formats
 
+            self.formats = self.formats if chosen is not None else list(SESSION_WRITERS.formats)
             _usage(check_session_formats, self.formats)
 
     def _settings(self) -> CheckSettings:
