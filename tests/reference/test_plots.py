@@ -121,7 +121,7 @@ def test_png_data_uri_refuses_bytes_that_are_not_a_png() -> None:
 
 
 def test_layer_norms_need_something_to_plot() -> None:
-    with pytest.raises(GradcheckError):
+    with pytest.raises(GradcheckError, match="plot_layer_norms needs at least one LayerNorms"):
         plots.plot_layer_norms(())
 
 

@@ -64,8 +64,17 @@ def test_an_engine_that_writes_into_its_inputs_is_stopped() -> None:
         params["W1"][0, 0] = 0.0
         return loss_and_grads(spec, params, X, y)
 
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises(ValueError, match=r"^assignment destination is read-only$"):
         check_case(make_case(), [FunctionEngine("mutating", mutating, "")])
+
+
+def test_an_engine_that_replaces_an_input_tensor_is_stopped() -> None:
+    def replacing(spec, params, X, y):  # type: ignore[no-untyped-def]
+        params["W1"] = np.zeros_like(params["W1"])
+        return loss_and_grads(spec, params, X, y)
+
+    with pytest.raises(TypeError, match="'mappingproxy' object does not support item assignment"):
+        check_case(make_case(), [FunctionEngine("replacing", replacing, "")])
 
 
 def test_a_pre_activation_exactly_on_a_kink_is_not_a_failure() -> None:
