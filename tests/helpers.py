@@ -1,5 +1,6 @@
-"""Helpers shared by the tests. Cross-engine checks go through the plugin's ``gradcheck``
-fixture (``gradcheck.assert_case``)."""
+"""Helpers shared by the tests. Cross-engine checks of a case go through the plugin's
+``gradcheck`` fixture (``gradcheck.assert_case``); tests that hold two engines' raw loss and
+gradients compare them with :func:`assert_outputs_match`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,26 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
+from gradcheck.compare import compare_tensor
+from gradcheck.numeric.steps import Tolerance, tolerance_for
+
 REFERENCE_ENGINES = ("torch", "jax")
+
+Outputs = tuple[float | None, Mapping[str, np.ndarray]]
+"""What an engine computed: its loss (None where the function under test returns none) and
+its gradients by name."""
+
+# The reference tests' atol, as a fraction of the network's largest |∂L/∂θ|: tighter than the
+# shared analytic table's (1e-9, 1e-4) because torch, JAX and the core differ only by
+# summation order and libm (~1e-15 relative in float64, ~3e-6 in float32), and a bound this
+# close catches any wrong formula.
+REFERENCE_ATOL = {"float64": 1e-12, "float32": 1e-5}
 
 
 def available_engines() -> list[str]:
@@ -33,3 +49,76 @@ def modules_imported_by(statement: str, candidates: Sequence[str]) -> list[str]:
     code = f"import sys, json; {statement}; print(json.dumps({found}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return list(json.loads(out.stdout))
+
+
+def reference_tolerance(dtype: str, *, rtol: float | None = None) -> Tolerance:
+    """The shared analytic tolerance of ``dtype`` with ``REFERENCE_ATOL`` (and ``rtol`` where
+    given), its atol scaled by the network's largest |∂L/∂θ| (``scale_floor`` 1): without the
+    table's rounding term, that is what keeps an entry that cancels to nearly zero from
+    demanding relative accuracy it cannot have."""
+    shared = tolerance_for(dtype, ("analytic", "analytic"))
+    return replace(shared.overridden(rtol=rtol, atol=REFERENCE_ATOL[dtype]), scale_floor=1.0)
+
+
+def assert_outputs_match(
+    label: str,
+    want: Outputs,
+    got: Outputs,
+    *,
+    dtype: str,
+    names: Sequence[str],
+    engines: tuple[str, str] = ("got", "want"),
+    forward: Tolerance | None = None,
+    backward: Tolerance | None = None,
+    min_scale: float = 0.0,
+) -> None:
+    """Assert that ``got`` (the engine under test) computes ``want``'s loss and gradients.
+
+    As tinygrad's ``helper_test_op`` does, it checks the forward pass first (the loss, a
+    float, within ``forward``), then the gradients' names (``names``, in order) and each
+    gradient's shape, dtype (``dtype``) and values (within ``backward``). A failure names the
+    pass and the tensor ("backward pass tensor W1"), the worst entry, both values and what
+    was allowed. Both tolerances default to ``tolerance_for(dtype, analytic pair)`` from
+    ``gradcheck.numeric.steps``; ``gradcheck.compare.compare_tensor`` applies them entry by
+    entry, with no error bar and no rounding term:
+
+        |got − want| ≤ rtol·|want| + atol·max(‖got‖∞, ‖want‖∞, scale_floor·S)
+
+    where S = max(min_scale, the largest |entry| of all ``want``'s gradients) for a gradient
+    and S = min_scale for the loss.
+    """
+    shared = tolerance_for(dtype, ("analytic", "analytic"))
+    (want_loss, want_grads), (got_loss, got_grads) = want, got
+    if want_loss is None:
+        assert got_loss is None, f"{label}: forward pass gives {got_loss!r}, want no loss"
+    else:
+        assert isinstance(got_loss, float), (
+            f"{label}: forward pass: loss is {type(got_loss).__name__}, not float"
+        )
+        record = compare_tensor(
+            "loss",
+            np.array(got_loss),
+            np.array(want_loss),
+            tolerance=shared if forward is None else forward,
+            engines=engines,
+            network_scale=min_scale,
+        )
+        assert record.verdict == "pass", f"{label}: forward pass: {record.describe()}"
+    assert list(got_grads) == list(names), (
+        f"{label}: backward pass gives tensors {list(got_grads)}, not {list(names)}"
+    )
+    scale = max([min_scale, *(float(np.max(np.abs(want_grads[n]), initial=0)) for n in names)])
+    for name in names:
+        mine, theirs = np.asarray(got_grads[name]), np.asarray(want_grads[name])
+        where = f"{label}: backward pass tensor {name}"
+        assert mine.shape == theirs.shape, f"{where}: shape {mine.shape}, not {theirs.shape}"
+        assert mine.dtype == np.dtype(dtype), f"{where}: dtype {mine.dtype}, not {dtype}"
+        record = compare_tensor(
+            name,
+            mine,
+            theirs,
+            tolerance=shared if backward is None else backward,
+            engines=engines,
+            network_scale=scale,
+        )
+        assert record.verdict == "pass", f"{where}: {record.describe()}"

@@ -18,7 +18,9 @@ from gradcheck.case import Case
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.steps import Tolerance, machine_eps, tolerance_for
 from gradcheck.strategies import cases
+from tests.helpers import assert_outputs_match
 
 pytestmark = pytest.mark.reference
 
@@ -36,11 +38,17 @@ from reference_impls.jax_buckets import (  # noqa: E402
 
 CELLS = [(activation, loss) for activation in ACTIVATIONS for loss in LOSSES]
 DTYPES = ("float64", "float32")
-# Agreement with the exact shapes, in units of eps × max(1, the case's largest |gradient
-# entry|) (the loss: eps × max(1, |L|)); see assert_same_as_exact.
-ULPS = 64
 
 Result = tuple[float, Mapping[str, np.ndarray], Mapping[str, object]]
+
+
+def rounding_tolerance(dtype: str) -> Tolerance:
+    """r·ε·max(1, scale), absolute: r is the shared analytic table's ``rounding_factor`` (the
+    ulps of the summed terms that two evaluation orders may differ by; 64), ε the dtype's
+    machine epsilon; ``scale_floor`` 1 with the helper's ``min_scale`` 1 makes the scale the
+    network's largest gradient entry (the loss's own size for the loss), at least 1."""
+    ulps = tolerance_for(dtype, ("analytic", "analytic")).rounding_factor
+    return Tolerance(rtol=0.0, atol=ulps * machine_eps(dtype), scale_floor=1.0)
 
 
 def _run(case: Case, *, bucketed: bool) -> Result:
@@ -52,29 +60,26 @@ def _run(case: Case, *, bucketed: bool) -> Result:
 def assert_same_as_exact(case: Case) -> Result:
     """Run ``case`` bucketed and on its own shapes; assert they agree to rounding.
 
-    Every gradient entry must agree within ULPS × eps × max(1, the case's largest gradient
-    entry). Not the entry's own size: an entry that cancels to nearly zero keeps the rounding
-    error of the terms it summed, and those are of the size of the loss's derivatives with
-    respect to the outputs (softmax probabilities, σ(s) − y, ...), which are O(1) even where
-    the gradients are small."""
+    Through the shared helper, with ``rounding_tolerance``: every gradient entry within
+    r·ε·max(1, the case's largest gradient entry), the loss within r·ε·max(1, |L|). Not the
+    entry's own size: an entry that cancels to nearly zero keeps the rounding error of the
+    terms it summed, and those are of the size of the loss's derivatives with respect to the
+    outputs (softmax probabilities, σ(s) − y, ...), which are O(1) even where the gradients
+    are small."""
     spec = case.spec
     got, want = _run(case, bucketed=True), _run(case, bucketed=False)
-    eps = float(np.finfo(spec.np_dtype).eps)
-    assert np.isfinite(got[0]), f"{spec}: bucketed loss {got[0]}"
-    assert abs(got[0] - want[0]) <= ULPS * eps * max(1.0, abs(want[0])), (
-        f"{spec}: bucketed loss {got[0]!r}, exact {want[0]!r}"
+    tolerance = rounding_tolerance(spec.dtype)
+    assert_outputs_match(
+        f"{spec} batch {case.X.shape[0]}",
+        want[:2],
+        got[:2],
+        dtype=spec.dtype,
+        names=spec.param_names,
+        engines=("bucketed", "exact"),
+        forward=tolerance,
+        backward=tolerance,
+        min_scale=1.0,
     )
-    assert list(got[1]) == list(spec.param_names)
-    scale = max(float(np.max(np.abs(w))) for w in want[1].values())
-    for name in spec.param_names:
-        g, w = got[1][name], want[1][name]
-        assert g.shape == w.shape and g.dtype == spec.np_dtype, f"{name}: {g.shape} {g.dtype}"
-        excess = np.abs(g - w) - ULPS * eps * max(1.0, scale)
-        worst = np.unravel_index(np.argmax(excess), excess.shape)
-        assert np.all(np.isfinite(g)) and excess[worst] <= 0, (
-            f"{spec} batch {case.X.shape[0]}: {name}{[int(i) for i in worst]} is "
-            f"{float(g[worst])!r} bucketed, {float(w[worst])!r} exact (scale {scale:.3g})"
-        )
     assert got[2]["bucket"] == str(bucket_for(spec, case.X.shape[0]))
     return got
 
@@ -186,9 +191,17 @@ def test_softmax_one_hot_matches_labels() -> None:
     labels = _case(spec, 6, labels=True)
     one_hot = Case(spec, labels.params, labels.X, np.eye(3)[labels.y])
     got_labels, got_one_hot = assert_same_as_exact(labels), assert_same_as_exact(one_hot)
-    assert got_labels[0] == pytest.approx(got_one_hot[0], rel=1e-14)
-    for name in spec.param_names:
-        np.testing.assert_allclose(got_labels[1][name], got_one_hot[1][name], rtol=1e-13)
+    # Explicit bounds, far tighter than the shared table's: both are one computation.
+    assert_outputs_match(
+        "labels vs one-hot rows",
+        got_one_hot[:2],
+        got_labels[:2],
+        dtype=spec.dtype,
+        names=spec.param_names,
+        engines=("labels", "one-hot"),
+        forward=Tolerance(rtol=1e-14, atol=0.0),
+        backward=Tolerance(rtol=1e-13, atol=0.0),
+    )
 
 
 # The padding itself (pure NumPy) -----------------------------------------------------------

@@ -1,7 +1,8 @@
 """Cross-check the NumPy core against the independent torch and JAX references.
 
 Every activation × loss × dtype runs on a small fixed network through both engines, and every
-comparison goes through :func:`assert_matches_core`, which names the tensor and the worst entry
+comparison goes through :func:`assert_matches_core` and so the shared
+``tests.helpers.assert_outputs_match``, which names the pass, the tensor and the worst entry
 when it fails. An engine that is not installed skips its tests.
 """
 
@@ -22,6 +23,8 @@ from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.nn.network import loss_and_grads as core_loss_and_grads
 from gradcheck.nn.spec import NetworkSpec
+from gradcheck.numeric.steps import tolerance_for
+from tests.helpers import assert_outputs_match, reference_tolerance
 
 pytestmark = pytest.mark.reference
 
@@ -38,12 +41,6 @@ LOSS_CASES = [
     ),
     ("huber(delta=0.5)", "dense"),
 ]
-# (rtol, atol as a fraction of the largest |∂L/∂θ|). Measured differences are ~1e-15 relative in
-# float64 and ~3e-6 in float32 (summation order, libm differences); the bounds leave a margin
-# of several orders of magnitude yet catch any wrong formula. The atol term keeps entries that
-# cancel to nearly zero from demanding relative accuracy they cannot have.
-TOLERANCES = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
-
 Case = tuple[NetworkSpec, dict[str, np.ndarray], np.ndarray, np.ndarray]
 
 
@@ -92,33 +89,22 @@ def assert_matches_core(
     core: tuple[float, Mapping[str, np.ndarray]],
     ref: tuple[float, Mapping[str, np.ndarray], Mapping[str, object]],
 ) -> None:
-    """Assert that a reference's loss and gradients equal the core's within TOLERANCES.
+    """A reference's loss and gradients equal the core's, through the shared helper.
 
-    Checks the loss, the gradient names, and each gradient's shape, dtype (== spec.dtype)
-    and values; a failure names the tensor and its worst entry.
+    The loss gets the shared analytic rtol alone (atol 0); the gradients get
+    ``reference_tolerance``: the shared rtol and an atol of 1e-12 (float64) or 1e-5
+    (float32) of the network's largest |∂L/∂θ|, tighter than the table's.
     """
-    rtol, atol_scale = TOLERANCES[spec.dtype]
-    core_loss, core_grads = core
-    ref_loss, ref_grads, _ = ref
-    assert isinstance(ref_loss, float), f"{label}: loss is {type(ref_loss).__name__}, not float"
-    assert abs(ref_loss - core_loss) <= rtol * abs(core_loss) + 1e-300, (
-        f"{label}: loss {ref_loss!r} but core gives {core_loss!r}"
+    assert_outputs_match(
+        label,
+        core,
+        ref[:2],
+        dtype=spec.dtype,
+        names=spec.param_names,
+        engines=("ref", "core"),
+        forward=tolerance_for(spec.dtype, ("analytic", "analytic")).overridden(atol=0.0),
+        backward=reference_tolerance(spec.dtype),
     )
-    assert list(ref_grads) == list(spec.param_names), f"{label}: gradients {list(ref_grads)}"
-    atol = atol_scale * max(float(np.max(np.abs(g))) for g in core_grads.values())
-    for name in spec.param_names:
-        want, got = core_grads[name], ref_grads[name]
-        assert got.shape == want.shape, f"{label}: {name} has shape {got.shape}, not {want.shape}"
-        assert got.dtype == spec.np_dtype, (
-            f"{label}: {name} has dtype {got.dtype}, not {spec.dtype}"
-        )
-        excess = np.abs(got - want) / (atol + rtol * np.abs(want))
-        worst = np.unravel_index(np.argmax(excess), excess.shape)
-        assert excess[worst] <= 1, (
-            f"{label}: {name}{[int(i) for i in worst]} = {float(got[worst])!r} but core gives "
-            f"{float(want[worst])!r} "
-            f"(|diff| is {excess[worst]:.3g}× the tolerance rtol={rtol:g}, atol={atol:.3g})"
-        )
 
 
 def _check(engine: ModuleType, case: Case) -> None:
@@ -161,7 +147,7 @@ def test_helper_catches_planted_bug(planted: str) -> None:
     buggy = {name: g.copy() for name, g in grads.items()}
     worst = np.unravel_index(np.argmax(np.abs(buggy["W2"])), buggy["W2"].shape)
     buggy["W2"][worst] *= 1.001 if planted == "scale" else -1.0
-    with pytest.raises(AssertionError, match=r"W2\["):
+    with pytest.raises(AssertionError, match=r"backward pass tensor W2: W2\["):
         assert_matches_core("planted", spec, (loss, grads), (loss, buggy, {}))
 
 
