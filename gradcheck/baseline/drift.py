@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -46,6 +46,18 @@ class Drift:
     def drifted(self) -> tuple[Record, ...]:
         return tuple(r for r in self.records if r.verdict == "fail")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: the verdict, the problems and, per tensor, its largest change
+        (``factor``: the common multiple of a scaled gradient, else None)."""
+        return {
+            "key": self.key,
+            "verdict": self.verdict,
+            "inputs_changed": self.inputs_changed,
+            "loss": {"recorded": self.loss[0], "now": self.loss[1]},
+            "problems": list(self.problems),
+            "tensors": [_record_data(r, self.factors.get(r.tensor)) for r in self.records],
+        }
+
     def describe(self) -> str:
         """Which tensors drifted and by how much, and the likely reason."""
         if self.verdict == "pass":
@@ -74,6 +86,20 @@ class Drift:
         return "\n".join(lines)
 
 
+def _record_data(record: Record, factor: float | None) -> dict[str, Any]:
+    return {
+        "tensor": record.tensor,
+        "verdict": record.verdict,
+        "index": list(record.index),
+        "recorded": record.value_a,
+        "now": record.value_b,
+        "abs_change": record.abs_err,
+        "rel_change": record.rel_err,
+        "ratio": record.ratio,
+        "factor": factor,
+    }
+
+
 def compare_to_baseline(
     entry: BaselineEntry,
     loss: float,
@@ -87,50 +113,80 @@ def compare_to_baseline(
     count as drift."""
     dtype = next((np.asarray(g).dtype.name for g in entry.grads.values()), "float64")
     loss_tolerance = drift_tolerance(dtype, rtol, atol)  # validates rtol/atol before anything
+    problems = _loss_problems(entry.loss, float(loss), loss_tolerance)
+    problems += _tensor_set_problems(entry.grads, grads)
+    records, tensor_problems = _compare_tensors(entry.grads, grads, rtol, atol)
+    problems += tensor_problems
+    bad = problems or any(r.verdict == "fail" for r in records)
+    return Drift(
+        key=entry.key,
+        verdict="fail" if bad else "pass",
+        records=records,
+        loss=(entry.loss, float(loss)),
+        inputs_changed=bool(entry.inputs and inputs and entry.inputs != inputs),
+        problems=tuple(problems),
+        factors=_drift_factors(entry.grads, grads, records),
+    )
+
+
+def _loss_problems(recorded: float, now: float, tolerance: Tolerance) -> list[str]:
+    if _losses_agree(recorded, now, tolerance):
+        return []
+    return [f"loss is {now:.9g}, recorded {recorded:.9g}"]
+
+
+def _tensor_set_problems(recorded: Mapping[str, Array], now: Mapping[str, Array]) -> list[str]:
+    """Tensors present on one side only."""
+    added, removed = sorted(set(now) - set(recorded)), sorted(set(recorded) - set(now))
     problems = []
-    if not _losses_agree(entry.loss, float(loss), loss_tolerance):
-        problems.append(f"loss is {float(loss):.9g}, recorded {entry.loss:.9g}")
-    added, removed = sorted(set(grads) - set(entry.grads)), sorted(set(entry.grads) - set(grads))
     if added:
         problems.append(f"tensors not in the baseline: {', '.join(added)}")
     if removed:
         problems.append(f"tensors missing since the baseline: {', '.join(removed)}")
-    scale = max((float(np.max(np.abs(g), initial=0.0)) for g in entry.grads.values()), default=0.0)
-    records = []
-    for name in (n for n in entry.grads if n in grads):
-        old, new = np.asarray(entry.grads[name]), np.asarray(grads[name])
+    return problems
+
+
+def _compare_tensors(
+    recorded: Mapping[str, Array],
+    now: Mapping[str, Array],
+    rtol: float | None,
+    atol: float | None,
+) -> tuple[tuple[Record, ...], list[str]]:
+    """A record for each tensor on both sides with the same shape (in recorded order), and
+    the shape and dtype changes found on the way. The largest recorded entry of any tensor
+    is the network scale that floors each tensor's own (``compare_tensor``)."""
+    scale = max((float(np.max(np.abs(g), initial=0.0)) for g in recorded.values()), default=0.0)
+    records, problems = [], []
+    for name in (n for n in recorded if n in now):
+        old, new = np.asarray(recorded[name]), np.asarray(now[name])
         if old.shape != new.shape:
             problems.append(f"{name} has shape {new.shape}, recorded {old.shape}")
             continue
         if old.dtype != new.dtype:
             problems.append(f"{name} has dtype {new.dtype}, recorded {old.dtype}")
-        tolerance = drift_tolerance(old.dtype.name, rtol, atol)
         records.append(
             compare_tensor(
                 name,
                 old,
                 new,
-                tolerance=tolerance,
+                tolerance=drift_tolerance(old.dtype.name, rtol, atol),
                 engines=("baseline", "current"),
                 network_scale=scale,
             )
         )
+    return tuple(records), problems
+
+
+def _drift_factors(
+    recorded: Mapping[str, Array], now: Mapping[str, Array], records: tuple[Record, ...]
+) -> dict[str, float]:
+    """For each drifted tensor that is a multiple of its recorded value: that multiple."""
     factors = {}
     for r in records:
-        factor = _common_factor(entry.grads[r.tensor], grads[r.tensor])
+        factor = _common_factor(recorded[r.tensor], now[r.tensor])
         if r.verdict == "fail" and factor is not None:
             factors[r.tensor] = factor
-    bad = problems or any(r.verdict == "fail" for r in records)
-    changed = bool(entry.inputs and inputs and entry.inputs != inputs)
-    return Drift(
-        key=entry.key,
-        verdict="fail" if bad else "pass",
-        records=tuple(records),
-        loss=(entry.loss, float(loss)),
-        inputs_changed=changed,
-        problems=tuple(problems),
-        factors=factors,
-    )
+    return factors
 
 
 def _losses_agree(old: float, new: float, tolerance: Tolerance) -> bool:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradcheck.cli.args import names, nonnegative, positive, seeds
 from gradcheck.errors import GradcheckError
+
+if TYPE_CHECKING:
+    from gradcheck.baseline.cases import BaselineCheck
 
 __all__ = ["add_baseline_command"]
 
@@ -120,46 +122,29 @@ def run_check(args: argparse.Namespace) -> int:
             "checked when their tests run with --gradcheck-baseline)"
         )
     if args.format == "json":
-        data = {
-            "schema": "gradcheck.baseline-check/1",
-            "path": result.path,
-            "verdict": result.verdict,
-            "checked": len(result.drifts),
-            "skipped": result.skipped,
-            "drifts": [_drift_data(d) for d in result.drifts],
-        }
-        print(json.dumps(data, indent=1))
+        _print_json(result)
     else:
-        for drift in result.failures:
-            print(drift.describe())
-        print(
-            f"{result.verdict.upper()}: {len(result.drifts)} cases checked, "
-            f"{len(result.failures)} drifted"
-            + (f"; {result.skipped} pytest entries skipped" if result.skipped else ""),
-            file=sys.stdout,
-        )
+        _print_text(result)
     return 1 if result.verdict == "fail" else 0
 
 
-def _drift_data(drift: Any) -> dict[str, Any]:
-    return {
-        "key": drift.key,
-        "verdict": drift.verdict,
-        "inputs_changed": drift.inputs_changed,
-        "loss": {"recorded": drift.loss[0], "now": drift.loss[1]},
-        "problems": list(drift.problems),
-        "tensors": [
-            {
-                "tensor": r.tensor,
-                "verdict": r.verdict,
-                "index": list(r.index),
-                "recorded": r.value_a,
-                "now": r.value_b,
-                "abs_change": r.abs_err,
-                "rel_change": r.rel_err,
-                "ratio": r.ratio,
-                "factor": drift.factors.get(r.tensor),
-            }
-            for r in drift.records
-        ],
+def _print_json(result: BaselineCheck) -> None:
+    data = {
+        "schema": "gradcheck.baseline-check/1",
+        "path": result.path,
+        "verdict": result.verdict,
+        "checked": len(result.drifts),
+        "skipped": result.skipped,
+        "drifts": [d.to_dict() for d in result.drifts],
     }
+    print(json.dumps(data, indent=1))
+
+
+def _print_text(result: BaselineCheck) -> None:
+    for drift in result.failures:
+        print(drift.describe())
+    print(
+        f"{result.verdict.upper()}: {len(result.drifts)} cases checked, "
+        f"{len(result.failures)} drifted"
+        + (f"; {result.skipped} pytest entries skipped" if result.skipped else "")
+    )
