@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from gradcheck.check import CheckResult
 from gradcheck.compare import Record
 from gradcheck.numeric.steps import TOLERANCES
-from gradcheck.report.model import Report
+from gradcheck.report.model import Counterexample, Report
 from gradcheck.runs.sweep import CellResult, PairSummary, SweepResult
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
 ]
 
 SUMMARY_HEADERS = ["pair", "examples", "failed", "worst ratio", "rel err", "where"]
+FAILURE_HEADERS = ["pair", "where", "a", "b", "abs err", "error bar", "allowed"]
 
 COLUMNS = """\
 | column | meaning |
@@ -128,6 +130,10 @@ def pair_rows(sweep: SweepResult, pair: str) -> tuple[list[str], list[list[str]]
 
 def _pair_table(sweep: SweepResult, pair: str) -> str:
     headers, rows = pair_rows(sweep, pair)
+    return _table(rows, headers)
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
     return str(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
 
 
@@ -137,92 +143,94 @@ def _counterexamples(report: Report) -> list[str]:
         return [*lines, "None: every pair agreed within tolerance in every cell.", ""]
     files = {c.cell: c for c in report.counterexamples}
     for cell in report.sweep.cells:
-        result = cell.counterexample
-        if result is None:
-            continue
-        lines += [
-            f"### {cell.name}",
-            "",
-            f"Minimal case (shrunk by Hypothesis): `{result.case.describe()}`",
-            "",
-        ]
-        failing = [
-            [
-                r.pair,
-                _where(r),
-                _num(r.value_a),
-                _num(r.value_b),
-                _num(r.abs_err),
-                _num(r.error_bar),
-                _num(r.allowed),
-            ]
-            for r in result.failures
-        ]
-        if failing:
-            lines += [
-                tabulate(
-                    failing,
-                    headers=["pair", "where", "a", "b", "abs err", "error bar", "allowed"],
-                    tablefmt="github",
-                    disable_numparse=True,
-                ),
-                "",
-            ]
-        for run in result.errors:
-            lines += [f"- engine `{run.engine}` raised: {run.error}"]
-        if cell.name in files:
-            entry = files[cell.name]
-            lines += [
-                f"Saved as `{entry.case_file}`. Re-run exactly this case:",
-                "",
-                "```",
-                entry.command,
-                "```",
-                "",
-                "or pin it in a Hypothesis test (`from hypothesis import example`, "
-                "`from gradcheck.case import Case`):",
-                "",
-                "```python",
-                entry.example,
-                "```",
-                "",
-            ]
+        if cell.counterexample is not None:
+            lines += _cell_counterexample(cell.name, cell.counterexample, files.get(cell.name))
     return lines
 
 
-def render_markdown(report: Report) -> str:
-    sweep, run, config = report.sweep, report.run, report.sweep.config
-    verdict = sweep.verdict.upper()
-    undecided = sum(cell.verdicts.get("inconclusive", 0) for cell in sweep.cells)
+def _cell_counterexample(name: str, result: CheckResult, saved: Counterexample | None) -> list[str]:
+    """A cell's minimal case, its failing records, the engines that raised, and how to re-run
+    it when it was saved."""
     lines = [
-        "# gradcheck report",
+        f"### {name}",
         "",
-        f"**{verdict}**: {sweep.examples} examples in {len(sweep.cells)} cells "
-        f"(hidden activation × loss × dtype), engines {', '.join(sweep.engines)}, "
-        f"seed {config.seed}, {run.seconds:.1f} s. {undecided} examples were inconclusive "
-        "in at least one tensor (every entry of it sat on or next to a kink).",
+        f"Minimal case (shrunk by Hypothesis): `{result.case.describe()}`",
         "",
     ]
-    for engine, reason in sweep.skipped_engines.items():
-        lines += [f"- Skipped engine `{engine}`: {reason}"]
-    if sweep.skipped_engines:
-        lines.append("")
-    lines += [
-        "## Summary",
+    failing = [
+        [
+            r.pair,
+            _where(r),
+            _num(r.value_a),
+            _num(r.value_b),
+            _num(r.abs_err),
+            _num(r.error_bar),
+            _num(r.allowed),
+        ]
+        for r in result.failures
+    ]
+    if failing:
+        lines += [_table(failing, FAILURE_HEADERS), ""]
+    lines += [f"- engine `{run.engine}` raised: {run.error}" for run in result.errors]
+    return lines + (_rerun(saved) if saved is not None else [])
+
+
+def _rerun(saved: Counterexample) -> list[str]:
+    return [
+        f"Saved as `{saved.case_file}`. Re-run exactly this case:",
         "",
-        tabulate(
-            pair_summary_rows(sweep),
-            headers=["pair", "examples", "failed", "worst ratio", "rel err", "where"],
-            tablefmt="github",
-            disable_numparse=True,
-        ),
+        "```",
+        saved.command,
+        "```",
+        "",
+        "or pin it in a Hypothesis test (`from hypothesis import example`, "
+        "`from gradcheck.case import Case`):",
+        "",
+        "```python",
+        saved.example,
+        "```",
         "",
     ]
+
+
+def render_markdown(report: Report) -> str:
+    sweep = report.sweep
+    lines = _headline(report) + _skipped_engines(sweep)
+    lines += ["## Summary", "", _table(pair_summary_rows(sweep), SUMMARY_HEADERS), ""]
     for pair in _pairs(sweep):
         lines += [f"## {pair}", "", _pair_table(sweep, pair), ""]
     lines += _counterexamples(report)
     lines += ["## Columns", "", COLUMNS, "## Run", ""]
-    meta = [
+    rows = [[_escape(cell) for cell in row] for row in _run_rows(report)]
+    lines += [_table(rows, ["", ""]), ""]
+    return "\n".join(lines)
+
+
+def _headline(report: Report) -> list[str]:
+    sweep = report.sweep
+    undecided = sum(cell.verdicts.get("inconclusive", 0) for cell in sweep.cells)
+    return [
+        "# gradcheck report",
+        "",
+        f"**{sweep.verdict.upper()}**: {sweep.examples} examples in {len(sweep.cells)} cells "
+        f"(hidden activation × loss × dtype), engines {', '.join(sweep.engines)}, "
+        f"seed {sweep.config.seed}, {report.run.seconds:.1f} s. {undecided} examples were "
+        "inconclusive in at least one tensor (every entry of it sat on or next to a kink).",
+        "",
+    ]
+
+
+def _skipped_engines(sweep: SweepResult) -> list[str]:
+    lines = [
+        f"- Skipped engine `{engine}`: {reason}" for engine, reason in sweep.skipped_engines.items()
+    ]
+    return [*lines, ""] if lines else []
+
+
+def _run_rows(report: Report) -> list[list[str]]:
+    """The run's metadata: command, sizes, platform, versions, precision and tolerances."""
+    run, sweep, config = report.run, report.sweep, report.sweep.config
+    return [
         ["command", f"`{run.command}`"],
         ["started", run.started],
         ["examples per cell", str(config.examples)],
@@ -232,19 +240,16 @@ def render_markdown(report: Report) -> str:
         ],
         ["platform", run.platform],
         *[[name, version] for name, version in run.versions.items()],
+        *[
+            [f"precision ({engine}, {dtype})", text]
+            for (engine, dtype), text in precision_settings(sweep).items()
+        ],
+        *[
+            [f"tolerance ({dtype}, {kind} pairs)", TOLERANCES[(dtype, kind)].to_text()]
+            for dtype in config.dtypes
+            for kind in ("analytic", "numerical")
+        ],
     ]
-    precision = precision_settings(sweep)
-    meta += [
-        [f"precision ({engine}, {dtype})", text] for (engine, dtype), text in precision.items()
-    ]
-    meta += [
-        [f"tolerance ({dtype}, {kind} pairs)", TOLERANCES[(dtype, kind)].to_text()]
-        for dtype in config.dtypes
-        for kind in ("analytic", "numerical")
-    ]
-    rows = [[_escape(cell) for cell in row] for row in meta]
-    lines += [tabulate(rows, headers=["", ""], tablefmt="github", disable_numparse=True), ""]
-    return "\n".join(lines)
 
 
 def precision_settings(sweep: SweepResult) -> dict[tuple[str, str], str]:
