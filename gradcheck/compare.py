@@ -1,21 +1,26 @@
-"""Comparison of two engines' gradients, one Record per parameter tensor.
+"""Comparison of two engines' gradients, one Record per parameter tensor, and the verdicts.
 
 A Record names the worst entry: the one whose error uses the largest share of its
 tolerance (see ``numeric.steps`` for the formula). Entries that straddle a kink, or whose
 value depends on the subgradient chosen at a point exactly on a kink, are not compared;
 they are counted in ``kink_entries``.
+
+The relative error of an entry is e / max(|a|, |b|) (``relative_error``), with 0/0 = 0:
+between two engines e = |a − b|; the comparison matrix divides by max(|g_ref|, s) instead.
+``Verdict`` (pass, fail, inconclusive) is defined here for every checker, probes included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradcheck.engines import EngineResult
-from gradcheck.numeric.steps import Tolerance, tolerance_for
+from gradcheck.numeric.steps import SUBNORMAL_FLOOR, Tolerance, tolerance_for
 
 __all__ = [
     "Record",
@@ -25,6 +30,7 @@ __all__ = [
     "compare_tensor",
     "entry_ratios",
     "overall_verdict",
+    "relative_error",
 ]
 
 Verdict = Literal["pass", "fail", "inconclusive"]
@@ -98,36 +104,63 @@ def compare_tensor(
     diff, allowed, ratio = _entries(
         a64, b64, bar, tolerance, network_scale, rounding=rounding, eps=eps, tiny=tiny
     )
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rel = np.where(diff == 0, 0.0, diff / np.maximum(np.abs(a64), np.abs(b64)))
     ratio = np.where(compared, ratio, -1.0)
     checked = int(compared.sum())
-    if a64.size == 0:
-        index: tuple[int, ...] = ()
-    else:
-        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), a64.shape))
+    index = _worst_index(ratio)
     worst = float(ratio[index]) if checked else 0.0
-    verdict: Verdict = (
-        "inconclusive" if checked == 0 and a64.size else ("fail" if worst > 1 else "pass")
-    )
+    at = _value_at(index, empty=a64.size == 0)
     return Record(
         engine_a=engines[0],
         engine_b=engines[1],
         tensor=tensor,
         shape=tuple(a64.shape),
         index=index,
-        value_a=float(a64[index]) if a64.size else 0.0,
-        value_b=float(b64[index]) if a64.size else 0.0,
-        abs_err=float(np.max(diff[compared])) if checked else 0.0,
-        rel_err=float(np.max(rel[compared])) if checked else 0.0,
-        error_bar=float(bar[index]) if a64.size else 0.0,
-        allowed=float(allowed[index]) if a64.size else 0.0,
+        value_a=at(a64),
+        value_b=at(b64),
+        abs_err=_largest(diff, compared),
+        rel_err=_largest(relative_error(diff, a64, b64), compared),
+        error_bar=at(bar),
+        allowed=at(allowed),
         ratio=worst,
         checked=checked,
         kink_entries=int(a64.size - checked),
         tolerance=tolerance,
-        verdict=verdict,
+        verdict=_verdict(checked, a64.size, worst),
     )
+
+
+def relative_error(error: ArrayLike, a: ArrayLike, b: ArrayLike) -> Array:
+    """error / max(|a|, |b|) entry by entry (broadcasting), in float64: 0 where the error
+    is 0 (so 0/0 is 0), inf where a positive error meets a zero denominator, NaN where
+    either side is NaN."""
+    error64 = np.asarray(error, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(error64 == 0, 0.0, error64 / np.maximum(np.abs(a), np.abs(b)))
+
+
+def _worst_index(ratio: Array) -> tuple[int, ...]:
+    """The index of the largest ratio (the first on ties); () for an empty tensor."""
+    if ratio.size == 0:
+        return ()
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
+
+
+def _value_at(index: tuple[int, ...], *, empty: bool) -> Callable[[Array], float]:
+    """x ↦ x[index] as a float (0 for an empty tensor, which has no entry to name)."""
+    return lambda x: 0.0 if empty else float(x[index])
+
+
+def _largest(values: Array, compared: Array) -> float:
+    """The largest of ``values`` over the compared entries (0 when none is)."""
+    return float(np.max(values[compared])) if compared.any() else 0.0
+
+
+def _verdict(checked: int, size: int, worst: float) -> Verdict:
+    """fail when the worst ratio exceeds 1; inconclusive when a tensor has entries but none
+    could be compared (all on kinks)."""
+    if checked == 0 and size:
+        return "inconclusive"
+    return "fail" if worst > 1 else "pass"
 
 
 def entry_ratios(
@@ -166,7 +199,7 @@ def _entries(
     if rounding is not None:
         allowed = allowed + tolerance.rounding_factor * eps * np.asarray(rounding, np.float64)
     # Below the smallest normal number, engines may flush subnormals to zero (XLA does).
-    allowed = np.maximum(allowed, max(4 * tiny, tolerance.floor))
+    allowed = np.maximum(allowed, max(SUBNORMAL_FLOOR * tiny, tolerance.floor))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / allowed)
     ratio = np.where(finite, ratio, np.inf)  # NaN or Inf on either side always fails

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from gradcheck.compare import Verdict
 from gradcheck.numeric.directional import Directional, Oracle, scaled
 from gradcheck.numeric.steps import Tolerance
 
@@ -41,7 +42,6 @@ __all__ = [
 
 Array = np.ndarray
 Params = Mapping[str, Array]
-Verdict = Literal["pass", "fail", "inconclusive"]
 
 
 @dataclass(frozen=True)
@@ -173,47 +173,14 @@ class Prober:
 
     def localise(self, v: dict[str, Array], found: Directional) -> Localisation:
         """Bisect the failing direction v (whose estimate was ``found``) down to one entry."""
-        names = list(v)
-        sizes = [int(np.size(v[name])) for name in names]
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        entries = np.flatnonzero(np.concatenate([np.ravel(v[name]) for name in names]))
-
-        def restrict(chosen: Array) -> dict[str, Array]:
-            out: dict[str, Array] = {}
-            for k, name in enumerate(names):
-                lo, hi = np.searchsorted(chosen, offsets[k : k + 2])
-                if hi > lo:
-                    part = np.zeros(sizes[k])
-                    flat = chosen[lo:hi] - offsets[k]
-                    part[flat] = np.ravel(v[name])[flat]
-                    out[name] = part.reshape(np.shape(v[name]))
-            return out
-
+        layout = _Layout.of(v)
         analytic, allowed = self.judge(found)
-        mismatch = found.estimate - analytic
-        block, ratio, levels, evaluations = len(entries), abs(mismatch) / allowed, 0, 0
-        while entries.size > 1:
-            first_half, second_half = np.array_split(entries, 2)
-            d = self.oracle.derivative(restrict(first_half))
-            evaluations += d.evaluations
-            levels += 1
-            analytic, allowed = self.judge(d)
-            first = d.estimate - analytic
-            second = mismatch - first
-            if abs(first) >= abs(second):
-                entries, mismatch = first_half, first
-            else:
-                entries, mismatch = second_half, second
-            if abs(mismatch) > allowed:
-                block, ratio = entries.size, abs(mismatch) / allowed
-        k = int(np.searchsorted(offsets, entries[0], side="right")) - 1
-        name = names[k]
-        flat = int(entries[0] - offsets[k])
-        index = tuple(int(i) for i in np.unravel_index(flat, np.shape(v[name])))
-        single = restrict(entries)
+        search = self._bisect(layout, found.estimate - analytic, allowed)
+        name, flat, index = layout.locate(int(search.entries[0]))
+        single = layout.restrict(search.entries)
         d = self.oracle.refine(self.oracle.derivative(single), single)
-        evaluations += d.evaluations
         analytic, allowed = self.judge(d)
+        block, ratio = search.block, search.ratio
         if abs(d.estimate - analytic) > allowed:
             block, ratio = 1, abs(d.estimate - analytic) / allowed
         u = float(d.direction[name][index])
@@ -226,11 +193,85 @@ class Prober:
             allowed=allowed / abs(u),
             block=block,
             ratio=ratio,
-            levels=levels,
-            evaluations=evaluations,
+            levels=search.levels,
+            evaluations=search.evaluations + d.evaluations,
             kinked=self.on_kink(single, d),
             flat=flat,
         )
+
+    def _bisect(self, layout: _Layout, mismatch: float, allowed: float) -> _Bisection:
+        """Halve the entries of ``layout`` until one is left, following the half with the
+        larger mismatch (the first half measured, the second by linearity); ``mismatch``
+        and ``allowed`` are those of the whole direction."""
+        entries = layout.nonzero()
+        block, ratio, levels, evaluations = len(entries), abs(mismatch) / allowed, 0, 0
+        while entries.size > 1:
+            first_half, second_half = np.array_split(entries, 2)
+            d = self.oracle.derivative(layout.restrict(first_half))
+            evaluations += d.evaluations
+            levels += 1
+            analytic, allowed = self.judge(d)
+            first = d.estimate - analytic
+            second = mismatch - first
+            if abs(first) >= abs(second):
+                entries, mismatch = first_half, first
+            else:
+                entries, mismatch = second_half, second
+            if abs(mismatch) > allowed:
+                block, ratio = entries.size, abs(mismatch) / allowed
+        return _Bisection(entries, block, ratio, levels, evaluations)
+
+
+@dataclass(frozen=True)
+class _Bisection:
+    """Where ``Prober._bisect`` ended: the entries left (one), the size and gap / allowed of
+    the smallest block that still failed, the halvings and the evaluations they cost."""
+
+    entries: Array
+    block: int
+    ratio: float
+    levels: int
+    evaluations: int
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The entries of a direction v laid end to end, tensor by tensor: tensor k holds the
+    flat positions ``offsets[k]`` to ``offsets[k + 1]``."""
+
+    v: Mapping[str, Array]
+    names: tuple[str, ...]
+    sizes: tuple[int, ...]
+    offsets: Array
+
+    @classmethod
+    def of(cls, v: Mapping[str, Array]) -> _Layout:
+        sizes = tuple(int(np.size(v[name])) for name in v)
+        return cls(v, tuple(v), sizes, np.concatenate([[0], np.cumsum(sizes)]))
+
+    def nonzero(self) -> Array:
+        """The flat positions where v is not 0."""
+        return np.flatnonzero(np.concatenate([np.ravel(self.v[name]) for name in self.names]))
+
+    def restrict(self, chosen: Array) -> dict[str, Array]:
+        """v with every entry outside the sorted flat positions ``chosen`` set to 0 (tensors
+        with no chosen entry left out)."""
+        out: dict[str, Array] = {}
+        for k, name in enumerate(self.names):
+            lo, hi = np.searchsorted(chosen, self.offsets[k : k + 2])
+            if hi > lo:
+                part = np.zeros(self.sizes[k])
+                flat = chosen[lo:hi] - self.offsets[k]
+                part[flat] = np.ravel(self.v[name])[flat]
+                out[name] = part.reshape(np.shape(self.v[name]))
+        return out
+
+    def locate(self, position: int) -> tuple[str, int, tuple[int, ...]]:
+        """The tensor, flat index and index of the flat ``position``."""
+        k = int(np.searchsorted(self.offsets, position, side="right")) - 1
+        name = self.names[k]
+        flat = int(position - self.offsets[k])
+        return name, flat, tuple(int(i) for i in np.unravel_index(flat, np.shape(self.v[name])))
 
 
 def random_directions(

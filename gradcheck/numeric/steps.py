@@ -1,7 +1,11 @@
 """The error model per dtype: step sizes for finite differences and comparison tolerances.
 
-All the numbers that decide a verdict live here, keyed by dtype, so that they can be read,
-argued about and changed in one place.
+All the numbers that decide a verdict live here, keyed by dtype where they depend on one,
+so that they can be read, argued about and changed in one place: the steps (``fd_step``,
+``COMPLEX_STEP``), the comparison tolerances (``TOLERANCES``, ``black_box_tolerance``), the
+thresholds that call a point a kink, the agreement a complex step must show, the domain
+margins of drawn cases, and the scales of the comparison matrix and of training
+trajectories. Each constant's comment says where it is used and why it has its value.
 
 Tolerances are *relative to a scale*: an entry i of a gradient tensor passes when
 
@@ -18,7 +22,9 @@ pass: some engines flush subnormal results to zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -26,7 +32,22 @@ import numpy as np
 from gradcheck.errors import GradcheckError
 
 __all__ = [
+    "BLACK_BOX_ROUNDING_ULPS",
+    "COMPLEX_AGREEMENT_BARS",
+    "COMPLEX_AGREEMENT_ULPS",
+    "COMPLEX_STEP",
+    "COMPLEX_STEP_BAR",
+    "KINK_BAND_ULPS",
+    "KINK_MARGIN",
+    "KINK_NOISE_FACTOR",
+    "KINK_RATIO",
+    "MATRIX_SCALE_FRACTION",
+    "MAX_EFFECTIVE_EPS",
+    "MEASURABLE_FACTOR",
+    "PROBABILITY_MARGIN",
+    "SUBNORMAL_FLOOR",
     "TOLERANCES",
+    "TRAJECTORY_TOLERANCES",
     "Tolerance",
     "black_box_tolerance",
     "fd_step",
@@ -74,6 +95,25 @@ def fd_step(theta: np.ndarray, dtype: str | np.dtype[np.floating]) -> np.ndarray
     return machine_eps(dtype) ** (1 / 3) * np.maximum(1.0, np.abs(np.asarray(theta, np.float64)))
 
 
+# The complex step: Im L(θ + i·t·v)/t with t = COMPLEX_STEP (times max(1, |θ_i|) for a
+# coordinate of the core). No difference is formed, so t can sit far below ε: the method's
+# own error, t²·L‴/6, is then ~1e-40 relative. The error bar of a core complex-step
+# derivative, COMPLEX_STEP_BAR·(t·max(1, |θ_i|))²·max(1, |L|), bounds that term generously.
+COMPLEX_STEP = 1e-20
+COMPLEX_STEP_BAR = 1e6
+
+# A black-box loss earns the complex step when its complex-step slope along a direction
+# lies within COMPLEX_AGREEMENT_BARS error bars of the Richardson central difference, plus
+# COMPLEX_AGREEMENT_ULPS·ε of both slopes for their rounding; its real part at complex input
+# must match L to COMPLEX_AGREEMENT_ULPS·ε·max(1, |L|).
+COMPLEX_AGREEMENT_BARS = 4.0
+COMPLEX_AGREEMENT_ULPS = 1e3
+
+# The central oracle's step is ε_eff^(1/3) with ε_eff = max(ε, σ/|L|), capped at
+# MAX_EFFECTIVE_EPS: a loss whose noise rivals its value gets no step beyond 0.1.
+MAX_EFFECTIVE_EPS = 1e-3
+
+
 # Analytic vs analytic: both sides are exact up to rounding, so the bounds are a few hundred
 # ulps of the tensor's scale, with room for cancellation in the batch sums. (The complex
 # step counts as analytic; its tiny error bar, the method's O(t²) term, is the only one.)
@@ -112,21 +152,55 @@ def tolerance_for(dtype: str, kinds: tuple[Kind, Kind]) -> Tolerance:
 # the network, however small its own entry. Nothing in the bound grows with the number of
 # parameters except through ‖u‖₁, which is 1 for a coordinate and stays below 1e-6·s for
 # a float64 direction over 10⁵ entries.
-ROUNDING_ULPS = {"float64": 64.0, "float32": 1024.0}
+BLACK_BOX_ROUNDING_ULPS: Mapping[str, float] = MappingProxyType(
+    {"float64": 64.0, "float32": 1024.0}
+)
+# A gradient that underflows to a subnormal in one computation and to 0 in another is not
+# wrong: any difference below SUBNORMAL_FLOOR × the dtype's smallest normal number passes.
+SUBNORMAL_FLOOR = 4
 
 
 def black_box_tolerance(grad_dtype: str | np.dtype[np.floating]) -> Tolerance:
     """The tolerance of ``check_gradients`` for gradients of dtype ``grad_dtype``."""
     name = np.dtype(grad_dtype).name
-    ulps = ROUNDING_ULPS.get(name, ROUNDING_ULPS["float32"])
+    ulps = BLACK_BOX_ROUNDING_ULPS.get(name, BLACK_BOX_ROUNDING_ULPS["float32"])
     bound = ulps * machine_eps(name)
-    # A gradient that underflows to a subnormal in one computation and to 0 in another is
-    # not wrong: anything below 4× the smallest normal number passes.
     return Tolerance(
         rtol=bound,
         atol=bound,
         error_bar_factor=4.0,
         scale_floor=1.0,
         rounding_factor=0.0,
-        floor=4 * float(np.finfo(name).tiny),
+        floor=SUBNORMAL_FLOOR * float(np.finfo(name).tiny),
     )
+
+
+# Kinks. Two correct engines' pre-activations z may lie KINK_BAND_ULPS·ε of the terms summed
+# into z apart (the analytic ``rounding_factor``), so a z that close to a kink is "on" it
+# (``kinks.subgradient_ambiguity``). Along a probe, the second differences S(t) and S(2t) of
+# a smooth loss agree to O(t²); they differ by more than KINK_RATIO of the larger one, and
+# by more than KINK_NOISE_FACTOR times the noise that reaches them, only near a kink
+# (``directional.CentralOracle.refine``). Drawn cases keep every pre-activation at least
+# KINK_MARGIN·max(1, |kink|) from a kink unless asked not to (``strategies.cases``).
+KINK_BAND_ULPS = 64
+KINK_RATIO = 1e-3
+KINK_NOISE_FACTOR = 10
+KINK_MARGIN = 1e-3
+
+# How far from 0 and 1 a drawn case's ``bce`` prediction must stay, per dtype, so that the
+# loss and its finite differences stay finite.
+PROBABILITY_MARGIN: Mapping[str, float] = MappingProxyType({"float64": 1e-6, "float32": 1e-3})
+
+# The comparison matrix measures |g − g_ref| / max(|g_ref|, s) with
+# s = MATRIX_SCALE_FRACTION·max|g_ref| of the tensor, so that entries near zero do not
+# dominate. Its summary tells two worst errors apart only beyond MEASURABLE_FACTOR.
+MATRIX_SCALE_FRACTION = 1e-3
+MEASURABLE_FACTOR = 2.0
+
+# How far (relative, ∞-norm) a reference's SGD parameters may drift from the core's before a
+# step counts as diverged. Two correct engines differ by rounding only, and rounding grows
+# along a trajectory: a few hundred ulps per step, amplified by the loss's curvature. float64:
+# 1e-10 (≈ 5·10⁵ ulps, a tenth of the analytic rtol above); float32: 1e-4 (≈ 800 ulps, the
+# analytic rtol itself). Measured drift of a correct 3-5-2 tanh network over 50 steps at
+# lr 0.1: 5e-16 (float64) and 2e-7 (float32).
+TRAJECTORY_TOLERANCES: Mapping[str, float] = MappingProxyType({"float64": 1e-10, "float32": 1e-4})
