@@ -1,9 +1,10 @@
 """Golden gradients of fixed cases: record them with an engine, check them later.
 
 A fixed case is rebuilt from (spec, seed, batch) alone, through :func:`init_params` and one
-seeded generator, so that re-checking it exercises the same code a user's training run does:
-a changed initialiser changes the inputs (the entry's fingerprint says so), a changed loss
-reduction or backprop changes the gradients at the same inputs.
+seeded generator (``case.draw_case`` with ``case.UNIFORM_DRAWS``), so that re-checking it
+exercises the same code a user's training run does: a changed initialiser changes the
+inputs (the entry's fingerprint says so), a changed loss reduction or backprop changes the
+gradients at the same inputs.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import numpy as np
 
 from gradcheck.baseline.drift import Drift, compare_to_baseline
 from gradcheck.baseline.store import Baseline, BaselineEntry, fingerprint
-from gradcheck.case import Case
+from gradcheck.case import UNIFORM_DRAWS, Case, draw_case
 from gradcheck.engines import get_engine
 from gradcheck.errors import GradcheckError
-from gradcheck.nn.init import init_params
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.report.model import library_versions
 
@@ -39,21 +39,7 @@ def fixed_case(spec: NetworkSpec, seed: int, batch: int = DEFAULT_BATCH) -> Case
     loss's domain, all drawn from ``default_rng(seed)`` in this order."""
     if batch < 1:
         raise GradcheckError(f"batch must be >= 1, got {batch}")
-    rng = np.random.default_rng(seed)
-    params = init_params(spec, rng)
-    for name in params:
-        if name.startswith("b"):  # away from zero, so that no term of the gradient vanishes
-            params[name] = rng.uniform(-0.5, 0.5, params[name].shape).astype(spec.dtype)
-    X = rng.uniform(-2, 2, (batch, spec.widths[0])).astype(spec.dtype)
-    out, target = spec.widths[-1], spec.loss_fn.target
-    y: np.ndarray
-    if target == "labels":
-        y = rng.integers(0, out, batch)
-    elif target == "probability":
-        y = rng.uniform(0, 1, (batch, out)).astype(spec.dtype)
-    else:
-        y = rng.uniform(-1, 1, (batch, out)).astype(spec.dtype)
-    return Case(spec, params, X, y, seed)
+    return draw_case(spec, np.random.default_rng(seed), batch, UNIFORM_DRAWS, seed)
 
 
 def case_key(spec: NetworkSpec, seed: int, batch: int, engine: str) -> str:
