@@ -33,6 +33,7 @@ from gradcheck.nn.losses import LOSSES, REDUCTIONS
 from gradcheck.nn.network import forward, output_loss
 from gradcheck.nn.spec import DTYPES, NetworkSpec
 from gradcheck.numeric.blas import blas_errstate
+from gradcheck.numeric.steps import KINK_MARGIN, PROBABILITY_MARGIN
 
 __all__ = [
     "KINK_MARGIN",
@@ -44,9 +45,6 @@ __all__ = [
     "parameters",
     "targets",
 ]
-
-# How far from 0 and 1 a ``bce`` prediction must stay, per dtype.
-_PROBABILITY_MARGIN = {"float64": 1e-6, "float32": 1e-3}
 
 
 def _check_range(name: str, low: int, high: int, minimum: int) -> None:
@@ -82,6 +80,52 @@ def _floats(dtype: str, low: float, high: float) -> st.SearchStrategy[float]:
     )
 
 
+def _fitting_outputs(loss_name: str, output_activations: list[str] | None) -> list[str]:
+    """The output activations whose range lies inside the loss's domain, the loss's usual
+    output first (so that failures shrink towards it)."""
+    lo, hi = LOSSES.get(loss_name).output_range
+    fits = [
+        name
+        for name in (output_activations or list(ACTIVATIONS))
+        if lo <= ACTIVATIONS.get(name).output_range[0]
+        and ACTIVATIONS.get(name).output_range[1] <= hi
+    ]
+    if not fits:
+        raise InvalidArgument(
+            f"no output activation in {output_activations} suits loss {loss_name}"
+        )
+    default = ACTIVATIONS.canonical(LOSSES.get(loss_name).default_output)
+    fits.sort(key=lambda name: name != default)
+    return fits
+
+
+def _draw_widths(
+    draw: st.DrawFn, depth: int, widths: tuple[int, int], labels: bool
+) -> tuple[int, ...]:
+    """n₀ … n_depth; hidden widths (and n₀) are often equal, so that residual layers get
+    drawn; ``labels`` outputs have at least 2 classes."""
+    shared = draw(st.integers(*widths))
+    hidden = [draw(st.one_of(st.just(shared), st.integers(*widths))) for _ in range(depth - 1)]
+    inputs = draw(st.one_of(st.just(shared), st.integers(*widths)))
+    min_out = 2 if labels else widths[0]
+    out = draw(st.integers(max(min_out, widths[0]), max(min_out, widths[1])))
+    return (inputs, *hidden, out)
+
+
+def _draw_residual(
+    draw: st.DrawFn, all_widths: tuple[int, ...], bounded_output: bool
+) -> tuple[int, ...]:
+    """Layers with a skip connection, among those whose input and output widths agree (not
+    the last one when the output is bounded: a skip would push it out of its range)."""
+    depth = len(all_widths) - 1
+    skips: list[int] = []
+    for layer in range(1, depth + 1):
+        equal = all_widths[layer - 1] == all_widths[layer]
+        if equal and not (bounded_output and layer == depth) and draw(st.booleans()):
+            skips.append(layer)
+    return tuple(skips)
+
+
 @st.composite
 def _spec(
     draw: st.DrawFn,
@@ -97,42 +141,18 @@ def _spec(
 ) -> NetworkSpec:
     loss_name = draw(st.sampled_from(losses))
     loss = LOSSES.get(loss_name)
-    lo, hi = loss.output_range
-    fits = [
-        name
-        for name in (output_activations or list(ACTIVATIONS))
-        if lo <= ACTIVATIONS.get(name).output_range[0]
-        and ACTIVATIONS.get(name).output_range[1] <= hi
-    ]
-    if not fits:
-        raise InvalidArgument(
-            f"no output activation in {output_activations} suits loss {loss_name}"
-        )
-    # The loss's usual output first, so that failures shrink towards it.
-    default = ACTIVATIONS.canonical(loss.default_output)
-    fits.sort(key=lambda name: name != default)
+    fits = _fitting_outputs(loss_name, output_activations)
     depth = draw(st.integers(*depths))
-    # Hidden widths are often equal, so that residual layers get drawn.
-    shared = draw(st.integers(*widths))
-    hidden = [draw(st.one_of(st.just(shared), st.integers(*widths))) for _ in range(depth - 1)]
-    inputs = draw(st.one_of(st.just(shared), st.integers(*widths)))
-    min_out = 2 if loss.target == "labels" else widths[0]
-    out = draw(st.integers(max(min_out, widths[0]), max(min_out, widths[1])))
-    all_widths = (inputs, *hidden, out)
-    skips: list[int] = []
-    if residual:
-        bounded_output = (lo, hi) != (-math.inf, math.inf)
-        for layer in range(1, depth + 1):
-            equal = all_widths[layer - 1] == all_widths[layer]
-            if equal and not (bounded_output and layer == depth) and draw(st.booleans()):
-                skips.append(layer)
+    all_widths = _draw_widths(draw, depth, widths, loss.target == "labels")
+    bounded_output = loss.output_range != (-math.inf, math.inf)
+    skips = _draw_residual(draw, all_widths, bounded_output) if residual else ()
     return NetworkSpec(
         all_widths,
         hidden=draw(st.sampled_from(activations)),
         output=draw(st.sampled_from(fits)),
         loss=loss_name,
         reduction=draw(st.sampled_from(reductions)),
-        residual=tuple(skips),
+        residual=skips,
         dtype=draw(st.sampled_from(dtypes)),
     )
 
@@ -211,8 +231,8 @@ def targets(spec: NetworkSpec, batch: int) -> st.SearchStrategy[np.ndarray]:
 
 KinkPolicy = Literal["avoid", "allow", "aim"]
 KINK_POLICIES: tuple[KinkPolicy, ...] = ("avoid", "allow", "aim")
-# How far, relative to max(1, |kink|), "avoid" keeps every pre-activation from a kink.
-KINK_MARGIN = 1e-3
+# KINK_MARGIN (``numeric.steps``): how far, relative to max(1, |kink|), "avoid" keeps every
+# pre-activation from a kink. It is re-exported here for users of the strategies.
 
 
 def _steer_kinks(
@@ -281,7 +301,7 @@ def _case(
     except (DomainError, NonFiniteError):
         assume(False)
     if spec.loss_fn.output_range != (-math.inf, math.inf):
-        margin = _PROBABILITY_MARGIN[spec.dtype]
+        margin = PROBABILITY_MARGIN[spec.dtype]
         assume(bool(np.all((yhat > margin) & (yhat < 1 - margin))))
     return case
 

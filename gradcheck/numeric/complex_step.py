@@ -22,19 +22,18 @@ from gradcheck.numeric.directional import (
     complex_value,
 )
 from gradcheck.numeric.evaluator import LossFunctionError
-from gradcheck.numeric.steps import machine_eps
+from gradcheck.numeric.steps import COMPLEX_AGREEMENT_BARS, COMPLEX_AGREEMENT_ULPS, machine_eps
 
 __all__ = ["complex_support"]
-
-# Agreement needed: within 4 error bars of the central estimate, plus rounding of both.
-BARS = 4.0
 
 
 def complex_support(central: CentralOracle, reference: Directional) -> str | None:
     """None if ``central``'s loss supports the complex step, else the reason.
 
     ``reference`` is a refined central estimate along some direction; the complex step is
-    taken along exactly the direction that estimate probed.
+    taken along exactly the direction that estimate probed. The two slopes must agree to
+    ``COMPLEX_AGREEMENT_BARS`` error bars of the central one plus ``COMPLEX_AGREEMENT_ULPS``·ε
+    of both (``steps``).
     """
     oracle = ComplexStepOracle(central.evaluator, central.params, central.loss)
     try:
@@ -46,11 +45,12 @@ def complex_support(central: CentralOracle, reference: Directional) -> str | Non
     except LossFunctionError as error:
         return str(error)
     eps = machine_eps("float64")
-    if abs(real.real - central.loss) > 1e3 * eps * max(1.0, abs(central.loss)):
+    if abs(real.real - central.loss) > COMPLEX_AGREEMENT_ULPS * eps * max(1.0, abs(central.loss)):
         return f"loss_fn's value at complex input ({real.real!r}) differs from L ({central.loss!r})"
     if reference.kinked:
         return "the probe direction crosses a kink, so the complex step could not be verified"
-    slack = BARS * reference.error_bar + 1e3 * eps * (abs(reference.estimate) + abs(probe.estimate))
+    rounding = COMPLEX_AGREEMENT_ULPS * eps * (abs(reference.estimate) + abs(probe.estimate))
+    slack = COMPLEX_AGREEMENT_BARS * reference.error_bar + rounding
     if not abs(probe.estimate - reference.estimate) <= slack:
         return (
             f"the complex-step slope {probe.estimate:.9g} disagrees with central differences "

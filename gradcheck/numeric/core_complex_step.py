@@ -1,15 +1,17 @@
 """Complex-step derivatives of the core's loss, batched over parameters.
 
-∂L/∂θ_i = Im L(θ + i·t·e_i) / t with t = 1e-20·max(1, |θ_i|) (Squire and Trapp, 1998):
-no difference of nearly equal numbers is formed, so the estimate is exact to the rounding
-of one complex forward pass, for every entry, with no step to tune and no kink to cross
-(the real part of every pre-activation is untouched). The core's activations and losses
-continue analytically to complex arguments (``nn.activations.real_part`` and friends).
+∂L/∂θ_i = Im L(θ + i·t·e_i) / t with t = 1e-20·max(1, |θ_i|) (``steps.COMPLEX_STEP``;
+Squire and Trapp, 1998): no difference of nearly equal numbers is formed, so the estimate
+is exact to the rounding of one complex forward pass, for every entry, with no step to
+tune and no kink to cross (the real part of every pre-activation is untouched). The core's
+activations and losses continue analytically to complex arguments
+(``nn.activations.real_part`` and friends).
 
 What remains is the method's own O(t²) term: Im L(θ + it)/t = L′ − t²L‴/6 + …, and a
 real part moved by −t²/2·(…) where two perturbed factors meet. With t = 1e-20 that is
 ~1e-40 relative, invisible except where the gradient is exactly 0 (a network whose every
-unit is dead). The error bar 1e6·(t·max(1,|θ_i|))²·max(1, |L|) bounds it generously.
+unit is dead). The error bar C·t²·max(1, |L|), C = ``steps.COMPLEX_STEP_BAR`` (1e6),
+bounds it generously.
 
 The evaluation is organised as in ``core_differences``, by ``stacking.perturbed_outputs``
 with imaginary perturbations.
@@ -24,11 +26,11 @@ import numpy as np
 from gradcheck.nn.network import complex_losses, forward, output_loss
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.numeric.stacking import perturbed_outputs
+from gradcheck.numeric.steps import COMPLEX_STEP, COMPLEX_STEP_BAR
 
-__all__ = ["STEP", "core_complex_step"]
+__all__ = ["core_complex_step"]
 
 Array = np.ndarray
-STEP = 1e-20
 STACK_ELEMENTS = 1 << 21  # complex128 elements of one layer's stacked activations (32 MB)
 
 
@@ -46,7 +48,7 @@ def core_complex_step(
         chunk = max(1, STACK_ELEMENTS // (x.shape[0] * max(spec.widths[layer:])))
         for name in (f"W{layer}", f"b{layer}"):
             theta = wide[name].reshape(-1)
-            steps = STEP * np.maximum(1.0, np.abs(theta))
+            steps = COMPLEX_STEP * np.maximum(1.0, np.abs(theta))
             out = np.empty(theta.size)
             for start in range(0, theta.size, chunk):
                 entries = np.arange(start, min(theta.size, start + chunk))
@@ -54,5 +56,7 @@ def core_complex_step(
                 output, _ = perturbed_outputs(spec, wide, cache, name, entries, delta, target)
                 out[entries] = complex_losses(spec, output, target).imag / steps[entries]
             grads[name] = out.reshape(wide[name].shape)
-            bars[name] = (1e6 * max(1.0, abs(loss)) * steps**2).reshape(wide[name].shape)
+            bars[name] = (COMPLEX_STEP_BAR * max(1.0, abs(loss)) * steps**2).reshape(
+                wide[name].shape
+            )
     return loss, grads, bars

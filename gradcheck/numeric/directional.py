@@ -7,14 +7,19 @@ and u the direction *actually* probed (``Directional.direction``), so that the r
 
 * ``CentralOracle``: D(t) = (L(θ + t·v) − L(θ − t·v)) / 2t, 2 evaluations. ``refine``
   adds L(θ ± 2t·v) (2 more) for the Richardson estimate R = (4D(t) − D(2t))/3, whose error
-  bar is |R − D(t)| plus three standard deviations of the loss's noise σ divided by t.
-  The step is t = ε_eff^(1/3) with ε_eff = max(ε, σ/|L|), the loss's *effective*
-  precision: a function that computes in float32 internally gets a float32-sized step
-  even when it is handed float64 arrays. The same five values L(θ), L(θ ± t·v),
-  L(θ ± 2t·v) also reveal a kink between θ − 2t·v and θ + 2t·v: the second differences at
-  t and 2t, S(t) and S(2t), agree for a smooth function (to O(t²)), and differ by about
-  half the slope jump over t near a kink. A refined probe with such a jump is ``kinked``.
-* ``ComplexStepOracle``: Im L(θ + i·t·v) / t with t = 1e-20 (Squire and Trapp, 1998).
+  bar is |R − D(t)| plus three standard deviations of the loss's noise σ divided by t:
+  both are ``finite_differences.richardson`` of the four samples at steps ±t, ±2t, with
+  σ = max(noise, ε·max|L|) over those samples and L(θ).
+  The step is t = ε_eff^(1/3) with ε_eff = max(ε, σ/|L|) (at most
+  ``steps.MAX_EFFECTIVE_EPS``), the loss's *effective* precision: a function that computes
+  in float32 internally gets a float32-sized step even when it is handed float64 arrays.
+  The same five values L(θ), L(θ ± t·v), L(θ ± 2t·v) also reveal a kink between
+  θ − 2t·v and θ + 2t·v: the second differences at t and 2t, S(t) and S(2t), agree for a
+  smooth function (to O(t²)), and differ by about half the slope jump over t near a kink.
+  A refined probe with such a jump (``steps.KINK_RATIO``, ``steps.KINK_NOISE_FACTOR``) is
+  ``kinked``.
+* ``ComplexStepOracle``: Im L(θ + i·t·v) / t with t = ``steps.COMPLEX_STEP`` (1e-20;
+  Squire and Trapp, 1998).
   There is no subtraction, so no cancellation and no step-size trade-off: the estimate is
   exact up to the rounding of one evaluation, for 1 evaluation. It needs a loss that is
   the analytic continuation of the real one (``complex_step.complex_support``).
@@ -34,10 +39,16 @@ import numpy as np
 
 from gradcheck.errors import NonFiniteError
 from gradcheck.numeric.evaluator import Evaluator, LossFunctionError
-from gradcheck.numeric.steps import machine_eps
+from gradcheck.numeric.finite_differences import extrapolate, loss_rounding, richardson
+from gradcheck.numeric.steps import (
+    COMPLEX_STEP,
+    KINK_NOISE_FACTOR,
+    KINK_RATIO,
+    MAX_EFFECTIVE_EPS,
+    machine_eps,
+)
 
 __all__ = [
-    "COMPLEX_STEP",
     "CentralOracle",
     "ComplexStepOracle",
     "Directional",
@@ -47,8 +58,6 @@ __all__ = [
 
 Array = np.ndarray
 Params = Mapping[str, Array]
-COMPLEX_STEP = 1e-20
-KINK_RATIO = 1e-3  # |S(t) − S(2t)| above this share of max(|S(t)|, |S(2t)|) is not smooth
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,7 @@ class CentralOracle(Oracle):
         super().__init__(evaluator, params, loss)
         self.noise = noise
         effective = max(machine_eps("float64"), noise / max(abs(loss), np.finfo(np.float64).tiny))
-        self.step = float(min(effective, 1e-3) ** (1 / 3))
+        self.step = float(min(effective, MAX_EFFECTIVE_EPS) ** (1 / 3))
         self.truncation = 0.0  # expected truncation error of a cheap estimate (``calibrate``)
 
     def calibrate(self, refined: Directional) -> None:
@@ -145,14 +154,18 @@ class CentralOracle(Oracle):
             self.truncation = 2 * abs(refined.estimate - refined.samples_estimate)
 
     def _rounding(self, *losses: float) -> float:
-        return max(self.noise, machine_eps("float64") * max(abs(x) for x in losses))
+        """σ at these samples and L(θ) (``finite_differences.loss_rounding``)."""
+        return float(self._sigma(np.array(losses)))
+
+    def _sigma(self, losses: Array) -> Array:
+        return loss_rounding(losses, noise=self.noise, eps=machine_eps("float64"), base=self.loss)
 
     def derivative(self, v: Mapping[str, Array]) -> Directional:
         t = self.step
         plus, minus = _move(self.params, v, t), _move(self.params, v, -t)
         lp, lm = self.evaluator(plus), self.evaluator(minus)
         direction = {name: (plus[name] - minus[name]) / (2 * t) for name in v}
-        bar = 3 * self._rounding(lp, lm, self.loss) / t + self.truncation
+        bar = 3 * self._rounding(lp, lm) / t + self.truncation
         estimate = (lp - lm) / (2 * t)
         return Directional(estimate, direction, bar, 2, refined=False, samples=(lp, lm))
 
@@ -162,24 +175,34 @@ class CentralOracle(Oracle):
         t = self.step
         plus, minus = _move(self.params, v, 2 * t), _move(self.params, v, -2 * t)
         lp2, lm2 = self.evaluator(plus), self.evaluator(minus)
-        lp, lm = first.samples
-        d1, d2 = first.estimate, (lp2 - lm2) / (4 * t)
+        losses = np.array([*first.samples, lp2, lm2])
+        estimate, bar = richardson(
+            losses,
+            np.array([t, -t, 2 * t, -2 * t]),
+            noise=self.noise,
+            eps=machine_eps("float64"),
+            base=self.loss,
+        )
         u2 = {name: (plus[name] - minus[name]) / (4 * t) for name in v}
-        direction = {name: (4 * first.direction[name] - u2[name]) / 3 for name in v}
-        estimate = (4 * d1 - d2) / 3
-        rounding = self._rounding(lp, lm, lp2, lm2, self.loss)
-        bar = abs(estimate - d1) + 3 * rounding / t
+        return replace(
+            first,
+            estimate=float(estimate),
+            direction={name: extrapolate(first.direction[name], u2[name]) for name in v},
+            error_bar=float(bar),
+            evaluations=first.evaluations + 2,
+            refined=True,
+            kinked=self._kinked(losses),
+            samples_estimate=first.estimate,
+        )
+
+    def _kinked(self, losses: Array) -> bool:
+        """Whether the second differences S(t), S(2t) of ``losses`` = L(θ + t·v), L(θ − t·v),
+        L(θ + 2t·v), L(θ − 2t·v) disagree as only a kink makes them."""
+        t = self.step
+        lp, lm, lp2, lm2 = (float(x) for x in losses)
+        rounding = float(self._sigma(losses))
         s1 = (lp - 2 * self.loss + lm) / t**2
         s2 = (lp2 - 2 * self.loss + lm2) / (4 * t**2)
         jump = abs(s1 - s2) * t  # ≈ half the slope jump at a kink, in derivative units
-        kinked = jump > KINK_RATIO * max(abs(s1), abs(s2)) * t and jump > 10 * rounding / t
-        return replace(
-            first,
-            estimate=estimate,
-            direction=direction,
-            error_bar=bar,
-            evaluations=first.evaluations + 2,
-            refined=True,
-            kinked=kinked,
-            samples_estimate=d1,
-        )
+        smooth_bound = KINK_RATIO * max(abs(s1), abs(s2)) * t
+        return jump > smooth_bound and jump > KINK_NOISE_FACTOR * rounding / t

@@ -16,7 +16,9 @@ Denominators use the step actually represented, (θ+h) − (θ−h).
 
 Where the steps on one side cross a kink, ``one_sided`` gives the second-order estimate
 from the other side. The loops that take the steps live with their callers: the core's
-batched ``core_differences`` and the black-box ``directional.CentralOracle``.
+batched ``core_differences`` (a coordinate step per entry) and the black-box
+``directional.CentralOracle`` (one step t along a direction, so the four steps are ±t, ±2t).
+Both get R and its error bar from ``richardson``, and nothing else computes them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import numpy as np
 __all__ = [
     "MULTIPLES",
     "NumericalGradient",
+    "extrapolate",
+    "loss_rounding",
     "one_sided",
     "richardson",
 ]
@@ -46,16 +50,33 @@ class NumericalGradient:
     evaluations: int
 
 
-def richardson(losses: Array, steps: Array, *, noise: float, eps: float) -> tuple[Array, Array]:
+def extrapolate(d1: Array, d2: Array) -> Array:
+    """R = (4·D(h) − D(2h)) / 3: the h² terms of the two central differences cancel."""
+    return (4 * d1 - d2) / 3
+
+
+def loss_rounding(losses: Array, *, noise: float, eps: float, base: float | None = None) -> Array:
+    """σ, the rounding noise of L near the samples: the larger of the measured ``noise``
+    and ε·max|L| over ``losses`` (axis 0) and, when given, |``base``| = |L(θ)|."""
+    size = np.max(np.abs(losses), axis=0)
+    if base is not None:
+        size = np.maximum(np.abs(base), size)
+    return np.maximum(noise, eps * size)
+
+
+def richardson(
+    losses: Array, steps: Array, *, noise: float, eps: float, base: float | None = None
+) -> tuple[Array, Array]:
     """Estimates and error bars for many entries at once.
 
     ``losses[m, i]`` is L at θ_i + ``steps[m, i]``, for the four steps of ``MULTIPLES``
-    (+h, −h, +2h, −2h, as actually represented). Returns R and its error bar (module docstring).
+    (+h, −h, +2h, −2h, as actually represented); 1-d arrays give one estimate. Returns R
+    and its error bar |R − D(h)| + 3σ/h, with σ from ``loss_rounding`` (module docstring).
     """
     d1 = (losses[0] - losses[1]) / (steps[0] - steps[1])
     d2 = (losses[2] - losses[3]) / (steps[2] - steps[3])
-    estimate = (4 * d1 - d2) / 3
-    rounding = np.maximum(noise, eps * np.max(np.abs(losses), axis=0))
+    estimate = extrapolate(d1, d2)
+    rounding = loss_rounding(losses, noise=noise, eps=eps, base=base)
     return estimate, np.abs(estimate - d1) + 3 * rounding / np.abs(steps[0])
 
 
@@ -76,5 +97,5 @@ def one_sided(
     l1, l2 = losses
     estimate = -base * (1 / s1 + 1 / s2) + l1 * s2 / (s1 * (s2 - s1)) - l2 * s1 / (s2 * (s2 - s1))
     first_order = (l1 - base) / s1
-    rounding = np.maximum(noise, eps * np.maximum(np.abs(base), np.max(np.abs(losses), axis=0)))
+    rounding = loss_rounding(losses, noise=noise, eps=eps, base=base)
     return estimate, np.abs(estimate - first_order) + 3 * 2.55 * rounding / np.abs(s1)

@@ -17,21 +17,19 @@ import numpy as np
 from gradcheck.nn.network import ForwardPass, backward
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.numeric.blas import blas_errstate
+from gradcheck.numeric.steps import KINK_BAND_ULPS
 
 __all__ = ["subgradient_ambiguity"]
 
 Array = np.ndarray
 
 
-ROUNDING_ULPS = 64  # as the rounding term of ``steps``: how far engines' z may drift apart
-
-
 def _bands(spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass) -> list[Array]:
     """Per layer, how far two correct engines' Z⁽ˡ⁾ may lie apart: the rounding of the sum
-    itself, ROUNDING_ULPS·ε·(|A⁽ˡ⁻¹⁾|·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾|), plus the spread of its inputs carried
-    through, Δa⁽ˡ⁻¹⁾·|W⁽ˡ⁾|ᵀ, with Δa⁽ˡ⁾ = (|f′(z)| + 1)·Δz⁽ˡ⁾ (an engine that fuses the bias
-    add into an FMA leaves the rounding error of a product where another gets exactly 0,
-    and every layer after it sees the difference)."""
+    itself, KINK_BAND_ULPS·ε·(|A⁽ˡ⁻¹⁾|·|W⁽ˡ⁾|ᵀ + |b⁽ˡ⁾|) (``steps``), plus the spread of its
+    inputs carried through, Δa⁽ˡ⁻¹⁾·|W⁽ˡ⁾|ᵀ, with Δa⁽ˡ⁾ = (|f′(z)| + 1)·Δz⁽ˡ⁾ (an engine
+    that fuses the bias add into an FMA leaves the rounding error of a product where
+    another gets exactly 0, and every layer after it sees the difference)."""
     eps = float(np.finfo(cache.zs[0].dtype).eps)
     bands = []
     spread = np.zeros_like(cache.activations[0], dtype=np.float64)
@@ -40,7 +38,7 @@ def _bands(spec: NetworkSpec, params: Mapping[str, Array], cache: ForwardPass) -
         a = np.abs(cache.activations[layer - 1].astype(np.float64))
         b = np.abs(params[f"b{layer}"].astype(np.float64))
         with blas_errstate():
-            band = ROUNDING_ULPS * eps * (a @ W.T + b) + spread @ W.T
+            band = KINK_BAND_ULPS * eps * (a @ W.T + b) + spread @ W.T
         bands.append(band)
         z, f = cache.zs[layer - 1], cache.fs[layer - 1]
         slope = np.abs(spec.activation(layer).df(z, f).astype(np.float64)) + 1.0
