@@ -127,6 +127,23 @@ def _pinned_precision(tf32: bool) -> Iterator[dict[str, object]]:
             node.fp32_precision = value  # type: ignore[attr-defined]
 
 
+def _network_loss(
+    spec: NetworkSpec, leaves: Mapping[str, torch.Tensor], x: torch.Tensor, target: torch.Tensor
+) -> torch.Tensor:
+    """L of the spec's MLP: Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾W⁽ˡ⁾ᵀ + b⁽ˡ⁾, A⁽ˡ⁾ = f(Z⁽ˡ⁾) (+ A⁽ˡ⁻¹⁾ on a residual
+    layer), then the loss of A⁽ᴸ⁾, divided by the batch size for the mean reduction."""
+    activations = [_activation(spec.hidden)] * (spec.depth - 1) + [_activation(str(spec.output))]
+    a = x
+    for layer, act in enumerate(activations, start=1):
+        z = F.linear(a, leaves[f"W{layer}"], leaves[f"b{layer}"])
+        f = act(z)
+        a = f + a if layer in spec.residual else f
+    loss = _loss(spec.loss)(a, target)
+    if spec.reduction == "mean":
+        loss = loss / x.shape[0]
+    return loss
+
+
 def loss_and_grads(
     spec: NetworkSpec,
     params: Mapping[str, np.ndarray],
@@ -152,8 +169,6 @@ def loss_and_grads(
     if where.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"torch device {device!r} is not available: no CUDA device is visible")
     dtype = _TORCH_DTYPES[spec.dtype]
-    activations = [_activation(spec.hidden)] * (spec.depth - 1) + [_activation(str(spec.output))]
-    loss_fn = _loss(spec.loss)
     # torch.tensor copies, so autograd never touches the caller's memory.
     leaves = {
         name: torch.tensor(params[name], dtype=dtype, device=where, requires_grad=True)
@@ -164,14 +179,7 @@ def loss_and_grads(
     target = torch.tensor(y, dtype=torch.int64 if is_labels else dtype, device=where)
 
     with _pinned_precision(tf32) as precision, torch.enable_grad():
-        a = x
-        for layer, act in enumerate(activations, start=1):
-            z = F.linear(a, leaves[f"W{layer}"], leaves[f"b{layer}"])
-            f = act(z)
-            a = f + a if layer in spec.residual else f
-        loss = loss_fn(a, target)
-        if spec.reduction == "mean":
-            loss = loss / x.shape[0]
+        loss = _network_loss(spec, leaves, x, target)
         grads = torch.autograd.grad(loss, list(leaves.values()))
 
     out = {name: g.detach().cpu().numpy().copy() for name, g in zip(leaves, grads, strict=True)}

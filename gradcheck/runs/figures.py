@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.case import Case
+from gradcheck.case import NORMAL_DRAWS, Case, draw_batch
 from gradcheck.compare import Record
 from gradcheck.engines import get_engine
 from gradcheck.errors import GradcheckError, NonFiniteError, ShapeError, UnknownNameError
@@ -31,7 +31,7 @@ from gradcheck.nn.inputs import validate_batch, validate_params
 from gradcheck.nn.network import evaluate, loss_value
 from gradcheck.nn.optim import sgd_step
 from gradcheck.nn.spec import NetworkSpec
-from gradcheck.numeric.steps import fd_step
+from gradcheck.numeric.steps import TRAJECTORY_TOLERANCES, fd_step
 
 __all__ = [
     "TRAJECTORY_TOLERANCES",
@@ -48,14 +48,8 @@ __all__ = [
 Array = np.ndarray
 Params = Mapping[str, Array]
 
-# How far (relative, ∞-norm) a reference's SGD parameters may drift from the core's before a
-# step counts as diverged. Two correct engines differ by rounding only, and rounding grows
-# along a trajectory: a few hundred ulps per step, amplified by the loss's curvature. float64:
-# 1e-10 (≈ 5·10⁵ ulps, a tenth of the analytic rtol of ``numeric.steps``); float32: 1e-4
-# (≈ 800 ulps, the analytic rtol itself). Measured drift of a correct 3-5-2 tanh network
-# over 50 steps at lr 0.1: 5e-16 (float64) and 2e-7 (float32).
-TRAJECTORY_TOLERANCES: Mapping[str, float] = MappingProxyType({"float64": 1e-10, "float32": 1e-4})
-
+# TRAJECTORY_TOLERANCES (``numeric.steps``, re-exported here beside the trajectories it
+# judges): how far a reference's SGD parameters may drift from the core's, per dtype.
 REFERENCE_ENGINES = ("torch", "jax")
 DEFAULT_STEPS = np.logspace(-12, -1, 45)  # h from 1e-12 to 1e-1, four per decade
 DEFAULT_STEPS.setflags(write=False)
@@ -168,20 +162,22 @@ def layer_gradient_norms(
     """Per activation, the Frobenius norm ‖∂L/∂W⁽ˡ⁾‖_F = √(Σ_jk (∂L/∂W⁽ˡ⁾_jk)²) of every layer
     of an MLP with ``depth`` layers of ``width`` units (float64, identity output, mean mse).
 
-    Every network gets the same X, y ~ N(0, 1) and the same draw of the initialiser
-    (Glorot's ``xavier_uniform`` by default, biases 0), so the activation is the only
-    difference. With sigmoid, f′ ≤ ¼ makes the norms shrink by orders of magnitude towards
-    layer 1.
+    Every network gets the same X, y ~ N(0, 1) (``case.draw_batch`` with ``NORMAL_DRAWS``
+    from ``default_rng(seed)``) and the same draw of the initialiser from ``seed`` (Glorot's
+    ``xavier_uniform`` by default, biases 0, unlike a drawn case's: the initialiser is what
+    is shown), so the activation is the only difference. With sigmoid, f′ ≤ ¼ makes the
+    norms shrink by orders of magnitude towards layer 1.
     """
     for name, value in (("depth", depth), ("width", width), ("batch", batch)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise GradcheckError(f"{name} must be a positive integer, got {value!r}")
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((batch, width))
-    y = rng.standard_normal((batch, width))
+    shape = (width,) * (depth + 1)
+    X, y = draw_batch(
+        NetworkSpec(shape, reduction="mean"), np.random.default_rng(seed), batch, NORMAL_DRAWS
+    )
     results = []
     for activation in activations:
-        spec = NetworkSpec((width,) * (depth + 1), hidden=activation, reduction="mean")
+        spec = NetworkSpec(shape, hidden=activation, reduction="mean")
         params = init_params(spec, rng=seed, scheme=init)
         _, grads = evaluate(spec, params, X, y)
         norms = [np.linalg.norm(grads[f"W{layer}"]) for layer in range(1, depth + 1)]
@@ -300,6 +296,20 @@ def _distances(core: list[dict[str, Array]], other: list[dict[str, Array]]) -> A
     return _frozen(values)
 
 
+def _learning_rates(lr: float, engine_lr: Mapping[str, float] | None) -> dict[str, float]:
+    """``lr`` for the core and every reference engine, overridden by ``engine_lr`` (which may
+    name reference engines only); each must be a positive finite number."""
+    rates = {name: float(lr) for name in ("core", *REFERENCE_ENGINES)}
+    for name, rate in (engine_lr or {}).items():
+        if name not in REFERENCE_ENGINES:
+            raise UnknownNameError(f"engine_lr names {name!r}; known: {REFERENCE_ENGINES}")
+        rates[name] = float(rate)
+    for name, rate in rates.items():
+        if not (np.isfinite(rate) and rate > 0):
+            raise GradcheckError(f"learning rate of {name} must be positive, got {rate}")
+    return rates
+
+
 def training_trajectories(
     spec: NetworkSpec,
     params: Mapping[str, object],
@@ -323,15 +333,7 @@ def training_trajectories(
         raise GradcheckError(f"steps must be a positive integer, got {steps!r}")
     x, target = validate_batch(spec, X, y)
     case = Case(spec, validate_params(spec, params), x, target)  # read-only for every engine
-    rates = {name: float(lr) for name in ("core", *REFERENCE_ENGINES)}
-    for name, rate in (engine_lr or {}).items():
-        if name not in REFERENCE_ENGINES:
-            raise UnknownNameError(f"engine_lr names {name!r}; known: {REFERENCE_ENGINES}")
-        rates[name] = float(rate)
-    for name, rate in rates.items():
-        if not (np.isfinite(rate) and rate > 0):
-            raise GradcheckError(f"learning rate of {name} must be positive, got {rate}")
-
+    rates = _learning_rates(lr, engine_lr)
     core_losses, core_path = _run("core", case.params, _core_step(case, rates["core"]), steps)
     losses, distances, notes = {"core": core_losses}, {}, []
     for name in REFERENCE_ENGINES:

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.strategies import SearchStrategy
 
 from gradcheck.case import Case
 from gradcheck.check import CheckResult, check_case, engine_pairs
@@ -168,6 +169,20 @@ def _summarise(
     )
 
 
+def _cell_cases(config: SweepConfig, cell: tuple[str, str, str]) -> SearchStrategy[Case]:
+    """The cases of one (dtype, hidden activation, loss) cell, within the config's bounds."""
+    dtype, hidden, loss = cell
+    return cases(
+        activations=[hidden],
+        losses=[loss],
+        dtypes=[dtype],
+        max_depth=config.max_depth,
+        max_width=config.max_width,
+        max_batch=config.max_batch,
+        kinks=config.kinks,  # type: ignore[arg-type]
+    )
+
+
 def run_cell(
     config: SweepConfig,
     cell: tuple[str, str, str],
@@ -178,15 +193,7 @@ def run_cell(
     dtype, hidden, loss = cell
     results: list[CheckResult] = []
     failures: list[CheckResult] = []
-    strategy = cases(
-        activations=[hidden],
-        losses=[loss],
-        dtypes=[dtype],
-        max_depth=config.max_depth,
-        max_width=config.max_width,
-        max_batch=config.max_batch,
-        kinks=config.kinks,  # type: ignore[arg-type]
-    )
+    strategy = _cell_cases(config, cell)
     cell_seed = _cell_seed(config, cell)
 
     @seed(cell_seed)
