@@ -21,6 +21,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +32,7 @@ from gradcheck.nn.network import evaluate
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.numeric.core_complex_step import core_complex_step
 from gradcheck.numeric.core_differences import core_differences
-from gradcheck.numeric.steps import machine_eps
+from gradcheck.numeric.steps import COMPLEX_STEP, machine_eps
 from gradcheck.registry import Registry
 
 __all__ = [
@@ -166,7 +167,10 @@ class ComplexStepEngine(Engine):
     def compute(self, case: Case) -> EngineResult:
         spec = case.spec
         loss, grads, bars = core_complex_step(spec, case.params, case.X, case.y)
-        meta = {"method": "complex step, batched over perturbations", "step": "1e-20·max(1,|θ|)"}
+        meta = {
+            "method": "complex step, batched over perturbations",
+            "step": f"{COMPLEX_STEP:g}·max(1,|θ|)",
+        }
         return EngineResult(
             self.name,
             self.kind,
@@ -179,15 +183,33 @@ class ComplexStepEngine(Engine):
 
 
 class ReferenceEngine(Engine):
-    """An engine in ``reference_impls``: ``module.loss_and_grads(spec, params, X, y)``."""
+    """An engine in ``reference_impls``: ``module.loss_and_grads(spec, params, X, y,
+    **settings)``, where ``settings`` are its keywords (``tf32``, ``matmul_precision``,
+    ``device``; none by default)."""
 
-    def __init__(self, name: str, module: str, requires: str, summary: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        requires: str,
+        summary: str,
+        settings: Mapping[str, object] | None = None,
+    ) -> None:
         self.name, self.module, self.summary = name, module, summary
         self.requires, self.extra = (requires,), requires
+        self.settings: Mapping[str, object] = MappingProxyType(dict(settings or {}))
+
+    def configured(self, settings: Mapping[str, object]) -> ReferenceEngine:
+        """The same engine with ``settings`` passed on top of its own."""
+        return ReferenceEngine(
+            self.name, self.module, self.requires[0], self.summary, {**self.settings, **settings}
+        )
 
     def compute(self, case: Case) -> EngineResult:
         impl = importlib.import_module(self.module)
-        loss, grads, meta = impl.loss_and_grads(case.spec, case.params, case.X, case.y)
+        loss, grads, meta = impl.loss_and_grads(
+            case.spec, case.params, case.X, case.y, **self.settings
+        )
         return EngineResult(self.name, self.kind, float(loss), grads, meta=meta)
 
 

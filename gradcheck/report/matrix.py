@@ -1,6 +1,7 @@
 """Writers for the comparison matrix of ``gradcheck compare``: Markdown, HTML, JSON, and a
-written summary. They only format a :class:`gradcheck.runs.matrix.MatrixResult`; the one thing
-computed here is :func:`summarise`'s comparison of cells that differ in a single setting.
+written summary. They only format a :class:`gradcheck.runs.matrix.MatrixResult`; what the
+summary says (which settings move the gradients, the range per dtype, what was not
+measured) is computed there, as ``MatrixResult.summary``, and :func:`summarise` words it.
 
 Rows are engine / setting / device, columns are dtypes, and each cell reads
 ``median / worst`` relative error (defined in ``gradcheck.runs.matrix``) in scientific notation.
@@ -10,13 +11,18 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from tabulate import tabulate
 
-from gradcheck.runs.matrix import BASELINES, REFERENCE_DESCRIPTIONS, MatrixCell, MatrixResult
+from gradcheck.runs.matrix import (
+    REFERENCE_DESCRIPTIONS,
+    DtypeRange,
+    MatrixCell,
+    MatrixResult,
+    SettingEffect,
+)
 
 __all__ = [
     "SCHEMA",
@@ -39,8 +45,6 @@ BANDS: tuple[tuple[float, str, str], ...] = (
 SKIPPED_MARK = "⬜"
 # The HTML colour runs from green at 10^LOW to red at 10^HIGH (log10 of the worst error).
 LOW, HIGH = -12.0, -2.0
-# Two worst errors within this factor of each other are not told apart by the summary.
-MEASURABLE_FACTOR = 2.0
 _META_SHOWN = ("library", "version", "dtype", "device", "entries", "excluded_entries")
 
 
@@ -296,16 +300,15 @@ def _phrase(setting: str) -> str:
     return setting
 
 
-def _effect(cell: MatrixCell, base: MatrixCell) -> str:
-    """One sentence on what ``cell``'s setting does against ``base``, the same cell with the
-    baseline setting."""
+def _effect(effect: SettingEffect) -> str:
+    """One sentence on what a cell's setting does against its baseline."""
+    cell = effect.cell
     who = f"{cell.engine} {cell.dtype} on {cell.device}"
-    on, off = _phrase(cell.setting), _phrase(base.setting)
-    a, b = cell.worst_rel or 0.0, base.worst_rel or 0.0
-    if (cell.median_rel, cell.worst_rel) == (base.median_rel, base.worst_rel):
+    on, off = _phrase(cell.setting), _phrase(effect.base.setting)
+    a, b = effect.worst, effect.base_worst
+    if effect.change == "none":
         return f"{who}: {on} has no effect (worst relative {sci(a)}, identical to {off})"
-    low, high = min(a, b), max(a, b)
-    if low > 0 and high / low <= MEASURABLE_FACTOR:
+    if effect.change == "unmeasurable":
         return (
             f"{who}: {on} makes no measurable difference: worst relative {sci(a)} "
             f"against {sci(b)} with {off}"
@@ -313,56 +316,36 @@ def _effect(cell: MatrixCell, base: MatrixCell) -> str:
     return f"{who}: {on} moves gradients by {sci(a)} (worst relative) against {sci(b)} with {off}"
 
 
-def _setting_lines(ran: Sequence[MatrixCell]) -> list[str]:
-    index = {(c.engine, c.setting, c.device, c.dtype): c for c in ran}
-    lines = []
-    for cell in ran:
-        key, _, value = cell.setting.partition("=")
-        if key not in BASELINES or value == BASELINES[key]:
-            continue
-        base = index.get((cell.engine, f"{key}={BASELINES[key]}", cell.device, cell.dtype))
-        if base is not None:
-            lines.append(_effect(cell, base))
-    return lines
-
-
-def _dtype_line(dtype: str, cells: Sequence[MatrixCell]) -> str:
-    ordered = sorted(cells, key=lambda c: c.worst_rel or 0.0)
-    low, high = ordered[0], ordered[-1]
-    if sci(low.worst_rel) == sci(high.worst_rel):
-        text = f"{dtype}: worst relative error {sci(high.worst_rel)} in all {len(cells)} cells"
+def _dtype_line(span: DtypeRange) -> str:
+    low, high = span.lowest, span.highest
+    if sci(low.worst_rel) == sci(high.worst_rel):  # a range that prints as one number
+        text = f"{span.dtype}: worst relative error {sci(high.worst_rel)} in all {span.cells} cells"
     else:
         text = (
-            f"{dtype}: worst relative error from {sci(low.worst_rel)} ({_row_name(low)}) "
-            f"to {sci(high.worst_rel)} ({_row_name(high)}) over {len(cells)} cells"
+            f"{span.dtype}: worst relative error from {sci(low.worst_rel)} ({_row_name(low)}) "
+            f"to {sci(high.worst_rel)} ({_row_name(high)}) over {span.cells} cells"
         )
-    bars = [c.worst_over_bar for c in cells if c.worst_over_bar is not None]
-    if bars and max(bars) <= 1:
+    if span.within_reference:
         text += (
             "; every cell lies within the fd reference's error bar, so these are the "
             "reference's errors and the engines agree at least this well"
         )
-    elif bars:
+    elif span.worst_over_bar is not None:
         text += (
-            f"; up to {max(bars):.3g}× the fd reference's error bar, so the error is the engine's"
+            f"; up to {span.worst_over_bar:.3g}× the fd reference's error bar, so the error is "
+            "the engine's"
         )
     return text
 
 
 def summarise(result: MatrixResult) -> list[str]:
-    """What the matrix says, in sentences: for every cell whose setting differs from its
-    baseline (TF32 off, matmul precision highest) in that one setting only, how far each
-    moves the gradients or that it has no effect; then the range of worst errors per dtype;
-    then what was not measured and why."""
-    ran = [c for c in result.cells if c.skipped is None and c.worst_rel is not None]
-    lines = _setting_lines(ran)
-    for dtype in result.config.dtypes:
-        cells = [c for c in ran if c.dtype == dtype]
-        if cells:
-            lines.append(_dtype_line(dtype, cells))
-    reasons: dict[tuple[str, str], str] = {}
-    for cell in result.cells:
-        if cell.skipped is not None:
-            reasons.setdefault((cell.engine, cell.device), cell.skipped)
-    lines += [f"{e} on {d} not measured: {reason}" for (e, d), reason in reasons.items()]
-    return lines
+    """What the matrix says, in sentences (``result.summary``): for every cell whose setting
+    differs from its baseline (TF32 off, matmul precision highest) in that one setting only,
+    how far each moves the gradients or that it has no effect; then the range of worst
+    errors per dtype; then what was not measured and why."""
+    summary = result.summary
+    return [
+        *(_effect(effect) for effect in summary.effects),
+        *(_dtype_line(span) for span in summary.ranges),
+        *(f"{u.engine} on {u.device} not measured: {u.reason}" for u in summary.unmeasured),
+    ]

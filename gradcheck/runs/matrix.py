@@ -10,10 +10,17 @@ The relative error of one gradient entry is
 
     |g − g_ref| / max(|g_ref|, s),    s = 1e-3 · max|g_ref| over that entry's tensor
 
-(an all-zero reference tensor is measured in absolute terms). A cell reports the median
-and the worst of this over every entry of every example. The examples are drawn with
-``numpy.random.default_rng(seed)``, so the same config gives the same cases, and a row's
-float32 column uses the float64 column's values rounded to float32.
+(an all-zero reference tensor is measured in absolute terms; s is
+``steps.MATRIX_SCALE_FRACTION``, and the division is ``compare.relative_error``). A cell
+reports the median and the worst of this over every entry of every example. The examples
+are drawn with ``numpy.random.default_rng(seed)`` (``case.draw_case``, ``NORMAL_DRAWS``),
+so the same config gives the same cases, and a row's float32 column uses the float64
+column's values rounded to float32.
+
+:attr:`MatrixResult.summary` says what the matrix shows (:class:`MatrixSummary`): for each
+cell whose setting differs from its baseline in that one setting, whether the setting has
+no effect, no measurable one (worst errors within ``steps.MEASURABLE_FACTOR``) or moves the
+gradients; the range of worst errors per dtype; and what was not measured.
 
 Nothing here prints: :func:`run_matrix` returns a :class:`MatrixResult`, and
 ``gradcheck.report.matrix`` formats it.
@@ -26,15 +33,16 @@ import importlib.util
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from gradcheck.case import Case
+from gradcheck.case import NORMAL_DRAWS, Case, draw_case
+from gradcheck.compare import relative_error
 from gradcheck.engines import Engine, EngineResult, ReferenceEngine, get_engine
 from gradcheck.errors import GradcheckError, UnknownNameError
-from gradcheck.nn.init import init_params
 from gradcheck.nn.spec import DTYPES, NetworkSpec
+from gradcheck.numeric.steps import MATRIX_SCALE_FRACTION, MEASURABLE_FACTOR
 
 __all__ = [
     "BASELINES",
@@ -42,17 +50,21 @@ __all__ = [
     "ENGINE_NAMES",
     "REFERENCES",
     "REFERENCE_DESCRIPTIONS",
-    "SCALE_FRACTION",
     "SETTINGS",
     "SETTING_LABELS",
+    "DtypeRange",
     "MatrixCell",
     "MatrixConfig",
     "MatrixResult",
+    "MatrixSummary",
     "Setting",
+    "SettingEffect",
+    "Unmeasured",
     "available_devices",
     "draw_cases",
     "relative_errors",
     "run_matrix",
+    "summarise_matrix",
 ]
 
 ENGINE_NAMES = ("core", "torch", "jax")
@@ -62,8 +74,6 @@ REFERENCE_DESCRIPTIONS = {
     "fd": "central differences of the core's loss in float64, Richardson-extrapolated",
     "cs": "complex-step derivatives of the core's loss in float64",
 }
-# s = SCALE_FRACTION · max|g_ref| keeps entries near zero from dominating the relative error.
-SCALE_FRACTION = 1e-3
 # The JAX platform that stands for each device name.
 _JAX_PLATFORMS = {"cpu": "cpu", "cuda": "gpu"}
 
@@ -222,31 +232,24 @@ class MatrixResult:
             None,
         )
 
+    @property
+    def summary(self) -> MatrixSummary:
+        """What the matrix shows (:func:`summarise_matrix`)."""
+        return summarise_matrix(self)
+
 
 # Drawing the cases --------------------------------------------------------------------------
-def _targets(spec: NetworkSpec, batch: int, rng: np.random.Generator) -> np.ndarray:
-    kind, out = spec.loss_fn.target, spec.widths[-1]
-    if kind == "labels":
-        return rng.integers(0, out, size=batch)
-    if kind == "probability":
-        return rng.uniform(0.05, 0.95, size=(batch, out))
-    return rng.normal(size=(batch, out))
-
-
 def draw_cases(config: MatrixConfig) -> list[Case]:
-    """``config.examples`` float64 cases from ``default_rng(config.seed)``: Xavier-uniform
-    weights, biases in U(−0.5, 0.5), X ~ N(0, 1), targets inside the loss's domain."""
+    """``config.examples`` float64 cases, one after another from ``default_rng(config.seed)``
+    (``case.draw_case`` with ``NORMAL_DRAWS``): Xavier-uniform weights, biases in
+    U(−0.5, 0.5), X ~ N(0, 1), targets inside the loss's domain (N(0, 1) values,
+    probabilities in U(0.05, 0.95), uniform labels)."""
     rng = np.random.default_rng(config.seed)
     spec = config.spec("float64")
-    cases = []
-    for _ in range(config.examples):
-        params = init_params(spec, rng, "xavier_uniform")
-        for name in params:
-            if name.startswith("b"):
-                params[name] = rng.uniform(-0.5, 0.5, size=params[name].shape)
-        X = rng.normal(size=(config.batch, spec.widths[0]))
-        cases.append(Case(spec, params, X, _targets(spec, config.batch, rng), config.seed))
-    return cases
+    return [
+        draw_case(spec, rng, config.batch, NORMAL_DRAWS, config.seed)
+        for _ in range(config.examples)
+    ]
 
 
 # Measuring ----------------------------------------------------------------------------------
@@ -259,13 +262,17 @@ def relative_errors(
     errors = {}
     for name, ref in reference.items():
         r = np.asarray(ref, np.float64)
-        g = np.asarray(grads[name], np.float64)
-        scale = SCALE_FRACTION * float(np.max(np.abs(r), initial=0.0))
-        denominator = np.maximum(np.abs(r), scale) if scale > 0 else np.ones_like(r)
         with np.errstate(invalid="ignore", over="ignore"):
-            rel = np.abs(g - r) / denominator
+            rel = _relative_to_reference(np.abs(np.asarray(grads[name], np.float64) - r), r)
         errors[name] = np.where(np.isfinite(rel), rel, np.inf)
     return errors
+
+
+def _relative_to_reference(error: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """error / max(|g_ref|, s) with s = MATRIX_SCALE_FRACTION·max|g_ref| (``relative_error``);
+    the error itself where s is not positive (an all-zero tensor: absolute terms)."""
+    scale = MATRIX_SCALE_FRACTION * float(np.max(np.abs(ref), initial=0.0))
+    return relative_error(error, ref, scale) if scale > 0 else error
 
 
 def _over_bar(grads: Mapping[str, np.ndarray], reference: EngineResult) -> float:
@@ -289,31 +296,13 @@ def _resolution(references: Sequence[EngineResult]) -> tuple[float, float]:
     values = []
     for ref in references:
         for name, g in ref.grads.items():
-            g64 = np.asarray(g, np.float64)
-            scale = SCALE_FRACTION * float(np.max(np.abs(g64), initial=0.0))
-            denominator = np.maximum(np.abs(g64), scale) if scale > 0 else np.ones_like(g64)
             bar = np.asarray((ref.error_bars or {})[name], np.float64)
-            values.append((bar / denominator).ravel())
+            values.append(_relative_to_reference(bar, np.asarray(g, np.float64)).ravel())
     joined = np.concatenate(values) if values else np.zeros(1)
     return float(np.median(joined)), float(np.max(joined))
 
 
 # Engines and devices ------------------------------------------------------------------------
-class _ConfiguredReference(ReferenceEngine):
-    """A torch or JAX reference whose setting and device keywords are fixed."""
-
-    def __init__(self, base: ReferenceEngine, kwargs: Mapping[str, object]) -> None:
-        super().__init__(base.name, base.module, base.requires[0], base.summary)
-        self.kwargs = dict(kwargs)
-
-    def compute(self, case: Case) -> EngineResult:
-        impl = importlib.import_module(self.module)
-        loss, grads, meta = impl.loss_and_grads(
-            case.spec, case.params, case.X, case.y, **self.kwargs
-        )
-        return EngineResult(self.name, self.kind, float(loss), grads, meta=meta)
-
-
 def _engine(setting: Setting, device: str) -> Engine:
     base = get_engine(setting.engine)
     if setting.engine == "core":
@@ -323,7 +312,7 @@ def _engine(setting: Setting, device: str) -> Engine:
             f"engine {setting.engine!r} was re-registered and takes no setting or device"
         )
     platform = device if setting.engine == "torch" else _JAX_PLATFORMS[device]
-    return _ConfiguredReference(base, {**dict(setting.kwargs), "device": platform})
+    return base.configured({**dict(setting.kwargs), "device": platform})
 
 
 def _device_reason(engine: str, device: str) -> str | None:
@@ -412,6 +401,54 @@ def _run_cell(
     )
 
 
+class _References:
+    """The reference engine's results for each dtype's cases, computed the first time a
+    cell of that dtype needs them (so a run whose every cell is skipped computes none)."""
+
+    def __init__(self, engine: str, cases: Mapping[str, Sequence[Case]]) -> None:
+        self.engine, self.cases = engine, cases
+        self.computed: dict[str, list[EngineResult]] = {}
+
+    def __call__(self, dtype: str) -> list[EngineResult]:
+        if dtype not in self.computed:
+            engine = get_engine(self.engine)
+            wide = [c if dtype == "float64" else c.with_dtype("float64") for c in self.cases[dtype]]
+            self.computed[dtype] = [engine.run(c) for c in wide]
+        return self.computed[dtype]
+
+
+def _engine_cells(
+    config: MatrixConfig,
+    name: str,
+    cases: Mapping[str, Sequence[Case]],
+    reference: _References,
+) -> tuple[list[str], list[MatrixCell]]:
+    """The notes and the cells of one engine: every device, setting and dtype, in order."""
+    notes: list[str] = []
+    cells: list[MatrixCell] = []
+    missing = get_engine(name).unavailable_reason()
+    if missing is not None:
+        notes.append(f"skipped: {missing}")
+    for device in config.devices:
+        if name == "core" and device != "cpu":
+            notes.append(f"core: the NumPy core runs on the CPU only, so it has no {device} row")
+            continue
+        reason = missing or _device_reason(name, device)
+        if reason is not None and missing is None:
+            notes.append(f"{name} on {device} skipped: {reason}")
+        for setting in config.settings_of(name):
+            for dtype in config.dtypes:
+                if reason is not None:
+                    cells.append(_skipped(setting, device, dtype, reason))
+                    continue
+                engine = _engine(setting, device)
+                with_bars = config.reference == "fd"
+                cells.append(
+                    _run_cell(engine, setting, device, cases[dtype], reference(dtype), with_bars)
+                )
+    return notes, cells
+
+
 def run_matrix(config: MatrixConfig) -> MatrixResult:
     """Run every engine × setting × device × dtype of ``config`` on the same drawn cases and
     measure each against the reference. An engine that is not installed, or a device that an
@@ -420,46 +457,127 @@ def run_matrix(config: MatrixConfig) -> MatrixResult:
     start = time.perf_counter()
     cases64 = draw_cases(config)
     cases = {d: [c if d == "float64" else c.with_dtype(d) for c in cases64] for d in config.dtypes}
-    references: dict[str, list[EngineResult]] = {}
-
-    def reference(dtype: str) -> list[EngineResult]:
-        if dtype not in references:
-            engine = get_engine(config.reference)
-            wide = [c if dtype == "float64" else c.with_dtype("float64") for c in cases[dtype]]
-            references[dtype] = [engine.run(c) for c in wide]
-        return references[dtype]
-
+    reference = _References(config.reference, cases)
     notes: list[str] = []
     cells: list[MatrixCell] = []
     for name in config.engines:
-        missing = get_engine(name).unavailable_reason()
-        if missing is not None:
-            notes.append(f"skipped: {missing}")
-        for device in config.devices:
-            if name == "core" and device != "cpu":
-                notes.append(
-                    f"core: the NumPy core runs on the CPU only, so it has no {device} row"
-                )
-                continue
-            reason = missing or _device_reason(name, device)
-            if reason is not None and missing is None:
-                notes.append(f"{name} on {device} skipped: {reason}")
-            for setting in config.settings_of(name):
-                for dtype in config.dtypes:
-                    if reason is not None:
-                        cells.append(_skipped(setting, device, dtype, reason))
-                        continue
-                    cells.append(
-                        _run_cell(
-                            _engine(setting, device),
-                            setting,
-                            device,
-                            cases[dtype],
-                            reference(dtype),
-                            with_bars=config.reference == "fd",
-                        )
-                    )
+        engine_notes, engine_cells = _engine_cells(config, name, cases, reference)
+        notes += engine_notes
+        cells += engine_cells
     resolution = (
-        {d: _resolution(refs) for d, refs in references.items()} if config.reference == "fd" else {}
+        {d: _resolution(refs) for d, refs in reference.computed.items()}
+        if config.reference == "fd"
+        else {}
     )
     return MatrixResult(config, tuple(cells), tuple(notes), resolution, time.perf_counter() - start)
+
+
+# Summarising --------------------------------------------------------------------------------
+Change = Literal["none", "unmeasurable", "moves"]
+
+
+@dataclass(frozen=True)
+class SettingEffect:
+    """A cell whose setting differs from its baseline (``BASELINES``) in that one setting,
+    against ``base``, the same engine, device and dtype with the baseline setting.
+
+    ``change`` is "none" when both the median and the worst error are identical,
+    "unmeasurable" when the two worst errors are non-zero and within
+    ``MEASURABLE_FACTOR`` of each other, else "moves"."""
+
+    cell: MatrixCell
+    base: MatrixCell
+    change: Change
+
+    @property
+    def worst(self) -> float:
+        return self.cell.worst_rel or 0.0
+
+    @property
+    def base_worst(self) -> float:
+        return self.base.worst_rel or 0.0
+
+
+@dataclass(frozen=True)
+class DtypeRange:
+    """The ``cells`` cells of one dtype that ran: the one with the lowest worst error and the
+    one with the highest (the first of equals), and the largest worst / fd bar among them
+    (None when no cell has one)."""
+
+    dtype: str
+    cells: int
+    lowest: MatrixCell
+    highest: MatrixCell
+    worst_over_bar: float | None
+
+    @property
+    def within_reference(self) -> bool:
+        """Every cell lies within the fd reference's error bar: the errors are the
+        reference's, and the engines agree at least this well."""
+        return self.worst_over_bar is not None and self.worst_over_bar <= 1
+
+
+@dataclass(frozen=True)
+class Unmeasured:
+    """An engine on a device with no measured cell, and why (its first skipped cell's
+    reason)."""
+
+    engine: str
+    device: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MatrixSummary:
+    """What a matrix shows: the setting effects in cell order, the range per dtype in the
+    config's order, then what was not measured."""
+
+    effects: tuple[SettingEffect, ...]
+    ranges: tuple[DtypeRange, ...]
+    unmeasured: tuple[Unmeasured, ...]
+
+
+def _change(cell: MatrixCell, base: MatrixCell) -> Change:
+    if (cell.median_rel, cell.worst_rel) == (base.median_rel, base.worst_rel):
+        return "none"
+    a, b = cell.worst_rel or 0.0, base.worst_rel or 0.0
+    low, high = min(a, b), max(a, b)
+    if low > 0 and high / low <= MEASURABLE_FACTOR:
+        return "unmeasurable"
+    return "moves"
+
+
+def _setting_effects(ran: Sequence[MatrixCell]) -> tuple[SettingEffect, ...]:
+    index = {(c.engine, c.setting, c.device, c.dtype): c for c in ran}
+    effects = []
+    for cell in ran:
+        key, _, value = cell.setting.partition("=")
+        if key not in BASELINES or value == BASELINES[key]:
+            continue
+        base = index.get((cell.engine, f"{key}={BASELINES[key]}", cell.device, cell.dtype))
+        if base is not None:
+            effects.append(SettingEffect(cell, base, _change(cell, base)))
+    return tuple(effects)
+
+
+def _dtype_range(dtype: str, cells: Sequence[MatrixCell]) -> DtypeRange:
+    ordered = sorted(cells, key=lambda c: c.worst_rel or 0.0)
+    bars = [c.worst_over_bar for c in cells if c.worst_over_bar is not None]
+    return DtypeRange(dtype, len(cells), ordered[0], ordered[-1], max(bars) if bars else None)
+
+
+def summarise_matrix(result: MatrixResult) -> MatrixSummary:
+    """The :class:`MatrixSummary` of ``result``, from its cells that ran (not skipped, with a
+    worst error) and, for what was not measured, from its skipped ones."""
+    ran = [c for c in result.cells if c.skipped is None and c.worst_rel is not None]
+    ranges = []
+    for dtype in result.config.dtypes:
+        cells = [c for c in ran if c.dtype == dtype]
+        if cells:
+            ranges.append(_dtype_range(dtype, cells))
+    reasons: dict[tuple[str, str], str] = {}
+    for cell in result.cells:
+        if cell.skipped is not None:
+            reasons.setdefault((cell.engine, cell.device), cell.skipped)
+    unmeasured = tuple(Unmeasured(e, d, reason) for (e, d), reason in reasons.items())
+    return MatrixSummary(_setting_effects(ran), tuple(ranges), unmeasured)
