@@ -33,6 +33,13 @@ assert _spec is not None and _spec.loader is not None
 protocol = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(protocol)
 
+# Under bubblewrap, NumPy alone is bound in a folder of its own (``isolation``), and the
+# child's stderr is the parent's memory file: both are named in the environment.
+_SITE = os.environ.get("GRADCHECK_SANDBOX_SITE")
+if _SITE:
+    sys.path.insert(0, _SITE)
+_KEEP_STDERR = os.environ.get("GRADCHECK_SANDBOX_STDERR") == "inherit"
+
 import numpy as np  # noqa: E402  (after the protocol module, which needs nothing else)
 
 OUTPUT_LIMIT = 64 * 1024
@@ -368,7 +375,8 @@ def _take_over_streams() -> tuple[BinaryIO, BinaryIO, _CappedText]:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(os.open("stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
-    os.dup2(os.open("stderr.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+    if not _KEEP_STDERR:
+        os.dup2(os.open("stderr.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
     captured = _CappedText()
     sys.stdout = sys.stderr = captured  # type: ignore[assignment]
     sys.stdin = io.StringIO("")

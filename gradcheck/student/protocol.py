@@ -25,10 +25,18 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["MAX_FRAME", "ProtocolError", "decode", "encode", "read_frame", "write_frame"]
+__all__ = [
+    "MAX_FRAME",
+    "ProtocolError",
+    "clean_text",
+    "decode",
+    "encode",
+    "read_frame",
+    "write_frame",
+]
 
 _HEADER = struct.Struct(">II")
-MAX_FRAME = 512 * 1024 * 1024  # bytes; a larger frame is refused, not read
+MAX_FRAME = 64 * 1024 * 1024  # bytes; a larger frame is refused, not read
 _MAX_DEPTH = 32
 _MAX_ITEMS = 100_000
 
@@ -64,8 +72,8 @@ def read_frame(stream: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
     if size_json + size_npz > MAX_FRAME:
         raise ProtocolError(f"a frame of {size_json + size_npz} bytes exceeds {MAX_FRAME}")
     try:
-        document = json.loads(_read_exactly(stream, size_json))
-    except ValueError as error:
+        document = _clean(json.loads(_read_exactly(stream, size_json)))
+    except (ValueError, RecursionError) as error:
         raise ProtocolError(f"malformed JSON in a frame: {error}") from None
     arrays: dict[str, np.ndarray] = {}
     if size_npz:
@@ -76,6 +84,27 @@ def read_frame(stream: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         except (ValueError, OSError) as error:
             raise ProtocolError(f"malformed arrays in a frame: {error}") from None
     return document, arrays
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0, 9), 11, 12, *range(14, 32), 127)}
+
+
+def clean_text(text: str) -> str:
+    """``text`` safe to print, write as UTF-8 and put in XML: a lone surrogate becomes its
+    ``\\udXXX`` escape, and NUL, ESC and the other control characters (not tab, newline or
+    carriage return) become ``\\xNN``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").translate(_CONTROL)
+
+
+def _clean(value: Any) -> Any:
+    """Every string of a decoded JSON document, keys included, through ``clean_text``."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean(v) for k, v in value.items()}
+    return value
 
 
 def encode(value: Any, arrays: dict[str, np.ndarray], _depth: int = 0) -> Any:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck.student import protocol
+from gradcheck.student.isolation import SANDBOX_DIR, Isolation, bwrap_command, probe
 from gradcheck.student.labels import Label
 
 __all__ = ["CallFailed", "Limits", "Ref", "Sandbox", "SandboxDied"]
@@ -136,12 +137,16 @@ class Sandbox:
         forbidden: Sequence[str],
         limits: Limits = Limits(),
         python: str = sys.executable,
+        isolation: Isolation | None = None,
     ) -> None:
         self.path = Path(path)
         self.keep = list(keep)
         self.forbidden = list(forbidden)
         self.limits = limits
         self.python = python
+        self.isolation = probe() if isolation is None else isolation
+        self._memory_files: list[int] = []
+        self._stderr_fd: int | None = None
         self.used = 0.0  # seconds of the wall-clock budget spent
         self.output = _Output()
         self.forbidden_attempts: list[str] = []
@@ -161,20 +166,56 @@ class Sandbox:
         self.close()
 
     def start(self) -> None:
+        limits = [str(self.limits.memory_mb * 1024 * 1024), str(int(self.limits.timeout) + 3)]
+        start = self._start_isolated if self.isolation.strong else self._start_weak
+        path = start(limits)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.info = self._request(
+            {"op": "load", "path": path, "keep": self.keep, "forbidden": self.forbidden}
+        )
+
+    def _start_isolated(self, limits: list[str]) -> str:
+        """Under bubblewrap (``isolation``): the submission and the child's stderr live in
+        memory files, so nothing of the student's is ever written to disk."""
+        source = os.memfd_create("submission")
+        os.write(source, self.path.read_bytes())
+        os.lseek(source, 0, os.SEEK_SET)
+        self._stderr_fd = os.memfd_create("stderr")
+        self._memory_files = [source, self._stderr_fd]
+        env = {
+            **_environment("/tmp"),
+            "GRADCHECK_SANDBOX_SITE": f"{SANDBOX_DIR}/site",
+            "GRADCHECK_SANDBOX_STDERR": "inherit",
+        }
+        command, _ = bwrap_command(
+            [f"{SANDBOX_DIR}/child.py", *limits],
+            files={"child.py": _CHILD, "protocol.py": _CHILD.with_name("protocol.py")},
+            data={"submission.py": source},
+            env=env,
+        )
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr_fd,
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            start_new_session=True,
+            pass_fds=(source,),
+        )
+        os.close(source)
+        self._memory_files.remove(source)
+        return f"{SANDBOX_DIR}/submission.py"
+
+    def _start_weak(self, limits: list[str]) -> str:
         self._folder = tempfile.mkdtemp(prefix="gradcheck-submission-")
         copy = Path(self._folder) / "submission.py"
         shutil.copyfile(self.path, copy)
         self._process = subprocess.Popen(
             # The child sets its own limits first thing (no preexec_fn: the parent may run
             # threads, torch's among them, and forking with them is only safe up to exec).
-            [
-                self.python,
-                "-I",
-                "-B",
-                str(_CHILD),
-                str(self.limits.memory_mb * 1024 * 1024),
-                str(int(self.limits.timeout) + 3),
-            ],
+            [self.python, "-I", "-B", str(_CHILD), *limits],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -183,11 +224,7 @@ class Sandbox:
             start_new_session=True,
             close_fds=True,
         )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self.info = self._request(
-            {"op": "load", "path": str(copy), "keep": self.keep, "forbidden": self.forbidden}
-        )
+        return str(copy)
 
     def _read(self) -> None:
         assert self._process is not None and self._process.stdout is not None
@@ -218,6 +255,11 @@ class Sandbox:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+        for fd in self._memory_files:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._memory_files = []
+        self._stderr_fd = None
 
     def _kill(self) -> None:
         process = self._process
@@ -280,10 +322,7 @@ class Sandbox:
         if process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 code = process.wait(timeout=5)
-        stderr = ""
-        if self._folder is not None:
-            with contextlib.suppress(OSError):
-                stderr = (Path(self._folder) / "stderr.txt").read_text(errors="replace")[-2000:]
+        stderr = self._stderr_tail()
         if code is not None and code < 0 and -code == signal.SIGXCPU:
             return SandboxDied(Label.TIMEOUT, "the submission used up its CPU-time limit")
         if "MemoryError" in stderr or (
@@ -299,6 +338,17 @@ class Sandbox:
         return SandboxDied(
             Label.PROCESS_DIED, f"the submission's process exited with status {code}"
         )
+
+    def _stderr_tail(self, size: int = 2000) -> str:
+        """The last ``size`` bytes the child wrote to its stderr, decoded with replacement."""
+        with contextlib.suppress(OSError):
+            if self._stderr_fd is not None:
+                end = os.fstat(self._stderr_fd).st_size
+                data = os.pread(self._stderr_fd, size, max(0, end - size))
+                return data.decode("utf-8", "replace")
+            if self._folder is not None:
+                return (Path(self._folder) / "stderr.txt").read_text(errors="replace")[-size:]
+        return ""
 
     def call(
         self,
