@@ -11,19 +11,14 @@ dtype, device, reference or format raises GradcheckError, which the CLI's ``main
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from gradcheck.cli.args import names
-from gradcheck.errors import GradcheckError
 
-__all__ = ["FORMATS", "add_compare_command"]
-
-FORMATS = ("md", "json", "html")
+__all__ = ["add_compare_command"]
 
 
 def add_compare_command(commands: Any) -> None:
@@ -65,27 +60,37 @@ def add_compare_command(commands: Any) -> None:
         help="reports root (default reports/): a timestamped folder, and OUT/latest",
     )
     compare.add_argument(
-        "--format", type=names, default=FORMATS, help="files to write: md,json,html (default all)"
+        "--format", type=names, default=None, help="files to write: md,json,html (default all)"
     )
     compare.set_defaults(handler=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
     """The handler: run the matrix, write the reports, print the table and the summary."""
-    from gradcheck.io import atomic_write_text
-    from gradcheck.report.folders import publish_latest, run_folder
-    from gradcheck.report.matrix import (
-        matrix_table,
-        render_matrix_html_page,
-        render_matrix_json,
-        render_matrix_markdown,
-        summarise,
-    )
-    from gradcheck.runs.matrix import MatrixConfig, available_devices, run_matrix
+    from gradcheck.report.folders import publish_run
+    from gradcheck.report.matrix import COMPARE_WRITERS, matrix_table, summarise
+    from gradcheck.runs.matrix import run_matrix
 
-    unknown = [f for f in args.format if f not in FORMATS]
-    if unknown:
-        raise GradcheckError(f"unknown format {unknown[0]!r} (known: {', '.join(FORMATS)})")
+    formats = args.format if args.format is not None else COMPARE_WRITERS.formats
+    COMPARE_WRITERS.check(formats)
+    result = run_matrix(_config(args))
+    files = COMPARE_WRITERS.files(result, formats)
+    step_summary = files.get(COMPARE_WRITERS.filename("md")) or COMPARE_WRITERS.render["md"](result)
+    published = publish_run(args.out, files, step_summary=step_summary)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(matrix_table(result))
+    print()
+    for line in summarise(result):
+        print(f"- {line}")
+    written = ", ".join(map(str, published.paths)) or "none"
+    print(f"\n{len(result.cells)} cells in {result.seconds:.1f} s. Report: {written}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from gradcheck.runs.matrix import MatrixConfig, available_devices
+
     config = MatrixConfig(
         engines=args.engines,
         dtypes=args.dtypes,
@@ -96,28 +101,4 @@ def run_compare(args: argparse.Namespace) -> int:
     )
     if args.devices is None:  # only once the names are known to be good
         config = replace(config, devices=available_devices(config.engines))
-    result = run_matrix(config)
-
-    markdown = render_matrix_markdown(result)
-    texts = {
-        "md": markdown,
-        "json": json.dumps(render_matrix_json(result), indent=2) + "\n",
-        "html": render_matrix_html_page(result),
-    }
-    folder = run_folder(args.out)
-    paths = [atomic_write_text(folder / f"compare.{fmt}", texts[fmt]) for fmt in args.format]
-    publish_latest(args.out, folder)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        with open(step_summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown + "\n")
-
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(matrix_table(result))
-    print()
-    for line in summarise(result):
-        print(f"- {line}")
-    written = ", ".join(map(str, paths)) or "none"
-    print(f"\n{len(result.cells)} cells in {result.seconds:.1f} s. Report: {written}")
-    return 0
+    return config

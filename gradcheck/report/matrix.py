@@ -10,12 +10,14 @@ Rows are engine / setting / device, columns are dtypes, and each cell reads
 from __future__ import annotations
 
 import html
+import json
 import math
 from dataclasses import asdict
 from typing import Any
 
 from tabulate import tabulate
 
+from gradcheck.report.formats import Writers
 from gradcheck.runs.matrix import (
     REFERENCE_DESCRIPTIONS,
     DtypeRange,
@@ -25,6 +27,7 @@ from gradcheck.runs.matrix import (
 )
 
 __all__ = [
+    "COMPARE_WRITERS",
     "SCHEMA",
     "matrix_table",
     "render_matrix_html_fragment",
@@ -349,3 +352,14 @@ def summarise(result: MatrixResult) -> list[str]:
         *(_dtype_line(span) for span in summary.ranges),
         *(f"{u.engine} on {u.device} not measured: {u.reason}" for u in summary.unmeasured),
     ]
+
+
+COMPARE_WRITERS: Writers[MatrixResult] = Writers(
+    "comparison",
+    "compare",
+    {
+        "md": render_matrix_markdown,
+        "json": lambda result: json.dumps(render_matrix_json(result), indent=2) + "\n",
+        "html": render_matrix_html_page,
+    },
+)
