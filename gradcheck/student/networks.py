@@ -71,6 +71,20 @@ class NetworkCheck(Check):
     # One or more sets of keywords for ``strategies.cases``; several are drawn from in turn.
     bounds: Sequence[Mapping[str, Any]] = ()
     batch: tuple[int, int] = (1, 6)
+    # Small inputs shrink to readable counterexamples; large ones (up to LARGE_BATCH rows and
+    # LARGE_WIDTH units) catch the bugs that show only past some size: a loop bound, a
+    # hard-coded slice, a reduction over the wrong axis that happens to agree on small shapes.
+    SMALL_WIDTH = 5
+    LARGE_BATCH = 64
+    LARGE_WIDTH = 16
+
+    def _sizes(self) -> list[tuple[int, int, int]]:
+        """(min batch, max batch, max width) of each regime the search draws from."""
+        low, high = self.batch
+        small = (low, high, self.SMALL_WIDTH)
+        if high <= 1:  # a convention with one example at a time: only the widths grow
+            return [small, (low, high, self.LARGE_WIDTH)]
+        return [small, (max(low, high + 1), self.LARGE_BATCH, self.LARGE_WIDTH)]
 
     def cases(self) -> st.SearchStrategy[Case]:
         # Pre-activations both clear of kinks and exactly on them: entries that depend on the
@@ -78,14 +92,15 @@ class NetworkCheck(Check):
         return st.one_of(
             *(
                 cases(
-                    min_batch=self.batch[0],
-                    max_batch=self.batch[1],
+                    min_batch=low,
+                    max_batch=high,
                     residual=False,
                     dtypes=("float64",),
-                    max_width=5,
+                    max_width=width,
                     kinks=kinks,
                     **bounds,
                 )
+                for low, high, width in self._sizes()
                 for bounds in self.bounds
                 for kinks in ("avoid", "aim")
             )

@@ -9,7 +9,10 @@ The search runs without those constants (``_without_local_constants``).
 A shrink step only counts as failing when it fails the same way as the first
 failure found (the same set of problem labels), so a wrong gradient is not shrunk into,
 say, a crash on an empty batch. When the child dies mid-search (a hang, memory, exit), the
-search stops and reports it; the input that killed it is kept.
+search stops and reports it; the input that killed it is kept. A submission that fails on
+an input and then passes on the same input when Hypothesis replays it (a wrong answer on the
+first call only, or randomness) makes Hypothesis raise ``Flaky``; the search reports that
+as ``flaky``, with the failing trial, never as an exception.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from random import Random
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, settings
-from hypothesis.errors import NoSuchExample, Unsatisfiable
+from hypothesis.errors import Flaky, NoSuchExample, Unsatisfiable
 
 from gradcheck.student.contract import Check
 from gradcheck.student.sandbox import Sandbox, SandboxDied
@@ -37,6 +40,8 @@ class SearchResult:
     passing: Trial | None = None
     died: SandboxDied | None = None
     died_on: Any = None
+    first_failure: Trial | None = None
+    flaky: bool = False  # a failure that did not repeat on the same input
 
 
 @contextmanager
@@ -84,6 +89,7 @@ def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> Searc
             result.passing = result.passing or trial
             return False
         first_kind = first_kind or trial.kind
+        result.first_failure = result.first_failure or trial
         return trial.kind == first_kind
 
     config = settings(
@@ -99,9 +105,14 @@ def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> Searc
             case = find(check.cases(), fails, settings=config, random=Random(seed))
     except (NoSuchExample, Unsatisfiable):
         return result
+    except Flaky:
+        result.flaky = True
+        return result
     if result.died is None:
         try:
             result.minimal = run_trial(check, sandbox, case)
         except SandboxDied as died:
             result.died, result.died_on = died, case
+        else:  # the input Hypothesis settled on failed once and passes now
+            result.flaky = not result.minimal.failed
     return result

@@ -128,6 +128,8 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
             counterexample,
             message=f"{check.name}: could not be evaluated: {died.message}",
         )
+    if found.flaky and found.first_failure is not None:
+        return _flaky_check(check, found.first_failure, found.trials)
     if found.minimal is not None and found.minimal.failed:
         return _failed_check(check, sandbox, found.minimal, found.trials, seed)
     passing = found.passing
@@ -143,6 +145,29 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
         None,
         references,
         f"{check.name}: passed on {found.trials} inputs",
+    )
+
+
+def _flaky_check(check: Check, trial: Trial, trials: int) -> CheckOutcome:
+    """A failure that did not repeat when the same input was given again."""
+    message = (
+        "failed on an input, then passed on the same input when it was given again: the "
+        "answer depends on something other than the input (state kept between calls, or "
+        "randomness)"
+    )
+    return CheckOutcome(
+        check.name,
+        "fail",
+        trials,
+        trial.records,
+        (Diagnosis(Label.NONDETERMINISTIC, message),),
+        Counterexample(
+            check.name,
+            "the input it failed on first",
+            check.inputs(trial.case),
+            check.snippet(trial.case),
+        ),
+        message=f"{check.name}: {message}",
     )
 
 
