@@ -37,6 +37,7 @@ __all__ = ["CallFailed", "Limits", "Ref", "Sandbox", "SandboxDied"]
 _CHILD = Path(__file__).with_name("child.py")
 _PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 OUTPUT_KEPT = 16 * 1024
+SANDBOX_PROCESSES = 32  # processes and threads of one sandbox (when it has a uid of its own)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ class Sandbox:
             **_environment("/tmp"),
             "GRADCHECK_SANDBOX_SITE": f"{SANDBOX_DIR}/site",
             "GRADCHECK_SANDBOX_STDERR": "inherit",
+            **({"GRADCHECK_SANDBOX_NPROC": str(SANDBOX_PROCESSES)} if os.geteuid() == 0 else {}),
         }
         command, _ = bwrap_command(
             [f"{SANDBOX_DIR}/child.py", *limits],
