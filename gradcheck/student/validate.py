@@ -216,6 +216,7 @@ def _notes(source: SourceReport | None, sandbox: Sandbox | None) -> tuple[str, .
         dropped = sandbox.info.get("dropped", [])
         if dropped:
             notes.append(f"assignments that failed at load time were skipped: {', '.join(dropped)}")
+        notes.append(sandbox.isolation.describe())
         notes.append(f"network isolation: {sandbox.info.get('network', 'none')}")
     return tuple(notes)
 
