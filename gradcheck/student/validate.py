@@ -17,6 +17,7 @@ from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
 from gradcheck.student.contract import Assignment, Check
 from gradcheck.student.diagnose import Diagnosis, diagnose
+from gradcheck.student.isolation import Isolation
 from gradcheck.student.labels import LABEL_MEANINGS, Label, SubmissionVerdict, verdict_for
 from gradcheck.student.result import CheckOutcome, CheckStatus, Counterexample, SubmissionResult
 from gradcheck.student.sandbox import CallFailed, Limits, Sandbox, SandboxDied
@@ -288,8 +289,10 @@ def validate_submission(
     seed: int = 0,
     limits: Limits = DEFAULT_LIMITS,
     log: Callable[[str], None] | None = None,
+    isolation: Isolation | None = None,
 ) -> SubmissionResult:
-    """Validate the submission at ``path``. Raises GradcheckError if the file cannot be read."""
+    """Validate the submission at ``path``. Raises GradcheckError if the file cannot be read.
+    ``isolation`` defaults to the strongest this machine has (``isolation.probe``)."""
     start = time.perf_counter()
     path = Path(path)
     source = _read_source(path, assignment)
@@ -297,7 +300,9 @@ def validate_submission(
     if stopped is not None:
         return _static_result(path, assignment, stopped, seed, start, source)
     present = _present_checks(source, assignment)
-    with Sandbox(path, source.keep, forbidden=assignment.forbidden, limits=limits) as sandbox:
+    with Sandbox(
+        path, source.keep, forbidden=assignment.forbidden, limits=limits, isolation=isolation
+    ) as sandbox:
         try:
             sandbox.start()
         except (SandboxDied, CallFailed) as error:
