@@ -1,13 +1,13 @@
 """The class report of a graded batch: a summary table, a CSV, Markdown and HTML.
 
 Writers only format the records ``student.grade`` produced (SubmissionResult JSON forms
-with an ``id``); they compute nothing but counts.
+with an ``id``); they compute nothing but counts. A record's strings may come from a
+submission, so each writer escapes them for its format through ``report.escape``.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 from collections import Counter
 from collections.abc import Sequence
@@ -15,8 +15,14 @@ from typing import Any
 
 from tabulate import tabulate
 
+from gradcheck.report.escape import csv_cell, excerpt, markdown_cell, one_line
+from gradcheck.report.escape import html_text as esc
 from gradcheck.report.formats import Writers
-from gradcheck.report.submission import render_submission_json, render_submission_junit
+from gradcheck.report.submission import (
+    render_submission_json,
+    render_submission_junit,
+    result_checks,
+)
 
 __all__ = [
     "class_writers",
@@ -27,27 +33,37 @@ __all__ = [
 ]
 
 HEADERS = ["submission", "verdict", "score", "labels", "first problem"]
+_PROBLEM_CHARS = 120
 
 
 def _first_problem(record: dict[str, Any]) -> str:
-    for check in record.get("checks", []):
-        if check["status"] in ("fail", "error") and check.get("diagnoses"):
-            return str(check["diagnoses"][0]["detail"])[:120]
-        if check["status"] in ("fail", "error"):
-            return str(check.get("message", "")).splitlines()[0][:120]
+    for check in result_checks(record):
+        if check.get("status") not in ("fail", "error"):
+            continue
+        diagnoses = check.get("diagnoses")
+        if isinstance(diagnoses, list) and diagnoses and isinstance(diagnoses[0], dict):
+            return excerpt(diagnoses[0].get("detail", ""), _PROBLEM_CHARS)
+        return excerpt(str(check.get("message", "")).strip().split("\n")[0], _PROBLEM_CHARS)
     if record.get("verdict") != "pass":
-        lines = str(record.get("message", "")).splitlines()
-        return (lines[1] if len(lines) > 1 else lines[0] if lines else "").strip()[:120]
+        lines = str(record.get("message", "")).strip().splitlines()
+        return excerpt(lines[1] if len(lines) > 1 else lines[0] if lines else "", _PROBLEM_CHARS)
     return ""
 
 
+def _labels(record: dict[str, Any]) -> list[str]:
+    labels = record.get("labels")
+    return [str(label) for label in labels] if isinstance(labels, list) else []
+
+
 def summary_rows(records: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """One row per record, every cell on one line and free of control characters (so that it
+    can be printed on a terminal); the Markdown, HTML and CSV writers escape them further."""
     return [
         [
-            str(r["id"]),
-            str(r["verdict"]),
+            one_line(r["id"]),
+            one_line(r["verdict"]),
             f"{r.get('score', 0):g}/{r.get('max_score', 0):g}",
-            ", ".join(r.get("labels", [])),
+            one_line(", ".join(_labels(r))),
             _first_problem(r),
         ]
         for r in records
@@ -56,46 +72,45 @@ def summary_rows(records: Sequence[dict[str, Any]]) -> list[list[str]]:
 
 def _counts(records: Sequence[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
     verdicts = Counter(str(r["verdict"]) for r in records)
-    labels = Counter(label for r in records for label in r.get("labels", []))
+    labels = Counter(label for r in records for label in _labels(r))
     return verdicts, labels
 
 
 def render_csv(records: Sequence[dict[str, Any]]) -> str:
+    """A gradebook table; a text cell that a spreadsheet would run as a formula is quoted."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
         ["submission", "verdict", "score", "max_score", "labels", "first_problem", "seconds"]
     )
     for r, row in zip(records, summary_rows(records), strict=True):
-        writer.writerow(
-            [
-                r["id"],
-                r["verdict"],
-                r.get("score", 0),
-                r.get("max_score", 0),
-                row[3],
-                row[4],
-                r.get("seconds", ""),
-            ]
-        )
+        cells = [r["id"], r["verdict"], r.get("score", 0), r.get("max_score", 0), row[3], row[4]]
+        writer.writerow([csv_cell(cell) for cell in [*cells, r.get("seconds", "")]])
     return buffer.getvalue()
 
 
 def render_class_markdown(records: Sequence[dict[str, Any]], assignment: str) -> str:
     verdicts, labels = _counts(records)
+    rows = [[markdown_cell(cell) for cell in row] for row in summary_rows(records)]
     lines = [
-        f"# Grading report: {assignment}",
+        f"# Grading report: {markdown_cell(assignment)}",
         "",
         f"{len(records)} submissions: "
         + ", ".join(f"{verdicts[v]} {v}" for v in ("pass", "fail", "error")),
         "",
-        tabulate(summary_rows(records), headers=HEADERS, tablefmt="github", disable_numparse=True),
+        tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True),
         "",
     ]
     if labels:
         lines += ["## Mistakes across the class", ""]
+        counted = [[markdown_cell(label), str(n)] for label, n in labels.most_common()]
         lines.append(
-            tabulate(labels.most_common(), headers=["label", "submissions"], tablefmt="github")
+            tabulate(
+                counted,
+                headers=["label", "submissions"],
+                tablefmt="github",
+                disable_numparse=True,
+            )
         )
         lines.append("")
     return "\n".join(lines)
@@ -103,7 +118,6 @@ def render_class_markdown(records: Sequence[dict[str, Any]], assignment: str) ->
 
 def render_class_html(records: Sequence[dict[str, Any]], assignment: str) -> str:
     verdicts, labels = _counts(records)
-    esc = html.escape
     rows = "".join(
         f"<tr class='{esc(row[1])}'>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
         for row in summary_rows(records)

@@ -1,12 +1,12 @@
 """The HTML writer: one self-contained file. Styles are inline, plots are embedded as PNG
 data URIs, and nothing is fetched from the network, so the report opens offline and can be
-attached to a CI run as it is."""
+attached to a CI run as it is. Every string goes through ``report.escape``."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
+from gradcheck.report.escape import html_text as esc
 from gradcheck.report.markdown import (
     COLUMNS,
     SUMMARY_HEADERS,
@@ -36,11 +36,11 @@ figure img { max-width: 560px; border: 1px solid #d0d7de; }
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], failed_column: int = -1) -> str:
     """An escaped HTML table; rows whose ``failed_column`` is not "0" are highlighted."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
     for row in rows:
         bad = 0 <= failed_column < len(row) and row[failed_column] not in ("0", "-", "")
-        cells = "".join(f"<td>{html.escape(str(c))}</td>" for c in row)
+        cells = "".join(f"<td>{esc(str(c))}</td>" for c in row)
         attribute = ' class="failed"' if bad else ""
         body.append(f"<tr{attribute}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -52,9 +52,9 @@ def _figures(images: Sequence[Image]) -> list[str]:
     parts = ["<h2>Pictures</h2>", "<div>"]
     for image in images:
         parts.append(
-            f'<figure><img alt="{html.escape(image.title)}" src="{image.data_uri}">'
-            f"<figcaption><b>{html.escape(image.title)}</b>. {html.escape(image.caption)} "
-            f"(<code>{html.escape(image.filename)}</code>)</figcaption></figure>"
+            f'<figure><img alt="{esc(image.title)}" src="{image.data_uri}">'
+            f"<figcaption><b>{esc(image.title)}</b>. {esc(image.caption)} "
+            f"(<code>{esc(image.filename)}</code>)</figcaption></figure>"
         )
     return [*parts, "</div>"]
 
@@ -68,8 +68,8 @@ def _counterexamples(report: Report) -> list[str]:
         result = cell.counterexample
         if result is None:
             continue
-        parts.append(f"<h3>{html.escape(cell.name)}</h3>")
-        parts.append(f"<p>Minimal case: <code>{html.escape(result.case.describe())}</code></p>")
+        parts.append(f"<h3>{esc(cell.name)}</h3>")
+        parts.append(f"<p>Minimal case: <code>{esc(result.case.describe())}</code></p>")
         rows = [
             [
                 r.pair,
@@ -88,15 +88,14 @@ def _counterexamples(report: Report) -> list[str]:
             parts.append(table(headers, rows))
         for run in result.errors:
             parts.append(
-                f"<p>engine <code>{html.escape(run.engine)}</code> raised: "
-                f"{html.escape(str(run.error))}</p>"
+                f"<p>engine <code>{esc(run.engine)}</code> raised: {esc(str(run.error))}</p>"
             )
         if cell.name in files:
             entry = files[cell.name]
             parts.append(
-                f"<p>Saved as <code>{html.escape(entry.case_file)}</code>. Re-run it:</p>"
-                f"<pre>{html.escape(entry.command)}</pre><p>or pin it in a Hypothesis test:</p>"
-                f"<pre>{html.escape(entry.example)}</pre>"
+                f"<p>Saved as <code>{esc(entry.case_file)}</code>. Re-run it:</p>"
+                f"<pre>{esc(entry.command)}</pre><p>or pin it in a Hypothesis test:</p>"
+                f"<pre>{esc(entry.example)}</pre>"
             )
     return parts
 
@@ -110,18 +109,16 @@ def render_html(report: Report) -> str:
         f"<title>gradcheck report: {verdict}</title><style>{_STYLE}</style></head><body>",
         f'<h1>gradcheck report <span class="verdict {verdict}">{verdict.upper()}</span></h1>',
         f"<p>{sweep.examples} examples in {len(sweep.cells)} cells (hidden activation × loss × "
-        f"dtype), engines {html.escape(', '.join(sweep.engines))}, seed {config.seed}, "
+        f"dtype), engines {esc(', '.join(sweep.engines))}, seed {config.seed}, "
         f"{run.seconds:.1f} s.</p>",
     ]
     for engine, reason in sweep.skipped_engines.items():
-        parts.append(
-            f"<p>Skipped engine <code>{html.escape(engine)}</code>: {html.escape(reason)}</p>"
-        )
+        parts.append(f"<p>Skipped engine <code>{esc(engine)}</code>: {esc(reason)}</p>")
     parts += ["<h2>Summary</h2>", table(SUMMARY_HEADERS, pair_summary_rows(sweep), 2)]
     parts += _figures(report.images)
     for pair in (p.pair for p in sweep.cells[0].pairs) if sweep.cells else ():
         headers, rows = pair_rows(sweep, pair)
-        parts += [f"<h2>{html.escape(pair)}</h2>", table(headers, rows, 4)]
+        parts += [f"<h2>{esc(pair)}</h2>", table(headers, rows, 4)]
     parts += _counterexamples(report)
     meta = [["command", run.command], ["started", run.started], ["platform", run.platform]]
     meta += [[name, version] for name, version in run.versions.items()]

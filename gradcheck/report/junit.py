@@ -4,12 +4,14 @@ A check is one engine pair in one cell (hidden activation × loss × dtype). A f
 message names the tensor, the index, both values, the error, the error bar and what was
 allowed; its body adds the minimal case (spec, dtype, seed), the precision settings and the
 commands that reproduce it. A pair that could not run (an engine not installed) is skipped.
+Every string is cleaned (``report.escape``), so the document is valid XML whatever it holds.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from gradcheck.report.escape import xml_document
 from gradcheck.report.markdown import precision_settings
 from gradcheck.report.model import Counterexample, Report
 from gradcheck.runs.sweep import CellResult, PairSummary
@@ -36,10 +38,7 @@ def render_junit(report: Report) -> str:
     suite.set("failures", str(len(suite.findall("testcase/failure"))))
     suite.set("errors", "0")
     suite.set("skipped", str(len(suite.findall("testcase/skipped"))))
-    ET.indent(suite)
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-    )
+    return xml_document(suite)
 
 
 def _properties(properties: ET.Element, report: Report) -> None:

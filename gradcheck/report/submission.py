@@ -2,19 +2,22 @@
 
 They format the JSON form of a SubmissionResult (``to_dict``, with an ``id`` in a batch)
 and compute nothing but counts. Markdown and HTML for people, JSON for machines, JUnit
-(one testcase per check of each submission) for CI systems.
+(one testcase per check of each submission) for CI systems. Every string a submission may have
+put into a result is escaped for its format by ``report.escape``.
 """
 
 from __future__ import annotations
 
-import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
 from tabulate import tabulate
 
+from gradcheck.report.escape import clean, clean_json, markdown_cell, xml_document
+from gradcheck.report.escape import html_text as esc
 from gradcheck.report.formats import Writers
 from gradcheck.report.html import table
 
@@ -25,61 +28,82 @@ __all__ = [
     "render_submission_json",
     "render_submission_junit",
     "render_submission_markdown",
+    "result_checks",
 ]
 
 SUBMISSION_SCHEMA = "gradcheck.submission/1"
 _RECORD_HEADERS = ["check", "tensor", "index", "yours", "expected", "abs err", "allowed", "verdict"]
 
 
+def result_checks(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checks of a result that are JSON objects (a resumed record may hold anything)."""
+    checks = result.get("checks")
+    return [c for c in checks if isinstance(c, dict)] if isinstance(checks, list) else []
+
+
+def _name(result: dict[str, Any]) -> str:
+    return str(result.get("id", result.get("submission", "submission")))
+
+
 def _record_rows(result: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for check in result.get("checks", []):
+    for check in result_checks(result):
         for r in check.get("records", []):
             rows.append(
-                [check["check"], r["tensor"], ",".join(map(str, r["index"])), str(r["value"]),
-                 str(r["expected"]), str(r["abs_err"]), str(r["allowed"]), r["verdict"]]
+                [check.get("check", "?"), r["tensor"], ",".join(map(str, r["index"])),
+                 r["value"], r["expected"], r["abs_err"], r["allowed"], r["verdict"]]
             )  # fmt: skip
-    return rows
+    return [[str(cell) for cell in row] for row in rows]
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in ``text``, so the text cannot end it."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def render_submission_markdown(result: dict[str, Any]) -> str:
+    message = clean(result.get("message", ""))
+    fence = _fence(message)
+    labels = ", ".join(map(str, result.get("labels", []))) or "none"
     lines = [
-        f"# {result.get('id', result.get('submission', 'submission'))}: {result['verdict']}",
+        f"# {markdown_cell(_name(result))}: {markdown_cell(result.get('verdict', '?'))}",
         "",
-        f"Assignment `{result.get('assignment', '?')}`, score {result.get('score', 0):g}/"
-        f"{result.get('max_score', 0):g}, labels: {', '.join(result.get('labels', [])) or 'none'}.",
+        f"Assignment `{markdown_cell(result.get('assignment', '?'))}`, score "
+        f"{result.get('score', 0):g}/{result.get('max_score', 0):g}, labels: "
+        f"{markdown_cell(labels)}.",
         "",
-        "```",
-        str(result.get("message", "")),
-        "```",
+        fence,
+        message,
+        fence,
         "",
     ]
-    rows = _record_rows(result)
+    rows = [[markdown_cell(cell) for cell in row] for row in _record_rows(result)]
     if rows:
         lines += [tabulate(rows, headers=_RECORD_HEADERS, tablefmt="github", disable_numparse=True)]
         lines.append("")
-    lines += [f"- {note}" for note in result.get("notes", [])]
+    lines += [f"- {markdown_cell(note)}" for note in result.get("notes", [])]
     return "\n".join(lines) + "\n"
 
 
 def render_submission_html(result: dict[str, Any]) -> str:
-    name = html.escape(str(result.get("id", result.get("submission", "submission"))))
-    verdict = html.escape(str(result["verdict"]))
-    labels = html.escape(", ".join(result.get("labels", [])) or "none")
-    notes = "".join(f"<li>{html.escape(str(n))}</li>" for n in result.get("notes", []))
+    name = esc(_name(result))
+    verdict = esc(result.get("verdict", "?"))
+    labels = esc(", ".join(map(str, result.get("labels", []))) or "none")
+    notes = "".join(f"<li>{esc(n)}</li>" for n in result.get("notes", []))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{name}: {verdict}</title><style>body{{font-family:system-ui,sans-serif;"
         "margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
         "pre{background:#f6f8fa;padding:.6em}</style></head><body>\n"
         f"<h1>{name}: {verdict}</h1><p>Labels: {labels}</p>"
-        f"<pre>{html.escape(str(result.get('message', '')))}</pre>"
+        f"<pre>{esc(result.get('message', ''))}</pre>"
         f"{table(_RECORD_HEADERS, _record_rows(result))}<ul>{notes}</ul></body></html>\n"
     )
 
 
 def render_submission_json(results: dict[str, Any] | Sequence[dict[str, Any]]) -> str:
-    data = {"schema": SUBMISSION_SCHEMA, "results": results}
+    data = {"schema": SUBMISSION_SCHEMA, "results": clean_json(results)}
     return json.dumps(data, indent=2, default=str, allow_nan=False) + "\n"
 
 
@@ -87,24 +111,27 @@ def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
     """One testsuite per submission, one testcase per check (not implemented: skipped)."""
     suites = ET.Element("testsuites", name="gradcheck grading")
     for result in results:
-        ident = str(result.get("id", result.get("submission", "submission")))
+        ident = _name(result)
         suite = ET.SubElement(suites, "testsuite", name=ident)
-        checks = result.get("checks", []) or [
-            {"check": "submission", "status": result["verdict"], "message": result["message"]}
+        checks = result_checks(result) or [
+            {
+                "check": "submission",
+                "status": result.get("verdict", "error"),
+                "message": result.get("message", ""),
+            }
         ]
         failures = errors = skipped = 0
         for check in checks:
-            case = ET.SubElement(suite, "testcase", classname=ident, name=str(check["check"]))
-            status = check["status"]
-            message = str(check.get("message", "")).splitlines()[0] if check.get("message") else ""
+            case = ET.SubElement(suite, "testcase", classname=ident, name=str(check.get("check")))
+            status = check.get("status")
+            text = str(check.get("message", ""))
+            message = text.splitlines()[0] if text.strip() else ""
             if status == "fail":
                 failures += 1
-                element = ET.SubElement(case, "failure", message=message, type="fail")
-                element.text = str(check.get("message", ""))
+                ET.SubElement(case, "failure", message=message, type="fail").text = text
             elif status == "error":
                 errors += 1
-                element = ET.SubElement(case, "error", message=message, type="error")
-                element.text = str(check.get("message", ""))
+                ET.SubElement(case, "error", message=message, type="error").text = text
             elif status == "not_implemented":
                 skipped += 1
                 ET.SubElement(case, "skipped", message=message)
@@ -112,10 +139,7 @@ def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
         suite.set("skipped", str(skipped))
-    ET.indent(suites)
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-    )
+    return xml_document(suites)
 
 
 SUBMISSION_WRITERS: Writers[dict[str, Any]] = Writers(
