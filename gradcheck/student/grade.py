@@ -1,31 +1,63 @@
 """Grading a folder of submissions: in parallel, resumable, one record per submission.
 
 A submission is a ``.py`` file directly in the folder, or a sub-folder holding one ``.py``
-file (its name is then the submission's id). Each result is appended to
-``results.jsonl`` as soon as it is known, with a flush and an fsync, so an interrupted batch
-loses nothing; ``resume`` skips the ids already there (a torn last line is ignored).
+file (its name is then the submission's id). Each result is appended to ``results.jsonl`` as
+soon as it is known, with a flush and an fsync, so an interrupted batch loses nothing;
+``resume`` skips the ids that have a valid record there. One run at a time writes to a folder:
+it holds an exclusive lock on ``OUT/.gradcheck.lock``, which the kernel releases however the
+run ends, ``kill -9`` included.
+
 Every submission runs in its own child process with its own limits, so a submission that
-hangs, crashes or exhausts memory costs only its own time.
+hangs, crashes or exhausts memory costs only its own time. Each of the ``jobs`` slots is a
+pool of one worker process, so when a worker dies (the OOM killer, a signal) the submission
+it was grading is known: it gets an ``error`` record (``process_died``), the slot gets a fresh
+pool and the batch goes on. Each record's complete form, the instructor's, is also written to
+``OUT/<id>/instructor.json``, which the reports for students never quote in full.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
 import json
 import multiprocessing
 import os
+import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gradcheck.errors import GradcheckError
-from gradcheck.io import atomic_write_text
+from gradcheck.io import atomic_write_bytes, atomic_write_text
+from gradcheck.report.escape import clean
+from gradcheck.student.labels import Label
 from gradcheck.student.sandbox import Limits
 
-__all__ = ["Batch", "find_submissions", "grade_folder", "read_results"]
+__all__ = [
+    "INSTRUCTOR",
+    "LOCK",
+    "RESULTS",
+    "Batch",
+    "ResultsFile",
+    "find_submissions",
+    "grade_folder",
+    "load_results",
+    "read_results",
+    "record_problem",
+    "submission_id",
+]
 
 RESULTS = "results.jsonl"
+LOCK = ".gradcheck.lock"
+INSTRUCTOR = "instructor.json"
+VERDICTS = ("pass", "fail", "error")
+_PER_SUBMISSION = ("results.json", "output.txt", INSTRUCTOR)  # written into OUT/<id>/
+_JSON_TYPES = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
 
 @dataclass(frozen=True)
@@ -37,39 +69,229 @@ class Batch:
     out: Path | None = None  # where each submission's printed output is kept (output.txt)
 
 
+def submission_id(name: str) -> str:
+    """The id of the submission handed in as ``name``: backslashes doubled, then control
+    characters, lone surrogates and bidirectional marks written as escapes (``clean``). It
+    is safe to print and to use as a folder name, and two names never share an id."""
+    return clean(name.replace("\\", "\\\\"))
+
+
 def find_submissions(folder: Path) -> dict[str, Path | str]:
     """id → file, or id → a message saying why the folder holds no single submission."""
     if not folder.is_dir():
         raise GradcheckError(f"submissions folder {folder} does not exist or is not a folder")
     found: dict[str, Path | str] = {}
     for entry in sorted(folder.iterdir()):
+        target: Path | str
         if entry.name.startswith("."):
             continue
         if entry.is_file() and entry.suffix == ".py":
-            found[entry.stem] = entry
+            ident, target = submission_id(entry.stem), entry
         elif entry.is_dir():
+            ident = submission_id(entry.name)
             files = sorted(p for p in entry.rglob("*.py") if not p.name.startswith("."))
             if len(files) == 1:
-                found[entry.name] = files[0]
+                target = files[0]
             elif files:
-                found[entry.name] = f"{len(files)} .py files in {entry.name}/; expected one"
+                target = f"{len(files)} .py files in {ident}/; expected one"
             else:
-                found[entry.name] = f"no .py file in {entry.name}/"
+                target = f"no .py file in {ident}/"
+        else:
+            continue
+        found[ident] = target if ident not in found else f"both {ident}.py and {ident}/ exist"
     return found
 
 
-def read_results(path: Path) -> Iterator[dict[str, Any]]:
-    """The records of a results.jsonl, skipping a line torn by an interruption."""
-    if not path.exists():
+def record_problem(data: object) -> str | None:
+    """Why ``data`` (one parsed line of results.jsonl) is not a record ``grade`` can use, or
+    None when it is one."""
+    if not isinstance(data, dict):
+        return f"{_JSON_TYPES.get(type(data), 'a number')}, not a record"
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        return "its id is not a non-empty string"
+    if data.get("verdict") not in VERDICTS:
+        return "its verdict is not pass, fail or error"
+    for key in ("score", "max_score"):
+        if isinstance(data.get(key, 0), bool) or not isinstance(data.get(key, 0), int | float):
+            return f"its {key} is not a number"
+    labels = data.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        return "its labels are not a list of strings"
+    checks = data.get("checks", [])
+    if not isinstance(checks, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("check"), str) and isinstance(c.get("status"), str)
+        for c in checks
+    ):
+        return "its checks are not a list of checks"
+    if not isinstance(data.get("message", ""), str):
+        return "its message is not a string"
+    return None
+
+
+@dataclass(frozen=True)
+class ResultsFile:
+    """What a results.jsonl holds: the last valid record of each id, in the order of the file;
+    the lines that hold none (line number, why); and how the file ends: ``torn_at``, the
+    offset of a last line without its newline that holds no record (an interrupted write),
+    or ``unterminated``, a last line that is a record but lacks its newline."""
+
+    records: dict[str, dict[str, Any]]
+    skipped: tuple[tuple[int, str], ...] = ()
+    torn_at: int | None = None
+    unterminated: bool = False
+
+
+def _file_or_missing(path: Path) -> bool:
+    """Whether ``path`` exists; GradcheckError when it is there but not a regular file."""
+    if not path.exists() and not path.is_symlink():
+        return False
+    if not path.is_file():
+        kind = "folder" if path.is_dir() else "special file"
+        raise GradcheckError(
+            f"{path} is a {kind}, not a results file: move it away or choose another --out"
+        )
+    return True
+
+
+def _lines(path: Path) -> Iterator[tuple[int, int, bytes, dict[str, Any] | None, str]]:
+    """(line number, offset, raw line, record or None, why not) for each line of ``path``."""
+    if not _file_or_missing(path):
         return
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise GradcheckError(f"cannot read {path}: {error.strerror or error}") from None
+    with handle:
+        offset = 0
+        for number, raw in enumerate(handle, 1):
             try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and "id" in record:
-                yield record
+                data = json.loads(raw)
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                yield number, offset, raw, None, "not JSON"
+            else:
+                problem = record_problem(data)
+                yield number, offset, raw, None if problem else data, problem or ""
+            offset += len(raw)
+
+
+def load_results(path: Path) -> ResultsFile:
+    """Read ``path`` (missing: no records). Raises GradcheckError when it is not a file."""
+    records: dict[str, dict[str, Any]] = {}
+    skipped: list[tuple[int, str]] = []
+    torn_at, unterminated = None, False
+    for number, offset, raw, record, problem in _lines(path):
+        complete = raw.endswith(b"\n")
+        if record is not None:
+            records[record["id"]] = record
+            unterminated = not complete
+        elif not complete:
+            torn_at = offset
+            if raw.strip():
+                skipped.append((number, "cut off by an interruption"))
+        elif raw.strip():
+            skipped.append((number, problem))
+    return ResultsFile(records, tuple(skipped), torn_at, unterminated)
+
+
+def read_results(path: Path) -> Iterator[dict[str, Any]]:
+    """The valid records of a results.jsonl in file order, skipping every line that holds
+    none (a line torn by an interruption, one edited by hand). Raises GradcheckError when
+    ``path`` is a folder."""
+    for _, _, _, record, _ in _lines(path):
+        if record is not None:
+            yield record
+
+
+def _skipped_message(path: Path, skipped: tuple[tuple[int, str], ...]) -> str:
+    shown = "; ".join(f"line {number}: {why}" for number, why in skipped[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    return (
+        f"{path}: skipped {len(skipped)} line(s) that hold no valid record ({shown}{more}); "
+        "their submissions are graded again"
+    )
+
+
+def _repair_end(path: Path, loaded: ResultsFile) -> None:
+    """Make the file end with a newline: cut off a torn last line, or end a record that
+    lacks only its newline, so that the next record starts on a line of its own."""
+    if loaded.torn_at is None and not loaded.unterminated:
+        return
+    with path.open("r+b") as handle:
+        if loaded.torn_at is not None:
+            handle.truncate(loaded.torn_at)
+        else:
+            handle.seek(0, os.SEEK_END)
+            handle.write(b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    line = (json.dumps(record, default=str) + "\n").encode("ascii")
+    try:
+        with path.open("a+b") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            if end:
+                handle.seek(end - 1)
+                if handle.read(1) != b"\n":  # a write of this run that was cut short
+                    line = b"\n" + line
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise GradcheckError(f"cannot append to {path}: {error.strerror or error}") from None
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold the lock on ``out``: raise GradcheckError naming the pid of a run that has it.
+    The lock file stays when the run ends (removing it would let a third run lock a new file
+    while a second still holds the old one); the lock itself goes with the process."""
+    path = out / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise GradcheckError(f"cannot open the lock file {path}: {error.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            pid = holder if holder.isdigit() else "unknown"
+            raise GradcheckError(
+                f"another gradcheck grade is writing to {out} (pid {pid})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _remove_temporaries(out: Path, idents: list[str]) -> None:
+    """The temporary files of atomic writes (``.NAME.XXXX.tmp``) that a killed run left."""
+    from gradcheck.report.grading import class_writers
+
+    writers = class_writers("")
+    places = [(out, [writers.filename(fmt) for fmt in writers.formats])]
+    places += [(out / ident, list(_PER_SUBMISSION)) for ident in idents]
+    for folder, names in places:
+        for name in names:
+            for stale in folder.glob(f".{glob.escape(name)}.*.tmp"):
+                stale.unlink(missing_ok=True)
+
+
+def _error_record(ident: str, message: str, labels: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "verdict": "error",
+        "labels": [str(label) for label in labels],
+        "message": message,
+        "checks": [],
+        "counterexample": None,
+        "score": 0.0,
+        "max_score": 0.0,
+    }
 
 
 def _grade_one(ident: str, target: Path | str, batch: Batch) -> dict[str, Any]:
@@ -77,16 +299,7 @@ def _grade_one(ident: str, target: Path | str, batch: Batch) -> dict[str, Any]:
     from gradcheck.student.validate import validate_submission
 
     if isinstance(target, str):
-        return {
-            "id": ident,
-            "verdict": "error",
-            "labels": ["missing_entry_point"],
-            "message": target,
-            "checks": [],
-            "counterexample": None,
-            "score": 0.0,
-            "max_score": 0.0,
-        }
+        return _error_record(ident, target, (Label.MISSING_ENTRY_POINT,))
     try:
         result = validate_submission(
             target,
@@ -96,26 +309,78 @@ def _grade_one(ident: str, target: Path | str, batch: Batch) -> dict[str, Any]:
             limits=batch.limits,
         )
     except GradcheckError as error:
-        return {
-            "id": ident,
-            "verdict": "error",
-            "labels": [],
-            "message": str(error),
-            "checks": [],
-            "counterexample": None,
-            "score": 0.0,
-            "max_score": 0.0,
-        }
+        return _error_record(ident, str(error))
+    except Exception as error:  # the grader's fault, not the submission's: say so, go on
+        return _grader_failed(ident, error)
     if result.output and batch.out is not None:
-        atomic_write_text(batch.out / ident / "output.txt", result.output)
+        text = result.output.encode("utf-8", "backslashreplace")
+        atomic_write_bytes(batch.out / ident / "output.txt", text)
     return {"id": ident, **result.to_dict()}
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, default=str) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def _grader_failed(ident: str, error: Exception) -> dict[str, Any]:
+    record = _error_record(ident, f"the grader failed on this submission ({type(error).__name__})")
+    return {**record, "traceback": "".join(traceback.format_exception(error))}
+
+
+def _worker_died(ident: str) -> dict[str, Any]:
+    return _error_record(
+        ident,
+        "the grading worker died (killed by a signal or by the out-of-memory killer) while "
+        "grading this submission; it was not graded",
+        (Label.PROCESS_DIED,),
+    )
+
+
+def _run(
+    todo: list[tuple[str, Path | str]],
+    batch: Batch,
+    jobs: int,
+    record: Callable[[dict[str, Any]], None],
+) -> None:
+    """Grade ``todo`` on ``jobs`` one-worker pools, calling ``record`` with each result."""
+    # Fresh interpreters, never forks: the parent may hold threads (torch's, JAX's), and a
+    # fork of a threaded process can deadlock.
+    context = multiprocessing.get_context("spawn")
+    pools = [ProcessPoolExecutor(1, mp_context=context) for _ in range(min(jobs, len(todo)))]
+    queue = deque(todo)
+    running: dict[Future[dict[str, Any]], tuple[int, str]] = {}
+    try:
+        while queue or running:
+            busy = {slot for slot, _ in running.values()}
+            for slot in range(len(pools)):
+                if queue and slot not in busy:
+                    ident, target = queue.popleft()
+                    try:
+                        future = pools[slot].submit(_grade_one, ident, target, batch)
+                    except BrokenProcessPool:  # its worker died while idle
+                        pools[slot] = ProcessPoolExecutor(1, mp_context=context)
+                        future = pools[slot].submit(_grade_one, ident, target, batch)
+                    running[future] = (slot, ident)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                slot, ident = running.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    result = _worker_died(ident)
+                    pools[slot].shutdown(wait=True)
+                    pools[slot] = ProcessPoolExecutor(1, mp_context=context)
+                except Exception as error:  # such as a result that could not be sent back
+                    result = _grader_failed(ident, error)
+                record({**result, "id": ident})
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepare(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise GradcheckError(f"--out {out} exists and is not a folder") from None
+    except OSError as error:
+        raise GradcheckError(f"cannot create {out}: {error.strerror or error}") from None
 
 
 def grade_folder(
@@ -126,31 +391,43 @@ def grade_folder(
     jobs: int = 2,
     resume: bool = False,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Grade every submission in ``folder``; return all records (earlier ones included when
-    resuming), in id order."""
+    resuming), in id order. ``log`` hears about lines of results.jsonl that were skipped.
+    Raises GradcheckError when another run holds ``out`` or results.jsonl is not a file."""
     submissions = find_submissions(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    _prepare(out)
     results_path = out / RESULTS
-    done: dict[str, dict[str, Any]] = {}
-    if resume:
-        done = {r["id"]: r for r in read_results(results_path) if r["id"] in submissions}
-    elif results_path.exists():
-        results_path.unlink()
-    todo = [(ident, target) for ident, target in submissions.items() if ident not in done]
-    # Fresh interpreters, never forks: the parent may hold threads (torch's, JAX's), and a
-    # fork of a threaded process can deadlock.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
-        pending: set[Future[dict[str, Any]]] = {
-            pool.submit(_grade_one, i, t, batch) for i, t in todo
-        }
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                record = future.result()
-                _append(results_path, record)
-                done[record["id"]] = record
-                if on_result is not None:
-                    on_result(record)
+    with _exclusive(out):
+        exists = _file_or_missing(results_path)
+        _remove_temporaries(out, list(submissions))
+        done: dict[str, dict[str, Any]] = {}
+        if resume:
+            loaded = load_results(results_path)
+            if loaded.skipped and log is not None:
+                log(_skipped_message(results_path, loaded.skipped))
+            _repair_end(results_path, loaded)
+            done = {i: r for i, r in loaded.records.items() if i in submissions}
+            for ident, record in done.items():
+                if not (out / ident / INSTRUCTOR).exists():
+                    _write_instructor(out, record)
+        elif exists:
+            results_path.unlink()
+
+        def finished(record: dict[str, Any]) -> None:
+            _append(results_path, record)
+            _write_instructor(out, record)
+            done[record["id"]] = record
+            if on_result is not None:
+                on_result(record)
+
+        todo = [(ident, target) for ident, target in submissions.items() if ident not in done]
+        _run(todo, batch, max(1, jobs), finished)
     return [done[ident] for ident in sorted(done)]
+
+
+def _write_instructor(out: Path, record: dict[str, Any]) -> None:
+    """The complete record, full messages and traceback, where no student report points."""
+    text = json.dumps(record, indent=2, default=str) + "\n"
+    atomic_write_text(out / str(record["id"]) / INSTRUCTOR, text)
