@@ -77,10 +77,13 @@ def submission_id(name: str) -> str:
 
 
 def find_submissions(folder: Path) -> dict[str, Path | str]:
-    """id → file, or id → a message saying why the folder holds no single submission."""
+    """id → file, or id → a message saying why the folder holds no single submission. A
+    folder without a .py file gives way to a file of the same name (``alice/`` of an earlier
+    ``--out`` beside ``alice.py``); a file and a folder that both hold one are an error."""
     if not folder.is_dir():
         raise GradcheckError(f"submissions folder {folder} does not exist or is not a folder")
     found: dict[str, Path | str] = {}
+    empty: set[str] = set()
     for entry in sorted(folder.iterdir()):
         target: Path | str
         if entry.name.startswith("."):
@@ -96,9 +99,12 @@ def find_submissions(folder: Path) -> dict[str, Path | str]:
                 target = f"{len(files)} .py files in {ident}/; expected one"
             else:
                 target = f"no .py file in {ident}/"
+                empty.add(ident)
         else:
             continue
-        found[ident] = target if ident not in found else f"both {ident}.py and {ident}/ exist"
+        if ident in found and ident not in empty:  # sorted: alice/ comes before alice.py
+            target = f"both {ident}.py and {ident}/ hold a submission; expected one"
+        found[ident] = target
     return found
 
 

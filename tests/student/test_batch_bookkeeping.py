@@ -29,6 +29,7 @@ from gradcheck.student.grade import (
     LOCK,
     RESULTS,
     Batch,
+    find_submissions,
     grade_folder,
     load_results,
     read_results,
@@ -358,3 +359,14 @@ def test_file_names_become_ids_that_are_safe_to_print_and_never_collide(
     assert ids == sorted(["\\x1b[31mred", "\\\\x1b[31mred", "bad\\udcff", "=cmd|"])
     assert all((out / ident / "results.json").is_file() for ident in ids)
     _consistent(out, ids)
+
+
+def test_a_file_and_a_folder_of_one_name_are_never_silently_merged(tmp_path: Path) -> None:
+    (tmp_path / "alice").mkdir()  # an earlier --out inside the folder: no .py file there
+    (tmp_path / "alice" / "results.json").write_text("{}")
+    (tmp_path / "bob").mkdir()
+    for path in (tmp_path / "alice.py", tmp_path / "bob.py", tmp_path / "bob" / "hw.py"):
+        path.write_text(NOT_RUN)
+    found = find_submissions(tmp_path)
+    assert found["alice"] == tmp_path / "alice.py"
+    assert found["bob"] == "both bob.py and bob/ hold a submission; expected one"
