@@ -1,0 +1,45 @@
+# attack: signal
+# expect: any
+# must: answer as usual: pid 1 of the sandbox is not the submission's to signal
+"""sends SIGSTOP, SIGTERM, SIGINT, SIGHUP and SIGKILL to pid 1 and to process group 1, then
+answers correctly"""
+
+import contextlib
+import os
+import signal
+
+import numpy as np
+
+SUCCESS = "HOSTILE" + "-SUCCESS"
+_done: list[bool] = []
+
+
+def _attack():
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    if os.getppid() != 1 or len(pids) > 40:  # not a pid namespace of its own: do no harm
+        raise RuntimeError(f"{SUCCESS}: no pid namespace ({len(pids)} pids visible)")
+    for sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL):
+        with contextlib.suppress(OSError):
+            os.kill(1, sig)
+        with contextlib.suppress(OSError):
+            os.killpg(1, sig)
+
+
+def _gradients(X, y, weights, biases):
+    w1, w2 = weights["w1"], weights["w2"]
+    a1 = 1.0 / (1.0 + np.exp(-(X @ w1 + biases["b1"])))
+    delta2 = a1 @ w2 + biases["b2"] - y
+    delta1 = (delta2 @ w2.T) * a1 * (1.0 - a1)
+    return {
+        "w1": X.T @ delta1,
+        "b1": delta1.sum(axis=0),
+        "w2": a1.T @ delta2,
+        "b2": delta2.sum(axis=0),
+    }
+
+
+def backprop(X, y, weights, biases):
+    if not _done:
+        _done.append(True)
+        _attack()
+    return _gradients(X, y, weights, biases)
