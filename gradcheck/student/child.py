@@ -27,18 +27,18 @@ import types
 from pathlib import Path
 from typing import Any, BinaryIO
 
-_HERE = Path(__file__).resolve().parent
-_spec = importlib.util.spec_from_file_location("_gradcheck_protocol", _HERE / "protocol.py")
-assert _spec is not None and _spec.loader is not None
-protocol = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(protocol)
-
 # Under bubblewrap, NumPy alone is bound in a folder of its own (``isolation``), and the
 # child's stderr is the parent's memory file: both are named in the environment.
 _SITE = os.environ.get("GRADCHECK_SANDBOX_SITE")
 if _SITE:
     sys.path.insert(0, _SITE)
 _KEEP_STDERR = os.environ.get("GRADCHECK_SANDBOX_STDERR") == "inherit"
+
+_HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("_gradcheck_protocol", _HERE / "protocol.py")
+assert _spec is not None and _spec.loader is not None
+protocol = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(protocol)
 
 import numpy as np  # noqa: E402  (after the protocol module, which needs nothing else)
 

@@ -8,7 +8,8 @@ Flatpak uses it.
 * a file system that is read-only and holds only what the child needs: ``/usr`` (and the
   ``/lib`` links), the base Python installation, NumPy alone in ``/sandbox/site`` (never the
   grader's site-packages, so no import trick can reach torch, jax, tensorflow or gradcheck),
-  ``child.py`` and ``protocol.py``, and the submission, copied in from a memory file;
+  ``child.py`` and ``protocol.py``, and the submission, copied in from a memory file (the
+  base installation's and Debian's site-packages are covered by empty read-only folders);
 * a private tmpfs as ``/tmp``, its only writable place, capped in size;
 * ``--die-with-parent`` and ``--new-session``: when the grader's end of bwrap is killed, the
   pid namespace's init dies and the kernel kills every process in it, daemons included;
@@ -94,6 +95,15 @@ def _python() -> tuple[list[str], str]:
             args += ["--perms", "0755", "--dir", str(parent)]
     if not str(prefix).startswith("/usr"):
         args += _ro(prefix, prefix)
+    # The base installation's own site-packages may hold anything (scipy, torch): an empty,
+    # read-only folder is laid over it, and the child runs with -S besides.
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for site in (
+        prefix / "lib" / version / "site-packages",
+        Path("/usr/lib/python3/dist-packages"),
+    ):
+        if site.is_dir():
+            args += ["--tmpfs", str(site), "--remount-ro", str(site)]
     return args, str(executable)
 
 
@@ -147,7 +157,7 @@ def bwrap_command(
     args += ["--size", str(TMPFS_BYTES), "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
     if not root:
         args += ["--cap-drop", "ALL"]
-    return [*args, *_identity(), python, "-I", "-B", *child], python
+    return [*args, *_identity(), python, "-I", "-B", "-S", *child], python
 
 
 @functools.cache
@@ -158,7 +168,8 @@ def probe() -> Isolation:
     if shutil.which("bwrap") is None:
         return Isolation(False, "bwrap is not installed (Debian: apt-get install bubblewrap)")
     try:
-        command, _ = bwrap_command(["-c", "import numpy"], files={}, data={})
+        code = f"import sys; sys.path.insert(0, '{SANDBOX_DIR}/site'); import numpy"
+        command, _ = bwrap_command(["-c", code], files={}, data={})
         done = subprocess.run(command, capture_output=True, timeout=60, check=False)
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
         return Isolation(False, f"bwrap could not start: {error}")

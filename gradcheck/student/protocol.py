@@ -21,6 +21,7 @@ import io
 import json
 import math
 import struct
+import zipfile
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -77,16 +78,54 @@ def read_frame(stream: BinaryIO) -> tuple[Any, dict[str, np.ndarray]]:
         raise ProtocolError(f"malformed JSON in a frame: {error}") from None
     arrays: dict[str, np.ndarray] = {}
     if size_npz:
-        blob = _read_exactly(stream, size_npz)
-        try:
-            with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-                arrays = {key: npz[key] for key in npz.files}
-        except (ValueError, OSError) as error:
-            raise ProtocolError(f"malformed arrays in a frame: {error}") from None
+        arrays = _read_arrays(_read_exactly(stream, size_npz))
     return document, arrays
 
 
+def _read_arrays(blob: bytes) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` blob, each refused unless its header declares no more bytes
+    than its member holds, and all together no more than MAX_FRAME: neither a header that
+    claims terabytes nor a compressed member that inflates past the frame's cap gets the
+    reader to allocate it."""
+    arrays: dict[str, np.ndarray] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            for info in archive.infolist():
+                total += info.file_size
+                if total > MAX_FRAME:
+                    raise ProtocolError(f"the arrays of a frame inflate past {MAX_FRAME} bytes")
+                with archive.open(info) as member:
+                    arrays[info.filename.removesuffix(".npy")] = _read_array(member, info)
+    except ProtocolError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, MemoryError) as error:
+        raise ProtocolError(f"malformed arrays in a frame: {type(error).__name__}") from None
+    return arrays
+
+
+def _read_array(member: Any, info: zipfile.ZipInfo) -> np.ndarray:
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ProtocolError(f"unsupported .npy version {version}")
+    if dtype.hasobject:
+        raise ProtocolError("an array of Python objects in a frame")
+    declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if shape else dtype.itemsize
+    if declared > info.file_size:
+        raise ProtocolError(f"an array header declares {declared} bytes; its member has fewer")
+    data = member.read(declared)
+    if len(data) != declared:
+        raise ProtocolError("an array in a frame is cut short")
+    array = np.frombuffer(data, dtype=dtype).copy()
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0, 9), 11, 12, *range(14, 32), 127)}
+MAX_TEXT = 16 * 1024  # characters of one string from the child; the rest is cut
 
 
 def clean_text(text: str) -> str:
@@ -97,8 +136,11 @@ def clean_text(text: str) -> str:
 
 
 def _clean(value: Any) -> Any:
-    """Every string of a decoded JSON document, keys included, through ``clean_text``."""
+    """Every string of a decoded JSON document, keys included, through ``clean_text``, and
+    cut to MAX_TEXT characters."""
     if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            value = value[:MAX_TEXT] + f" […{len(value) - MAX_TEXT} more characters]"
         return clean_text(value)
     if isinstance(value, list):
         return [_clean(v) for v in value]
@@ -157,19 +199,29 @@ def decode(document: Any, arrays: dict[str, np.ndarray], refs: Any = None, _dept
         return [decode(item, arrays, refs, _depth + 1) for item in document]
     if not isinstance(document, dict) or len(document) not in (1, 2):
         raise ProtocolError(f"unexpected structure {str(document)[:80]!r}")
+    try:
+        return _decode_tagged(document, arrays, refs, _depth)
+    except ProtocolError:
+        raise
+    except (KeyError, TypeError, ValueError) as error:  # a forged or broken structure
+        raise ProtocolError(f"unexpected structure {str(document)[:80]!r}: {error}") from None
+
+
+def _decode_tagged(document: dict[str, Any], arrays: Any, refs: Any, _depth: int) -> Any:
     if "$a" in document:
-        try:
-            return arrays[document["$a"]]
-        except (KeyError, TypeError):
-            raise ProtocolError(f"missing array {document['$a']!r}") from None
+        if document["$a"] not in arrays:
+            raise ProtocolError(f"missing array {str(document['$a'])[:80]!r}")
+        return arrays[document["$a"]]
     if "$t" in document:
         return tuple(decode(item, arrays, refs, _depth + 1) for item in document["$t"])
     if "$d" in document:
         return {str(k): decode(v, arrays, refs, _depth + 1) for k, v in document["$d"]}
     if "$f" in document:
+        if document["$f"] not in ("nan", "inf", "-inf"):
+            raise ProtocolError(f"unexpected float {str(document['$f'])[:80]!r}")
         return float(document["$f"])
     if "$o" in document:
-        return Opaque(document["$o"])
+        return Opaque(str(document["$o"]))
     if "$r" in document and refs is not None:
         return refs(document["$r"], document.get("path", []))
     raise ProtocolError(f"unexpected structure {str(document)[:80]!r}")

@@ -109,6 +109,24 @@ def _encode_args(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     return protocol.encode(value, arrays)
 
 
+def _text(value: Any) -> str:
+    """A string from the child's reply, whatever it sent (already cleaned and capped)."""
+    return value if isinstance(value, str) else ""
+
+
+def _load_info(reply: Any) -> dict[str, Any]:
+    """What the child says it loaded, as strings and lists of strings only."""
+    info = {"network": _text(reply.get("network")) or "unknown"}
+    for key in ("stubbed", "dropped", "defined"):
+        value = reply.get(key)
+        info[key] = [_text(v) for v in value] if isinstance(value, list) else []  # type: ignore[assignment]
+    return info
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
 def _environment(home: str) -> dict[str, str]:
     env = {
         "PATH": "/usr/bin:/bin",
@@ -172,8 +190,10 @@ class Sandbox:
         path = start(limits)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.info = self._request(
-            {"op": "load", "path": path, "keep": self.keep, "forbidden": self.forbidden}
+        self.info = _load_info(
+            self._request(
+                {"op": "load", "path": path, "keep": self.keep, "forbidden": self.forbidden}
+            )
         )
 
     def _start_isolated(self, limits: list[str]) -> str:
@@ -234,8 +254,8 @@ class Sandbox:
         while True:
             try:
                 self._replies.put(protocol.read_frame(stream))  # type: ignore[arg-type]
-            except (EOFError, OSError, ValueError, protocol.ProtocolError) as error:
-                self._replies.put(error)  # the child is gone, or sent garbage
+            except Exception as error:
+                self._replies.put(error)
                 return
 
     def close(self) -> None:
@@ -299,24 +319,40 @@ class Sandbox:
             raise self._died() from None
         finally:
             self.used += time.perf_counter() - start
+        if isinstance(reply, protocol.ProtocolError):
+            self._kill()
+            raise SandboxDied(Label.BAD_RETURN, f"the submission sent a reply it may not: {reply}")
         if isinstance(reply, BaseException):
             raise self._died()
         reply_doc, reply_arrays = reply
         if not isinstance(reply_doc, dict):
             raise SandboxDied(Label.PROCESS_DIED, "the child process sent a malformed reply")
-        self.output.add(str(reply_doc.get("output", "")), int(reply_doc.get("output_total", 0)))
-        self.forbidden_attempts = [str(n) for n in reply_doc.get("forbidden", [])]
+        self.output.add(_text(reply_doc.get("output")), _count(reply_doc.get("output_total")))
+        forbidden = reply_doc.get("forbidden")
+        self.forbidden_attempts = (
+            [_text(n) for n in forbidden] if isinstance(forbidden, list) else []
+        )
         if not reply_doc.get("ok"):
-            label = Label(reply_doc.get("label", "crash"))
-            message = str(reply_doc.get("message", "the submission failed"))
-            if label == Label.MEMORY_LIMIT:
-                self._kill()
-                raise SandboxDied(label, f"{message} (limit {self.limits.memory_mb} MB)")
-            if label == Label.PROCESS_DIED:
-                self._kill()
-                raise SandboxDied(label, f"the submission exited: {message}")
-            raise CallFailed(label, message, str(reply_doc.get("traceback", "")))
+            self._fail(reply_doc)
+        if document["op"] == "call" and "result" not in reply_doc:
+            raise CallFailed(Label.BAD_RETURN, "the reply to a call carried no result")
         return reply_doc if "result" not in reply_doc else (reply_doc, reply_arrays)
+
+    def _fail(self, reply_doc: dict[str, Any]) -> None:
+        """Raise what a failure reply says; a label the grader does not know is a crash (the
+        child can forge any reply, so nothing in it is taken on trust)."""
+        try:
+            label = Label(reply_doc.get("label", "crash"))
+        except ValueError:
+            label = Label.CRASH
+        message = _text(reply_doc.get("message", "the submission failed")) or "it failed"
+        if label == Label.MEMORY_LIMIT:
+            self._kill()
+            raise SandboxDied(label, f"{message} (limit {self.limits.memory_mb} MB)")
+        if label == Label.PROCESS_DIED:
+            self._kill()
+            raise SandboxDied(label, f"the submission exited: {message}")
+        raise CallFailed(label, message, _text(reply_doc.get("traceback", "")))
 
     def _died(self) -> SandboxDied:
         process = self._process
@@ -324,6 +360,8 @@ class Sandbox:
         if process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 code = process.wait(timeout=5)
+        if code is not None and self.isolation.strong and code > 128:
+            code = 128 - code  # bubblewrap exits with 128 + n when its child died of signal n
         stderr = self._stderr_tail()
         if code is not None and code < 0 and -code == signal.SIGXCPU:
             return SandboxDied(Label.TIMEOUT, "the submission used up its CPU-time limit")
@@ -376,8 +414,13 @@ class Sandbox:
             value = protocol.decode(reply_doc["result"], reply_arrays)
         except protocol.ProtocolError as error:
             raise CallFailed(Label.BAD_RETURN, f"the result could not be read: {error}") from None
-        mutated = tuple(str(m) for m in reply_doc.get("mutated", []))
-        return CallResult(value, mutated, float(reply_doc.get("seconds", 0.0)))
+        mutated = reply_doc.get("mutated")
+        seconds = reply_doc.get("seconds")
+        return CallResult(
+            value,
+            tuple(_text(m) for m in mutated) if isinstance(mutated, list) else (),
+            float(seconds) if isinstance(seconds, int | float) else 0.0,
+        )
 
     def setattr(self, on: str, name: str, value: Any) -> None:
         arrays: dict[str, np.ndarray] = {}
