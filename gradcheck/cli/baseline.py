@@ -14,7 +14,16 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from gradcheck.cli.args import names, nonnegative, positive, seeds
+from gradcheck.cli.args import (
+    BATCH_MAX,
+    check_output_file,
+    count,
+    items,
+    nonempty,
+    path,
+    seeds,
+    tolerance,
+)
 from gradcheck.errors import GradcheckError
 
 if TYPE_CHECKING:
@@ -38,10 +47,11 @@ def add_baseline_command(commands: Any) -> None:
     actions = baseline.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     record = actions.add_parser("record", help="compute and store the gradients of fixed cases")
-    record.add_argument("path", help="baseline file (stem, .npz or .json)")
+    record.add_argument("path", type=path, help="baseline file (stem, .npz or .json)")
     record.add_argument(
         "--spec",
         action="append",
+        type=nonempty,
         default=[],
         help='a network, e.g. "4-8-3 hidden=tanh loss=mse" (repeatable)',
     )
@@ -52,17 +62,23 @@ def add_baseline_command(commands: Any) -> None:
     )
     record.add_argument("--seeds", type=seeds, default=(0,), help="e.g. 0,1 or 0-4 (default 0)")
     record.add_argument(
-        "--dtypes", type=names, default=("float64",), help="e.g. float64,float32 (default float64)"
+        "--dtypes", type=items, default=("float64",), help="e.g. float64,float32 (default float64)"
     )
-    record.add_argument("--engine", default="core", help="engine that computes (default core)")
-    record.add_argument("--batch", type=positive, default=8, help="batch size (default 8)")
+    record.add_argument(
+        "--engine", type=nonempty, default="core", help="engine that computes (default core)"
+    )
+    record.add_argument(
+        "--batch", type=count(1, BATCH_MAX), default=8, help="batch size (default 8)"
+    )
     record.set_defaults(handler=run_record)
 
     check = actions.add_parser("check", help="re-compute every recorded case and compare")
-    check.add_argument("path", help="baseline file (stem, .npz or .json)")
-    check.add_argument("--engine", help="engine to check with (default: the recording one)")
-    check.add_argument("--rtol", type=nonnegative, help="relative tolerance (default: per dtype)")
-    check.add_argument("--atol", type=nonnegative, help="absolute tolerance, × the tensor's scale")
+    check.add_argument("path", type=path, help="baseline file (stem, .npz or .json)")
+    check.add_argument(
+        "--engine", type=nonempty, help="engine to check with (default: the recording one)"
+    )
+    check.add_argument("--rtol", type=tolerance, help="relative tolerance (default: per dtype)")
+    check.add_argument("--atol", type=tolerance, help="absolute tolerance, × the tensor's scale")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(handler=run_check)
 
@@ -72,9 +88,14 @@ def _specs(args: argparse.Namespace) -> list[Any]:
     from gradcheck.nn.losses import LOSSES
     from gradcheck.nn.spec import DTYPES, NetworkSpec
 
+    known = ", ".join(DTYPES)
     bad = [d for d in args.dtypes if d not in DTYPES]
     if bad or not args.dtypes:
-        raise GradcheckError(f"unknown dtype {bad[:1]} (known: {', '.join(DTYPES)})")
+        what = repr(bad[0]) if bad else "(none given)"
+        raise GradcheckError(f"unknown dtype {what} in --dtypes (known: {known})")
+    twice = [d for i, d in enumerate(args.dtypes) if d in args.dtypes[:i]]
+    if twice:
+        raise GradcheckError(f"--dtypes: {twice[0]!r} is given twice")
     texts = list(args.spec)
     if args.preset == "registry":
         texts += [
@@ -85,7 +106,13 @@ def _specs(args: argparse.Namespace) -> list[Any]:
         ]
     if not texts:
         raise GradcheckError("nothing to record: give --spec (repeatable) or --preset registry")
-    return [NetworkSpec.parse(t).replace(dtype=d) for t in texts for d in args.dtypes]
+    parsed = []
+    for text in texts:
+        try:
+            parsed.append(NetworkSpec.parse(text))
+        except GradcheckError as error:
+            raise GradcheckError(f"--spec {text!r}: {error}") from None
+    return [spec.replace(dtype=d) for spec in parsed for d in args.dtypes]
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -96,6 +123,8 @@ def run_record(args: argparse.Namespace) -> int:
 
     specs = _specs(args)
     stem = stem_of(args.path)
+    for file in npz_json_pair(stem):  # before the work, not at the save after it
+        check_output_file(file, "baseline file")
     baseline = Baseline.load(stem) if npz_json_pair(stem)[1].is_file() else Baseline()
     entries = record_cases(specs, args.seeds, engine=args.engine, batch=args.batch)
     baseline.update(entries)

@@ -12,7 +12,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradcheck.cli.args import names, positive
+from gradcheck.cli.args import (
+    DEPTH_MAX,
+    JOBS_MAX,
+    WIDTH_MAX,
+    check_output_folder,
+    count,
+    names,
+    output_folder,
+    path,
+    positive,
+    seed,
+)
+from gradcheck.errors import GradcheckError
 
 __all__ = ["DEFAULT_ENGINES", "add_check_command"]
 
@@ -51,13 +63,17 @@ def _sweep_arguments(check: argparse.ArgumentParser) -> None:
         default="all",
         help="dtype of the networks (default all)",
     )
-    check.add_argument("--seed", type=int, default=0, help="seed of the sweep (default 0)")
+    check.add_argument("--seed", type=seed, default=0, help="seed of the sweep (default 0)")
     check.add_argument(
         "--activations", type=names, default=(), help="hidden activations (default all)"
     )
     check.add_argument("--losses", type=names, default=(), help="losses (default all)")
-    check.add_argument("--max-depth", type=positive, default=6, help="largest depth (default 6)")
-    check.add_argument("--max-width", type=positive, default=16, help="largest width (default 16)")
+    check.add_argument(
+        "--max-depth", type=count(1, DEPTH_MAX), default=6, help="largest depth (default 6)"
+    )
+    check.add_argument(
+        "--max-width", type=count(1, WIDTH_MAX), default=16, help="largest width (default 16)"
+    )
     check.add_argument(
         "--kinks",
         choices=("avoid", "allow", "aim"),
@@ -69,7 +85,7 @@ def _sweep_arguments(check: argparse.ArgumentParser) -> None:
 def _output_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument(
         "--out",
-        type=Path,
+        type=output_folder,
         default=Path("reports"),
         help="reports root (default reports/): each run writes a timestamped folder in it and "
         "points OUT/latest at it",
@@ -80,10 +96,10 @@ def _output_arguments(check: argparse.ArgumentParser) -> None:
         default=None,
         help="comma-separated report formats: md, json, html, junit (default all)",
     )
-    check.add_argument("--case", type=Path, help="re-run one saved case (.npz) instead of a sweep")
+    check.add_argument("--case", type=path, help="re-run one saved case (.npz) instead of a sweep")
     check.add_argument(
         "--jobs",
-        type=positive,
+        type=count(1, JOBS_MAX),
         default=os.cpu_count() or 1,
         help="worker processes for the cells (default: the number of CPUs)",
     )
@@ -105,7 +121,12 @@ def _run_case(args: argparse.Namespace) -> int:
     from gradcheck.check import check_case
     from gradcheck.runs.sweep import resolve_engines
 
-    case = Case.load(args.case)
+    if args.case.is_dir():
+        raise GradcheckError(f"--case {args.case} is a folder, not a saved case (.npz)")
+    try:
+        case = Case.load(args.case)
+    except GradcheckError as error:
+        raise GradcheckError(f"--case {args.case}: {error}") from None
     engines, _ = resolve_engines(
         args.engines or names(DEFAULT_ENGINES), strict=args.engines is not None
     )
@@ -157,6 +178,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     cells = config.cells()  # validates the names before any work
     formats = args.format if args.format is not None else REPORT_WRITERS.formats
     REPORT_WRITERS.check(formats)
+    check_output_folder(args.out, runs=True)  # the default too, before the sweep
     progress = Progress(
         len(cells) * config.examples,
         label="gradcheck check",

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gradcheck.cli.args import names
+from gradcheck.cli.args import check_output_folder, names, nonempty, output_folder, positive, seed
 
 __all__ = ["add_compare_command"]
 
@@ -46,16 +46,17 @@ def add_compare_command(commands: Any) -> None:
         default=None,
         help="comma-separated: cpu,cuda (default: cpu, plus cuda when torch or JAX sees one)",
     )
-    compare.add_argument("--examples", type=int, default=5, help="cases per cell (default 5)")
-    compare.add_argument("--seed", type=int, default=0, help="seed of the cases (default 0)")
+    compare.add_argument("--examples", type=positive, default=5, help="cases per cell (default 5)")
+    compare.add_argument("--seed", type=seed, default=0, help="seed of the cases (default 0)")
     compare.add_argument(
         "--reference",
+        type=nonempty,
         default="fd",
         help="fd (default: float64 central differences) or cs (float64 complex step)",
     )
     compare.add_argument(
         "--out",
-        type=Path,
+        type=output_folder,
         default=Path("reports"),
         help="reports root (default reports/): a timestamped folder, and OUT/latest",
     )
@@ -73,7 +74,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
     formats = args.format if args.format is not None else COMPARE_WRITERS.formats
     COMPARE_WRITERS.check(formats)
-    result = run_matrix(_config(args))
+    config = _config(args)
+    check_output_folder(args.out, runs=True)  # the default too, before the matrix
+    result = run_matrix(config)
     files = COMPARE_WRITERS.files(result, formats)
     step_summary = files.get(COMPARE_WRITERS.filename("md")) or COMPARE_WRITERS.render["md"](result)
     published = publish_run(args.out, files, step_summary=step_summary)

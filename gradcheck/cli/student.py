@@ -13,37 +13,68 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradcheck.cli.args import positive
+from gradcheck.cli.args import (
+    JOBS_MAX,
+    MEMORY_MB_MIN,
+    TIMEOUT_MIN,
+    check_output_folder,
+    count,
+    megabytes,
+    names,
+    nonempty,
+    output_folder,
+    path,
+    positive,
+    seconds,
+    seed,
+)
+from gradcheck.errors import GradcheckError
 
 __all__ = ["add_commands"]
 
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+# The TOML keys' types, checked here because the spec reader lets a string through where a
+# depth goes (``max_depth = "deep"`` failed deep inside with a TypeError).
+_SPEC_TYPES: dict[str, type] = {
+    "name": str,
+    "title": str,
+    "convention": str,
+    "entry_point": str,
+    "min_depth": int,
+    "max_depth": int,
+    "activations": list,
+    "losses": list,
+    "forbidden": list,
+}
 
 
 def _limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--assignment",
         required=True,
+        type=nonempty,
         help="a built-in assignment (see `gradcheck assignments`) or a .toml/.py spec",
     )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=seconds,
         default=20.0,
-        help="wall-clock seconds per submission (default 20)",
+        help=f"wall-clock seconds per submission (default 20, at least {TIMEOUT_MIN:g})",
     )
     parser.add_argument(
-        "--memory", type=positive, default=2048, help="address-space limit in MB (default 2048)"
+        "--memory",
+        type=megabytes,
+        default=2048,
+        help=f"address-space limit in MB (default 2048, at least {MEMORY_MB_MIN})",
     )
     parser.add_argument(
         "--examples", type=positive, default=40, help="Hypothesis examples per check (default 40)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the search (default 0)")
+    parser.add_argument(
+        "--require-isolation",
+        action="store_true",
+        help="refuse to grade (exit 2) unless bubblewrap's strong isolation works here",
+    )
 
 
 def add_commands(commands: Any) -> None:
@@ -62,7 +93,7 @@ def _add_validate(commands: Any) -> None:
         description="Run a submission in an isolated child process, search with Hypothesis for "
         "inputs where its gradients disagree with the references, and explain the likely mistake.",
     )
-    validate.add_argument("file", type=Path, help="the submission (.py)")
+    validate.add_argument("file", type=path, help="the submission (.py)")
     _limits(validate)
     validate.add_argument(
         "--show-output",
@@ -77,12 +108,13 @@ def _add_validate(commands: Any) -> None:
     )
     validate.add_argument(
         "--out",
-        type=Path,
+        type=output_folder,
         default=Path("reports"),
         help="reports root (default reports/): a timestamped folder, and OUT/latest",
     )
     validate.add_argument(
         "--reports",
+        type=names,
         default=None,
         help="report files to write: md,json,html,junit (default all; 'none' for none)",
     )
@@ -97,13 +129,13 @@ def _add_grade(commands: Any) -> None:
         "CSV, a Gradescope results.json per submission and a Markdown/HTML class report.",
     )
     grade.add_argument(
-        "folder", type=Path, help="folder of .py files (or of one folder per student)"
+        "folder", type=path, help="folder of .py files (or of one folder per student)"
     )
-    grade.add_argument("--out", type=Path, required=True, help="output folder")
+    grade.add_argument("--out", type=output_folder, required=True, help="output folder")
     _limits(grade)
     grade.add_argument(
         "--jobs",
-        type=positive,
+        type=count(1, JOBS_MAX),
         default=os.cpu_count() or 1,
         help="submissions graded at once (default: the number of CPUs)",
     )
@@ -114,26 +146,81 @@ def _add_grade(commands: Any) -> None:
 
 
 def _options(args: argparse.Namespace) -> tuple[Any, Any]:
-    from gradcheck.student.custom import resolve_assignment
     from gradcheck.student.sandbox import Limits
 
-    return resolve_assignment(args.assignment), Limits(timeout=args.timeout, memory_mb=args.memory)
+    return _assignment(args.assignment), Limits(timeout=args.timeout, memory_mb=args.memory)
+
+
+def _assignment(text: str) -> Any:
+    from gradcheck.student.custom import resolve_assignment
+
+    spec = Path(text)
+    if spec.is_dir():
+        raise GradcheckError(f"--assignment {text} is a folder, not a .toml or .py spec")
+    if spec.suffix == ".toml" and spec.is_file():
+        _check_spec_types(spec)
+    try:
+        return resolve_assignment(text)
+    except GradcheckError:
+        raise
+    except (TypeError, ValueError) as error:  # a value of a wrong type in a .py spec
+        raise GradcheckError(f"assignment spec {text}: {error}") from None
+
+
+def _check_spec_types(spec: Path) -> None:
+    import tomllib
+
+    try:
+        data = tomllib.loads(spec.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # resolve_assignment says what is wrong with the file itself
+    for key, value in data.items():
+        kind = _SPEC_TYPES.get(key)
+        if kind is None:
+            continue  # an unknown key: resolve_assignment names it
+        strings = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        if isinstance(value, bool) or not (strings if kind is list else isinstance(value, kind)):
+            what = {str: "a string", int: "an integer", list: "a list of strings"}[kind]
+            raise GradcheckError(f"assignment spec {spec}: {key} must be {what}, got {value!r}")
+
+
+def _isolation(args: argparse.Namespace) -> None:
+    """Refuse weak isolation under --require-isolation; otherwise warn about it, once, before
+    any grading starts."""
+    from gradcheck.student.isolation import probe
+
+    isolation = probe()
+    if isolation.strong:
+        return
+    if args.require_isolation:
+        raise GradcheckError(f"--require-isolation: isolation is weak here: {isolation.reason}")
+    print(f"gradcheck: warning: isolation is weak: {isolation.reason}", file=sys.stderr)
+
+
+def _report_formats(chosen: tuple[str, ...] | None) -> tuple[str, ...]:
+    from gradcheck.report.submission import SUBMISSION_WRITERS
+
+    if chosen is None:
+        return SUBMISSION_WRITERS.formats
+    if chosen == ("none",):
+        return ()
+    try:
+        SUBMISSION_WRITERS.check(chosen)
+    except GradcheckError as error:
+        raise GradcheckError(f"--reports {','.join(chosen)}: {error}") from None
+    return chosen
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from gradcheck.errors import GradcheckError
-    from gradcheck.report.formats import parse_formats
-    from gradcheck.report.submission import SUBMISSION_WRITERS
     from gradcheck.student.validate import validate_submission
 
-    reports = (
-        SUBMISSION_WRITERS.formats
-        if args.reports is None
-        else parse_formats(args.reports, SUBMISSION_WRITERS, allow_none=True)
-    )
+    reports = _report_formats(args.reports)
     assignment, limits = _options(args)
     if not args.file.is_file():
         raise GradcheckError(f"submission {args.file} does not exist or is not a file")
+    if reports:  # before grading, so that a bad --out cannot cost the verdict
+        check_output_folder(args.out, runs=True)
+    _isolation(args)
 
     def log(message: str) -> None:
         print(f"gradcheck: {message}", file=sys.stderr)
@@ -173,9 +260,18 @@ def _grade(args: argparse.Namespace) -> int:
     from gradcheck.io import atomic_write_text
     from gradcheck.report.gradescope import render_gradescope
     from gradcheck.report.grading import HEADERS, class_writers, summary_rows
-    from gradcheck.student.grade import Batch, grade_folder
+    from gradcheck.student.grade import Batch, find_submissions, grade_folder
 
     assignment, limits = _options(args)
+    if not find_submissions(args.folder):
+        raise GradcheckError(f"no submissions in {args.folder} (no .py file, no sub-folder)")
+    out, folder = args.out.resolve(), args.folder.resolve()
+    if out == folder or folder in out.parents:
+        raise GradcheckError(
+            f"--out {args.out} is inside the submissions folder {args.folder}: its reports "
+            "would be graded as submissions next time"
+        )
+    _isolation(args)
     batch = Batch(args.assignment, args.examples, args.seed, limits, out=args.out)
 
     def show(record: dict[str, Any]) -> None:
