@@ -277,8 +277,17 @@ def _grade(args: argparse.Namespace) -> int:
     def show(record: dict[str, Any]) -> None:
         print(f"{record['verdict']:5} {record['id']}", file=sys.stderr)
 
+    def note(message: str) -> None:
+        print(f"gradcheck: note: {message}", file=sys.stderr)
+
     records = grade_folder(
-        args.folder, args.out, batch, jobs=args.jobs, resume=args.resume, on_result=show
+        args.folder,
+        args.out,
+        batch,
+        jobs=args.jobs,
+        resume=args.resume,
+        on_result=show,
+        log=note,
     )
     for record in records:
         atomic_write_text(args.out / str(record["id"]) / "results.json", render_gradescope(record))
