@@ -55,7 +55,9 @@ def extrapolate(d1: Array, d2: Array) -> Array:
     return (4 * d1 - d2) / 3
 
 
-def loss_rounding(losses: Array, *, noise: float, eps: float, base: float | None = None) -> Array:
+def loss_rounding(
+    losses: Array, *, noise: float, eps: float, base: float | Array | None = None
+) -> Array:
     """σ, the rounding noise of L near the samples: the larger of the measured ``noise``
     and ε·max|L| over ``losses`` (axis 0) and, when given, |``base``| = |L(θ)|."""
     size = np.max(np.abs(losses), axis=0)
@@ -65,7 +67,7 @@ def loss_rounding(losses: Array, *, noise: float, eps: float, base: float | None
 
 
 def richardson(
-    losses: Array, steps: Array, *, noise: float, eps: float, base: float | None = None
+    losses: Array, steps: Array, *, noise: float, eps: float, base: float | Array | None = None
 ) -> tuple[Array, Array]:
     """Estimates and error bars for many entries at once.
 
@@ -81,7 +83,7 @@ def richardson(
 
 
 def one_sided(
-    base: float, losses: Array, steps: Array, *, noise: float, eps: float
+    base: float | Array, losses: Array, steps: Array, *, noise: float, eps: float
 ) -> tuple[Array, Array]:
     """Second-order one-sided estimates from L(θ) = ``base`` and L at θ + s₁, θ + s₂ on one
     side (``losses[k, i]`` at ``steps[k, i]``, with s₂ ≈ 2s₁): the slope at 0 of the
