@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gradcheck.compare import compare_tensor
-from gradcheck.numeric.steps import Tolerance, tolerance_for
+from gradcheck.numeric.steps import Tolerance, machine_eps, tolerance_for
 
 REFERENCE_ENGINES = ("torch", "jax")
 
@@ -71,6 +71,7 @@ def assert_outputs_match(
     forward: Tolerance | None = None,
     backward: Tolerance | None = None,
     min_scale: float = 0.0,
+    rounding: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Assert that ``got`` (the engine under test) computes ``want``'s loss and gradients.
 
@@ -80,13 +81,16 @@ def assert_outputs_match(
     pass and the tensor ("backward pass tensor W1"), the worst entry, both values and what
     was allowed. Both tolerances default to ``tolerance_for(dtype, analytic pair)`` from
     ``gradcheck.numeric.steps``; ``gradcheck.compare.compare_tensor`` applies them entry by
-    entry, with no error bar and no rounding term:
+    entry, with no error bar:
 
-        |got − want| ≤ rtol·|want| + atol·max(‖got‖∞, ‖want‖∞, scale_floor·S)
+        |got − want| ≤ rtol·|want| + atol·max(‖got‖∞, ‖want‖∞, scale_floor·S) + r·ε·M
 
     where S = max(min_scale, the largest |entry| of all ``want``'s gradients) for a gradient
-    and S = min_scale for the loss.
+    and S = min_scale for the loss, and the rounding term r·ε·M counts only where
+    ``rounding`` gives M (``numeric.rounding.term_magnitudes``; ``"loss"`` for the loss).
     """
+    eps = machine_eps(dtype)
+    bounds = rounding or {}
     shared = tolerance_for(dtype, ("analytic", "analytic"))
     (want_loss, want_grads), (got_loss, got_grads) = want, got
     if want_loss is None:
@@ -102,6 +106,8 @@ def assert_outputs_match(
             tolerance=shared if forward is None else forward,
             engines=engines,
             network_scale=min_scale,
+            rounding=bounds.get("loss"),
+            eps=eps,
         )
         assert record.verdict == "pass", f"{label}: forward pass: {record.describe()}"
     assert list(got_grads) == list(names), (
@@ -120,5 +126,7 @@ def assert_outputs_match(
             tolerance=shared if backward is None else backward,
             engines=engines,
             network_scale=scale,
+            rounding=bounds.get(name),
+            eps=eps,
         )
         assert record.verdict == "pass", f"{where}: {record.describe()}"
