@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gradcheck.errors import GradcheckError
 from gradcheck.io import atomic_write
 
 __all__ = ["LATEST", "Published", "publish_latest", "publish_run", "run_folder"]
@@ -43,6 +44,11 @@ def publish_latest(root: str | Path, folder: str | Path) -> Path:
     """Point ``root/latest`` at ``folder`` (relative, so the tree can be moved)."""
     root, folder = Path(root), Path(folder)
     link = root / LATEST
+    if link.exists() and not link.is_symlink():
+        raise GradcheckError(
+            f"{link} is a real {'folder' if link.is_dir() else 'file'}, not the link gradcheck "
+            f"keeps there; the reports are in {folder}"
+        )
     temporary = root / f".{LATEST}.{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()
