@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 # check, and the golden gradients of every activation × loss × dtype (see `make baseline`).
 GRADCHECK_ARGS ?= --gradcheck-report reports/tests --gradcheck-baseline tests/baselines/core
 
-.PHONY: install test lint typecheck report baseline bench clean
+.PHONY: install test lint typecheck report baseline bench mutation clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ report: install
 # Re-record the golden gradients, after a change that is meant to move them.
 baseline: install
 	$(BIN)/gradcheck baseline record tests/baselines/core --preset registry --dtypes float64,float32
+
+# Mutation testing of the core and the verdict logic (not part of `make test`, not run in CI):
+# MUTATION_ARGS="--sample 30" for an estimate in minutes; without it every mutant runs (hours).
+MUTATION_ARGS ?=
+mutation: install
+	$(BIN)/python -m pip install --quiet $(FIND_LINKS) -c constraints.txt -e ".[mutation]"
+	$(BIN)/python -m tests.mutation.run --out reports/mutation $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
