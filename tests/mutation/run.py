@@ -75,9 +75,7 @@ def _targets(chosen: list[str]) -> list[dict[str, Any]]:
     known = {t["module"] for t in targets}
     unknown = sorted(set(chosen) - known)
     if unknown:
-        raise SystemExit(
-            f"mutation: unknown module {unknown[0]!r} (known: {', '.join(sorted(known))})"
-        )
+        raise ValueError(f"unknown module {unknown[0]!r} (known: {', '.join(sorted(known))})")
     return [t for t in targets if not chosen or t["module"] in chosen]
 
 
@@ -88,8 +86,8 @@ def _equivalents() -> list[dict[str, Any]]:
     for entry in entries:
         missing = {"module", "function", "operator", "line", "reason"} - set(entry)
         if missing or not str(entry.get("reason", "")).strip():
-            raise SystemExit(
-                f"mutation: equivalent.toml entry {entry} lacks {sorted(missing) or ['reason']}"
+            raise ValueError(
+                f"equivalent.toml: entry {entry} lacks {sorted(missing) or ['reason']}"
             )
     return entries
 
@@ -279,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sample and --jobs must be at least 1")
     if not COSMIC_RAY.exists():
         parser.error("cosmic-ray is not installed: pip install -c constraints.txt -e '.[mutation]'")
-    targets, equivalents = _targets(args.module), _equivalents()
+    try:
+        targets, equivalents = _targets(args.module), _equivalents()
+    except ValueError as error:
+        parser.error(str(error))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         runs = list(pool.map(lambda t: _run_target(t, args.sample, args.seed), targets))
     scores = [_score(t["module"], m, equivalents) for t, m in zip(targets, runs, strict=True)]
