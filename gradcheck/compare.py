@@ -29,6 +29,7 @@ __all__ = [
     "compare_results",
     "compare_tensor",
     "entry_ratios",
+    "largest_finite",
     "overall_verdict",
     "relative_error",
 ]
@@ -192,7 +193,7 @@ def _entries(
     diff = np.abs(a64 - b64)
     finite = np.isfinite(a64) & np.isfinite(b64)
     diff = np.where(finite, diff, np.inf)
-    scale = max(_max_abs(a64), _max_abs(b64), tolerance.scale_floor * network_scale)
+    scale = max(largest_finite(a64), largest_finite(b64), tolerance.scale_floor * network_scale)
     allowed = (
         tolerance.rtol * np.abs(b64) + tolerance.atol * scale + tolerance.error_bar_factor * bar
     )
@@ -206,7 +207,9 @@ def _entries(
     return diff, allowed, ratio
 
 
-def _max_abs(x: Array) -> float:
+def largest_finite(x: Array) -> float:
+    """max |x| over the finite entries of ``x`` (0 when there are none): the scale of a
+    gradient tensor that NaN or Inf entries cannot hide."""
     finite = x[np.isfinite(x)]
     return float(np.max(np.abs(finite))) if finite.size else 0.0
 
@@ -242,7 +245,10 @@ def compare_results(
     )
     skip = _merge(a.unreliable, b.unreliable, ambiguous)
     network_scale = max(
-        (_max_abs(np.asarray(g, dtype=np.float64)) for g in (*a.grads.values(), *b.grads.values())),
+        (
+            largest_finite(np.asarray(g, dtype=np.float64))
+            for g in (*a.grads.values(), *b.grads.values())
+        ),
         default=0.0,
     )
     records = [loss_record]

@@ -25,7 +25,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gradcheck.compare import Record, Verdict, compare_tensor, entry_ratios, overall_verdict
+from gradcheck.compare import (
+    Record,
+    Verdict,
+    compare_tensor,
+    entry_ratios,
+    largest_finite,
+    overall_verdict,
+)
 from gradcheck.errors import DTypeError, GradcheckError, NonFiniteError, ShapeError
 from gradcheck.numeric.complex_step import complex_support
 from gradcheck.numeric.directional import (
@@ -55,7 +62,6 @@ __all__ = [
     "Mode",
     "check_gradients",
     "check_with_options",
-    "largest_finite",
 ]
 
 Array = np.ndarray
@@ -188,13 +194,6 @@ def _first_direction(
     first, first_d = Prober(central, grads, tolerance, scale).direction(directions[0], refine=True)
     central.calibrate(first_d)
     return directions, first, first_d
-
-
-def largest_finite(array: Array) -> float:
-    """max |x| over the finite entries of ``array`` (0 when there are none): the scale of a
-    gradient tensor that NaN or Inf entries cannot hide."""
-    finite = np.abs(array[np.isfinite(array)])
-    return float(np.max(finite)) if finite.size else 0.0
 
 
 def _choose_method(
