@@ -14,8 +14,13 @@ equivalents, and every survivor with its diff. It is written atomically to
         [--seed S] [--out reports/mutation] [--jobs 2]
 
 ``--sample N`` runs N mutants per module, drawn evenly with ``--seed``, for an estimate in
-minutes; without it every mutant runs (hours for the whole list). Exit status: 0 when every
-survivor is listed as equivalent, 1 when some are not, 2 on bad usage.
+minutes; without it every mutant runs (hours for the whole list). ``--rerun`` runs again only
+the survivors of the report already in OUT (after new tests were added: a killed mutant stays
+killed when tests are only added), and keeps every other outcome. Modules not run this time
+keep their outcomes from the earlier report, so modules can be run one at a time. The tests
+run with the derandomized ``ci`` Hypothesis profile, so a verdict does not depend on luck.
+Exit status: 0 when every survivor is listed as equivalent, 1 when some are not, 2 on bad
+usage.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +65,8 @@ class ModuleScore:
     equivalent: int = 0
     survivors: list[Mutant] = field(default_factory=list)
     listed: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[Mutant] = field(default_factory=list)
+    sample: int | None = None
 
     @property
     def raw(self) -> float:
@@ -108,7 +115,9 @@ def _copy_tree(into: Path) -> None:
             shutil.copy2(source, target)
 
 
-def _session(work: Path, target: dict[str, Any], sample: int | None, seed: int) -> Path:
+def _session(
+    work: Path, target: dict[str, Any], sample: int | None, seed: int, only: list[Mutant] | None
+) -> Path:
     tests = " ".join(target["tests"])
     config = work / "cosmic-ray.toml"
     config.write_text(
@@ -116,15 +125,30 @@ def _session(work: Path, target: dict[str, Any], sample: int | None, seed: int) 
         f'module-path = "{target["module"]}"\n'
         f"timeout = {TIMEOUT_S}\n"
         "excluded-modules = []\n"
-        f'test-command = "{sys.executable} -m pytest -x -q -p no:cacheprovider {tests}"\n'
+        f'test-command = "env HYPOTHESIS_PROFILE=ci {sys.executable} -m pytest -x -q '
+        f'-p no:cacheprovider {tests}"\n'
         '[cosmic-ray.distributor]\nname = "local"\n'
     )
     session = work / "session.sqlite"
     subprocess.run([str(COSMIC_RAY), "init", str(config), str(session)], cwd=work, check=True)
     _drop_annotations(session, work / target["module"])
-    if sample is not None:
+    if only is not None:
+        _keep_only(session, only)
+    elif sample is not None:
         _keep_sample(session, sample, seed)
     return session
+
+
+def _keep_only(session: Path, only: list[Mutant]) -> None:
+    """Keep the jobs that are one of ``only`` (by operator, occurrence and line)."""
+    wanted = {(m.operator, m.occurrence, m.line) for m in only}
+    with sqlite3.connect(session) as db:
+        rows = db.execute(
+            "SELECT job_id, operator_name, occurrence, start_pos_row FROM mutation_specs"
+        ).fetchall()
+        drop = [(job,) for job, op, occ, row in rows if (op, int(occ), int(row)) not in wanted]
+        db.executemany("DELETE FROM mutation_specs WHERE job_id = ?", drop)
+        db.executemany("DELETE FROM work_items WHERE job_id = ?", drop)
 
 
 def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -214,8 +238,11 @@ def _is_listed(mutant: Mutant, entry: dict[str, Any]) -> bool:
     )
 
 
-def _score(module: str, mutants: list[Mutant], equivalents: list[dict[str, Any]]) -> ModuleScore:
+def _score(
+    module: str, mutants: list[Mutant], equivalents: list[dict[str, Any]], sample: int | None
+) -> ModuleScore:
     score = ModuleScore(module, mutants=sum(m.outcome != "not run" for m in mutants))
+    score.outcomes, score.sample = list(mutants), sample
     for mutant in mutants:
         if mutant.outcome in ("killed", "timeout"):
             score.killed += 1
@@ -229,11 +256,15 @@ def _score(module: str, mutants: list[Mutant], equivalents: list[dict[str, Any]]
     return score
 
 
-def _run_target(target: dict[str, Any], sample: int | None, seed: int) -> list[Mutant]:
+def _run_target(
+    target: dict[str, Any], sample: int | None, seed: int, only: list[Mutant] | None
+) -> list[Mutant]:
+    if only == []:
+        return []
     with tempfile.TemporaryDirectory(prefix="gradcheck-mutation-") as tmp:
         work = Path(tmp)
         _copy_tree(work)
-        session = _session(work, target, sample, seed)
+        session = _session(work, target, sample, seed, only)
         subprocess.run(
             [str(COSMIC_RAY), "exec", str(work / "cosmic-ray.toml"), str(session)],
             cwd=work,
@@ -243,26 +274,38 @@ def _run_target(target: dict[str, Any], sample: int | None, seed: int) -> list[M
         return _results(session, work)
 
 
-def _markdown(scores: list[ModuleScore], sample: int | None) -> str:
+def _markdown(scores: list[ModuleScore]) -> str:
     lines = [
         "# Mutation testing",
         "",
-        f"{'A sample of ' + str(sample) + ' mutants per module' if sample else 'Every mutant'}; "
-        "a timeout counts as killed, a listed equivalent (tests/mutation/equivalent.toml) too.",
+        "A timeout counts as killed, and so does a listed equivalent "
+        "(tests/mutation/equivalent.toml). *run*: every mutant, or a sample of N.",
         "",
-        "| module | mutants | killed | equivalent | survivors | raw score | with equivalents |",
-        "|---|---|---|---|---|---|---|",
+        "| module | run | mutants | killed | equivalent | survivors | raw score "
+        "| with equivalents |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
+        run = "every mutant" if s.sample is None else f"sample of {s.sample}"
         lines.append(
-            f"| `{s.module}` | {s.mutants} | {s.killed} | {s.equivalent} | {len(s.survivors)} "
-            f"| {s.raw:.0%} | {s.with_equivalents:.0%} |"
+            f"| `{s.module}` | {run} | {s.mutants} | {s.killed} | {s.equivalent} "
+            f"| {len(s.survivors)} | {s.raw:.1%} | {s.with_equivalents:.1%} |"
         )
     for s in scores:
         for m in s.survivors:
             lines += ["", f"## Survivor: `{m.module}:{m.line}` in `{m.function}` ({m.operator})"]
             lines += ["", "```diff", m.diff.strip(), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _earlier(path: Path) -> dict[str, tuple[list[Mutant], int | None]]:
+    """Each module's outcomes in an earlier report (none when there is no report)."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {
+        s["module"]: ([Mutant(**m) for m in s.get("outcomes", [])], s.get("sample")) for s in data
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2, help="modules mutated at once")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "mutation")
+    parser.add_argument(
+        "--rerun", action="store_true", help="run only the survivors of the report in --out"
+    )
     args = parser.parse_args(argv)
     if (args.sample is not None and args.sample < 1) or args.jobs < 1:
         parser.error("--sample and --jobs must be at least 1")
@@ -281,20 +327,62 @@ def main(argv: list[str] | None = None) -> int:
         targets, equivalents = _targets(args.module), _equivalents()
     except ValueError as error:
         parser.error(str(error))
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        runs = list(pool.map(lambda t: _run_target(t, args.sample, args.seed), targets))
-    scores = [_score(t["module"], m, equivalents) for t, m in zip(targets, runs, strict=True)]
-    sys.path.insert(0, str(ROOT))
-    from gradcheck.io import atomic_write_text
+    earlier = _earlier(args.out / "mutation.json")
+    if args.rerun and not earlier:
+        parser.error(f"--rerun: no earlier report at {args.out / 'mutation.json'}")
+    only = {
+        t["module"]: [m for m in earlier.get(t["module"], ([], None))[0] if m.outcome == "survived"]
+        for t in targets
+    }
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    report = _markdown(scores, args.sample)
-    atomic_write_text(args.out / "mutation.md", report)
-    data = [{**asdict(s), "raw": s.raw, "with_equivalents": s.with_equivalents} for s in scores]
-    atomic_write_text(args.out / "mutation.json", json.dumps(data, indent=2) + "\n")
+    def run(target: dict[str, Any]) -> tuple[list[Mutant], int | None]:
+        module = target["module"]
+        if not args.rerun:
+            return _run_target(target, args.sample, args.seed, None), args.sample
+        if module not in earlier:
+            raise SystemExit(f"--rerun: {module} has no earlier outcomes in {args.out}")
+        fresh = {
+            (m.operator, m.occurrence, m.line): m
+            for m in _run_target(target, None, 0, only[module])
+        }
+        before, sample = earlier[module]
+        return [fresh.get((m.operator, m.occurrence, m.line), m) for m in before], sample
+
+    merged = dict(earlier)
+    scores: list[ModuleScore] = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(run, t): t["module"] for t in targets}
+        for done in as_completed(futures):
+            # Written as each module finishes: an interrupted run keeps the finished modules.
+            merged[futures[done]] = done.result()
+            scores = _write(args.out, merged, equivalents)
+            print(f"finished {futures[done]}", flush=True)
+    report = _markdown(scores)
     print(report.split("\n## ")[0])
     print(f"report: {args.out / 'mutation.md'}")
     return 1 if any(s.survivors for s in scores) else 0
+
+
+def _write(
+    out: Path,
+    merged: dict[str, tuple[list[Mutant], int | None]],
+    equivalents: list[dict[str, Any]],
+) -> list[ModuleScore]:
+    """The report of every module with outcomes, in targets.toml's order, written atomically."""
+    sys.path.insert(0, str(ROOT))
+    from gradcheck.io import atomic_write_text
+
+    order = [t["module"] for t in _targets([])]
+    scores = [
+        _score(module, merged[module][0], equivalents, merged[module][1])
+        for module in order
+        if module in merged
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "mutation.md", _markdown(scores))
+    data = [{**asdict(s), "raw": s.raw, "with_equivalents": s.with_equivalents} for s in scores]
+    atomic_write_text(out / "mutation.json", json.dumps(data, indent=2) + "\n")
+    return scores
 
 
 if __name__ == "__main__":
