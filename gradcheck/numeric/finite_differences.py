@@ -56,7 +56,7 @@ def extrapolate(d1: Array, d2: Array) -> Array:
 
 
 def loss_rounding(
-    losses: Array, *, noise: float, eps: float, base: float | Array | None = None
+    losses: Array, *, noise: float | Array, eps: float, base: float | Array | None = None
 ) -> Array:
     """σ, the rounding noise of L near the samples: the larger of the measured ``noise``
     and ε·max|L| over ``losses`` (axis 0) and, when given, |``base``| = |L(θ)|."""
@@ -67,7 +67,12 @@ def loss_rounding(
 
 
 def richardson(
-    losses: Array, steps: Array, *, noise: float, eps: float, base: float | Array | None = None
+    losses: Array,
+    steps: Array,
+    *,
+    noise: float | Array,
+    eps: float,
+    base: float | Array | None = None,
 ) -> tuple[Array, Array]:
     """Estimates and error bars for many entries at once.
 

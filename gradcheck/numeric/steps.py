@@ -37,6 +37,8 @@ __all__ = [
     "COMPLEX_AGREEMENT_ULPS",
     "COMPLEX_STEP",
     "COMPLEX_STEP_BAR",
+    "FRAMEWORK_DTYPES",
+    "FRAMEWORK_ROUNDING_ULPS",
     "KINK_BAND_ULPS",
     "KINK_MARGIN",
     "KINK_NOISE_FACTOR",
@@ -51,6 +53,7 @@ __all__ = [
     "Tolerance",
     "black_box_tolerance",
     "fd_step",
+    "framework_tolerance",
     "machine_eps",
     "tolerance_for",
 ]
@@ -164,14 +167,18 @@ def black_box_tolerance(grad_dtype: str | np.dtype[np.floating]) -> Tolerance:
     """The tolerance of ``check_gradients`` for gradients of dtype ``grad_dtype``."""
     name = np.dtype(grad_dtype).name
     ulps = BLACK_BOX_ROUNDING_ULPS.get(name, BLACK_BOX_ROUNDING_ULPS["float32"])
-    bound = ulps * machine_eps(name)
+    return _black_box(ulps * machine_eps(name), float(np.finfo(name).tiny))
+
+
+def _black_box(bound: float, tiny: float) -> Tolerance:
+    """rtol = atol = ``bound`` of the scale, 4 error bars, and the subnormal floor."""
     return Tolerance(
         rtol=bound,
         atol=bound,
         error_bar_factor=4.0,
         scale_floor=1.0,
         rounding_factor=0.0,
-        floor=SUBNORMAL_FLOOR * float(np.finfo(name).tiny),
+        floor=SUBNORMAL_FLOOR * tiny,
     )
 
 
@@ -204,3 +211,33 @@ MEASURABLE_FACTOR = 2.0
 # analytic rtol itself). Measured drift of a correct 3-5-2 tanh network over 50 steps at
 # lr 0.1: 5e-16 (float64) and 2e-7 (float32).
 TRAJECTORY_TOLERANCES: Mapping[str, float] = MappingProxyType({"float64": 1e-10, "float32": 1e-4})
+
+# Frameworks (``gradcheck.torch``, ``gradcheck.jax``) compute in dtypes that NumPy's finfo
+# does not all know: each one's machine epsilon and smallest normal number.
+FRAMEWORK_DTYPES: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "float64": (2.0**-52, 2.0**-1022),
+        "float32": (2.0**-23, 2.0**-126),
+        "float16": (2.0**-10, 2.0**-14),
+        "bfloat16": (2.0**-7, 2.0**-126),
+    }
+)
+# A framework's derivative computed in dtype d is judged like ``black_box_tolerance``'s, with
+# FRAMEWORK_ROUNDING_ULPS[d]·ε_d as rtol and atol: float64 and float32 as for NumPy code; the
+# half types round every intermediate to 8 or 11 bits, and their products and sums are
+# accumulated in float32 by the frameworks' kernels, so a correct derivative sits a few ulps
+# of the scale from the truth (32 ulps: 3 % of the scale in float16, 25 % in bfloat16).
+FRAMEWORK_ROUNDING_ULPS: Mapping[str, float] = MappingProxyType(
+    {**BLACK_BOX_ROUNDING_ULPS, "float16": 32.0, "bfloat16": 32.0}
+)
+
+
+def framework_tolerance(dtype: str) -> Tolerance:
+    """The tolerance of a framework's derivative computed in ``dtype`` (a name of
+    ``FRAMEWORK_DTYPES``), against float64 numerical derivatives."""
+    if dtype not in FRAMEWORK_DTYPES:
+        raise GradcheckError(
+            f"unsupported dtype {dtype!r} (supported: {', '.join(FRAMEWORK_DTYPES)})"
+        )
+    eps, tiny = FRAMEWORK_DTYPES[dtype]
+    return _black_box(FRAMEWORK_ROUNDING_ULPS[dtype] * eps, tiny)

@@ -87,15 +87,18 @@ def _targets(chosen: list[str]) -> list[dict[str, Any]]:
 
 
 def _equivalents() -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = tomllib.loads((HERE / "equivalent.toml").read_text()).get(
-        "equivalent", []
-    )
-    for entry in entries:
-        missing = {"module", "function", "operator", "line", "reason"} - set(entry)
-        if missing or not str(entry.get("reason", "")).strip():
-            raise ValueError(
-                f"equivalent.toml: entry {entry} lacks {sorted(missing) or ['reason']}"
-            )
+    """The listed equivalents: ``equivalent.toml`` and one file per module under
+    ``equivalents/`` (so that the modules' lists are kept apart)."""
+    entries: list[dict[str, Any]] = []
+    files = [HERE / "equivalent.toml", *sorted((HERE / "equivalents").glob("*.toml"))]
+    for path in filter(Path.exists, files):
+        for entry in tomllib.loads(path.read_text()).get("equivalent", []):
+            missing = {"module", "function", "operator", "line", "reason"} - set(entry)
+            if missing or not str(entry.get("reason", "")).strip():
+                raise ValueError(
+                    f"{path.name}: entry {entry} lacks {sorted(missing) or ['reason']}"
+                )
+            entries.append(entry)
     return entries
 
 
