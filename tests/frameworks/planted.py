@@ -48,7 +48,7 @@ def plant_torch(fn: Callable[..., Any], inputs: Sequence[Any], rel: float) -> Pl
         return fn(*args).reshape(-1)
 
     point = [inputs[k].detach().to(torch.float64) for k in checked]
-    blocks = torch.autograd.functional.jacobian(flat, tuple(point))
+    blocks = torch.autograd.functional.jacobian(flat, tuple(point))  # type: ignore[no-untyped-call]
     jac = torch.cat([b.reshape(b.shape[0], -1) for b in blocks], dim=1).numpy()
     i, j = largest_entry(jac)
     delta = rel * float(abs(jac[i, j]))
@@ -81,7 +81,9 @@ def plant_torch(fn: Callable[..., Any], inputs: Sequence[Any], rel: float) -> Pl
             with torch.enable_grad():
                 y = flat(*xs)
                 grads = torch.autograd.grad(y, xs, g.reshape(-1), allow_unused=True)
-            grads = tuple(torch.zeros_like(x) if gr is None else gr for x, gr in zip(xs, grads))
+            grads = tuple(
+                torch.zeros_like(x) if gr is None else gr for x, gr in zip(xs, grads, strict=True)
+            )
             return add_row(grads, g.reshape(-1)[i])
 
         @staticmethod
@@ -89,7 +91,10 @@ def plant_torch(fn: Callable[..., Any], inputs: Sequence[Any], rel: float) -> Pl
             # Forward AD cannot nest inside a Function's jvp: J·u from the Jacobian at the
             # point (the only point a check asks about), in float64, then in the tangent's
             # dtype.
-            ts = [torch.zeros_like(x) if t is None else t for x, t in zip(ctx.xs, tangents)]
+            ts = [
+                torch.zeros_like(x) if t is None else t
+                for x, t in zip(ctx.xs, tangents, strict=True)
+            ]
             u = torch.cat([t.reshape(-1).to(torch.float64) for t in ts])
             out = torch.from_numpy(jac) @ u
             out[i] += delta * u[j]
@@ -97,7 +102,7 @@ def plant_torch(fn: Callable[..., Any], inputs: Sequence[Any], rel: float) -> Pl
             return out.to(ts[0].dtype).reshape(shape)
 
     def planted(*args: Any) -> Any:
-        return Wrapped.apply(*[args[k] for k in checked])
+        return Wrapped.apply(*[args[k] for k in checked])  # type: ignore[no-untyped-call]
 
     return Planted(planted, i, j, delta)
 
