@@ -88,8 +88,11 @@ def check_function(fn: VectorFunction, options: JacobianOptions) -> GradientChec
     rng = np.random.default_rng(options.seed)
     notes: list[str] = []
     meta: dict[str, object] = {"n_in": fn.n_in, "n_out": fn.n_out, "step": numerical.step}
-    problems = _nondeterminism(fn, rng, options.nondet_tol, meta)
+    problems, v, vjp = _nondeterminism(fn, rng, options.nondet_tol, meta)
     notes.extend(problems)
+    # What a golden-gradient baseline records: vᵀJ for the seeded cotangent, and vᵀy.
+    meta["loss"] = float(v @ numerical.y)
+    gradients = {b.name: vjp[s].reshape(b.shape) for b, s in offsets(fn.inputs)}
     checked: list[str] = []
     full = options.mode == "full" or (options.mode == "auto" and fn.n_in * fn.n_out <= FULL_LIMIT)
     jacobian = _numerical_jacobian(numerical) if full else None
@@ -130,24 +133,30 @@ def check_function(fn: VectorFunction, options: JacobianOptions) -> GradientChec
         localisation=probe_result.localisation if probe_result else None,
         notes=tuple(notes),
         meta=meta,
+        gradients=gradients,
     )
 
 
 def _nondeterminism(
     fn: VectorFunction, rng: np.random.Generator, tol: float, meta: dict[str, object]
-) -> list[str]:
-    """The backward run twice on one random cotangent: a difference beyond ``tol`` (absolute,
-    per entry, as torch's ``nondet_tol``) is reported with its size."""
+) -> tuple[list[str], Array, Array]:
+    """The backward run twice on one random cotangent v: a difference beyond ``tol``
+    (absolute, per entry, as torch's ``nondet_tol``) is reported with its size. Returns the
+    problems, v and vᵀJ."""
     v = exact_random(rng, fn.n_out)
     first, second = _vjp(fn, v), _vjp(fn, v)
     size = float(np.max(np.abs(first - second), initial=0.0))
     meta["nondeterminism"] = size
     if size > tol or not np.array_equal(np.isnan(first), np.isnan(second)):
-        return [
-            f"nondeterministic: two runs of the backward on the same cotangent differ by "
-            f"{size:.3g} (nondet_tol={tol:g})"
-        ]
-    return []
+        return (
+            [
+                f"nondeterministic: two runs of the backward on the same cotangent differ by "
+                f"{size:.3g} (nondet_tol={tol:g})"
+            ],
+            v,
+            first,
+        )
+    return [], v, first
 
 
 def _vjp(fn: VectorFunction, v: Array) -> Array:
