@@ -3,6 +3,9 @@
     def test_affine(gradcheck):
         gradcheck.assert_layer(affine_forward, affine_backward, {"x": x, "w": w, "b": b})
 
+    def test_my_function(gradcheck):
+        gradcheck.assert_torch(MyFunction.apply, (x, w))   # or assert_jax(f, (x, w))
+
 Each ``assert_*`` method runs a check, adds its summary to the test's ledger (which the
 plugin turns into the session report), and raises :class:`GradientAssertionError`, naming
 the tensor, the index and both values, when the check fails. With a baseline, a passing check
@@ -71,7 +74,8 @@ class BaselineSession:
 
 
 class GradcheckFixture:
-    """``gradcheck.assert_gradients``, ``assert_layer`` and ``assert_case`` for one test."""
+    """``gradcheck.assert_gradients``, ``assert_layer``, ``assert_torch``, ``assert_jax`` and
+    ``assert_case`` for one test."""
 
     def __init__(
         self,
@@ -133,6 +137,54 @@ class GradcheckFixture:
         result = check_layer(forward, backward, inputs, wrt=wrt, dout=dout, **chosen.keywords())
         checked = {k: inputs[k] for k in result.gradients}
         self._conclude(name, "layer", "backward", result, checked)
+        return result
+
+    def assert_torch(
+        self,
+        fn: Callable[..., Any],
+        inputs: Any,
+        *,
+        order: int = 1,
+        modes: Sequence[str] = ("rev", "fwd"),
+        nondet_tol: float = 0.0,
+        label: str | None = None,
+        **settings: Any,
+    ) -> Any:
+        """Fail unless ``fn``'s VJP (and JVP, where it has one) match numerical derivatives
+        of its forward (:func:`gradcheck.torch.check`)."""
+        __tracebackhide__ = True
+        from gradcheck.torch import check
+
+        chosen = self.settings.merged(settings, "assert_torch")
+        name = self._label(label or _name_of(fn, "assert_torch"))
+        result = check(
+            fn, inputs, order=order, modes=modes, nondet_tol=nondet_tol, **_framework(chosen)
+        )
+        self._conclude(name, "torch", "autograd", result, result.gradients)
+        return result
+
+    def assert_jax(
+        self,
+        f: Callable[..., Any],
+        args: Any,
+        *,
+        order: int = 1,
+        modes: Sequence[str] = ("fwd", "rev"),
+        label: str | None = None,
+        **settings: Any,
+    ) -> Any:
+        """Fail unless ``f``'s JAX derivatives (``jax.vjp`` and ``jax.jvp``, custom rules
+        included) match numerical derivatives of ``f`` (:func:`gradcheck.jax.check`)."""
+        __tracebackhide__ = True
+        from gradcheck.jax import check
+
+        chosen = self.settings.merged(settings, "assert_jax")
+        name = self._label(label or _name_of(f, "assert_jax"))
+        keywords = _framework(chosen)
+        keywords.pop("method")
+        keywords.pop("probes")
+        result = check(f, args, order=order, modes=modes, **keywords)
+        self._conclude(name, "jax", "jax", result, result.gradients)
         return result
 
     def assert_case(
@@ -234,6 +286,12 @@ def _failure_message(name: str, summary: CheckSummary, result: Any) -> str:
         lines.append("  a random direction disagreed; no single entry was named")
     lines.extend(f"  note: {note}" for note in summary.notes)
     return "\n".join(lines)
+
+
+def _framework(settings: CheckSettings) -> dict[str, Any]:
+    """The settings a torch or JAX check takes (mode, seed, method, probes, rtol, atol)."""
+    keywords = settings.keywords()
+    return {k: keywords[k] for k in ("mode", "seed", "method", "probes", "rtol", "atol")}
 
 
 def _name_of(function: object, default: str) -> str:
