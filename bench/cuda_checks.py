@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                         start = time.perf_counter()
                         try:
                             result = gt.check(f, (x, w), nondet_tol=1e-12)
-                            verdict, notes = result.verdict, list(result.notes)
+                            verdict: str = result.verdict
+                            notes = list(result.notes)
                             tf32_seen = bool(result.meta.get("tf32"))
                         except Exception as error:  # a crash is a finding: record it
                             verdict, notes, tf32_seen = "crash", [repr(error)], False
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     caught = sum(r["verdict"] == "fail" and r["planted"] for r in rows)
     planted_total = sum(r["planted"] for r in rows)
     print(
-        f"\nfalse failures {false_failures}/{len(rows) - planted_total}, caught {caught}/{planted_total}"
+        f"\nfalse failures {false_failures}/{len(rows) - planted_total}, "
+        f"caught {caught}/{planted_total}"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps({"threads": THREADS, "rows": rows}, indent=2) + "\n")
