@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pytest
 
+from gradcheck.numeric import finite_differences as fd
 from gradcheck.numeric.directional import CentralOracle
 from gradcheck.numeric.evaluator import Evaluator
 from gradcheck.numeric.noise import estimate_noise, noise_along_random_direction
@@ -112,3 +114,30 @@ def test_an_entry_whose_steps_cross_kinks_on_both_sides_is_flagged() -> None:
     assert result.unreliable["b1"].tolist() == [True]
     assert result.unreliable["W1"].tolist() == [[True]]
     assert not result.unreliable["b2"].any()
+
+
+# The error model's functions take their noise and ε by name only: σ and ε are both small
+# positive floats, and a call that swapped them positionally would silently mis-size every
+# error bar.
+_LOSSES = np.array([[1.0], [0.5], [1.25], [0.25]])
+_STEPS = np.array([[1e-3], [-1e-3], [2e-3], [-2e-3]])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: fd.loss_rounding(_LOSSES, 1e-16, 2e-16),  # type: ignore[misc]
+        lambda: fd.richardson(_LOSSES, _STEPS, 1e-16, 2e-16),  # type: ignore[misc]
+        lambda: fd.one_sided(1.0, _LOSSES[:2], _STEPS[:2], 1e-16, 2e-16),  # type: ignore[misc]
+    ],
+    ids=["loss_rounding", "richardson", "one_sided"],
+)
+def test_noise_and_eps_must_be_named(call: Callable[[], object]) -> None:
+    with pytest.raises(TypeError):
+        call()
+
+
+def test_a_numerical_gradient_is_frozen() -> None:
+    result = fd.NumericalGradient(1.0, {}, {}, {}, 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.loss = 2.0  # type: ignore[misc]
