@@ -13,6 +13,7 @@ clones, and a function that writes into them is reported (their version counters
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -216,7 +217,10 @@ class TorchFunction(VectorFunction):
         primals = self._native(requires_grad=False)
         tangents = self._split(u, self.inputs, primals)
         try:
-            with fwAD.dual_level():
+            with fwAD.dual_level(), warnings.catch_warnings():
+                # make_dual's first call loads torch's jvp decompositions through
+                # torch.jit.script, which warns DeprecationWarning (an error under -W error).
+                warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
                 duals = [
                     fwAD.make_dual(p, t)  # type: ignore[no-untyped-call]
                     for p, t in zip(primals, tangents, strict=True)
