@@ -108,6 +108,9 @@ def _as_inputs(inputs: object) -> list[object]:
 
 
 def _label(fn: Callable[..., Any]) -> str:
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):  # MyFunction.apply: a classmethod, qualname Function.apply
+        return f"{owner.__qualname__}.{fn.__name__}"
     return str(getattr(fn, "__qualname__", None) or type(fn).__name__)
 
 
@@ -164,8 +167,11 @@ def _second_order(
             call[k] = leaf
         with torch.enable_grad():
             outs = [o for _, o in floating_outputs(fn(*call))]
+            # A cotangent that requires grad (as gradgradcheck's grad_outputs do): only then
+            # does a once_differentiable backward mark its result, so that differentiating
+            # it raises instead of returning a silent zero.
             pairs = [
-                (o, c.to(o.device, o.dtype))
+                (o, c.to(o.device, o.dtype).detach().requires_grad_())
                 for o, c in zip(outs, cotangents, strict=True)
                 if o.requires_grad
             ]
@@ -176,6 +182,8 @@ def _second_order(
                 create_graph=True,
                 allow_unused=True,
             )
+        if _once_differentiable(grads):
+            raise Unsupported("the backward is once_differentiable")
         return tuple(
             torch.zeros_like(x) if g is None else g for x, g in zip(leaves, grads, strict=True)
         )
@@ -191,6 +199,23 @@ def _second_order(
         if "once_differentiable" in str(error) or "differentiate twice" in str(error):
             return "second order not checked: the backward is once_differentiable"
         raise
+
+
+def _once_differentiable(grads: Sequence[torch.Tensor | None]) -> bool:
+    """Whether the graph behind ``grads`` holds the node a once_differentiable backward
+    leaves: autograd.grad with respect to the inputs skips it (it hangs off a detached
+    leaf) and would return None, a silent zero, instead of raising."""
+    stack: list[Any] = [g.grad_fn for g in grads if g is not None]
+    seen: set[Any] = set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if node.name() == "torch::autograd::Error":
+            return True
+        stack.extend(child for child, _ in node.next_functions)
+    return False
 
 
 def _combined(first: GradientCheck, second: GradientCheck | str) -> GradientCheck:
