@@ -14,6 +14,9 @@ Differences from JAX's:
 * ``atol`` and ``rtol`` (a number, or a dict keyed by dtype as JAX accepts) replace
   gradcheck's defaults, the dtype's rounding model, which are already far tighter than the
   tolerances JAX's float32 tests need; leave them out unless a check must be looser;
+* only array leaves are checked: a Python float argument is passed through (JAX's would
+  differentiate it), so ``check_grads(f, (1.0,), 1)`` is a GradcheckError asking for
+  ``np.asarray``;
 * ``order`` is 1 or 2 (a GradcheckError otherwise), and a ``custom_vjp`` function passes
   with ``modes=("fwd", "rev")``: forward mode is noted as not checked, not an error.
 """
