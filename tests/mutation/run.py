@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fcntl
 import json
 import random
 import shutil
@@ -351,14 +352,18 @@ def main(argv: list[str] | None = None) -> int:
         before, sample = earlier[module]
         return [fresh.get((m.operator, m.occurrence, m.line), m) for m in before], sample
 
-    merged = dict(earlier)
     scores: list[ModuleScore] = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {pool.submit(run, t): t["module"] for t in targets}
         for done in as_completed(futures):
-            # Written as each module finishes: an interrupted run keeps the finished modules.
-            merged[futures[done]] = done.result()
-            scores = _write(args.out, merged, equivalents)
+            # Written as each module finishes (an interrupted run keeps the finished modules),
+            # over the report as it is now, under a lock: runs of other modules into the
+            # same folder may have finished since this one started.
+            args.out.mkdir(parents=True, exist_ok=True)
+            with (args.out / ".lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                merged = {**_earlier(args.out / "mutation.json"), futures[done]: done.result()}
+                scores = _write(args.out, merged, equivalents)
             print(f"finished {futures[done]}", flush=True)
     report = _markdown(scores)
     print(report.split("\n## ")[0])
