@@ -116,3 +116,44 @@ def test_a_baseline_catches_a_consistent_change(pytester: pytest.Pytester) -> No
     drifted = pytester.runpytest("--gradcheck-baseline", "golden")
     drifted.assert_outcomes(failed=2)
     drifted.stdout.fnmatch_lines(["*gradients drifted from the baseline*"])
+
+
+JAX_SUITE = """
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+X = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+
+@jax.custom_vjp
+def swish(x):
+    return x * jax.nn.sigmoid(x)
+
+def swish_fwd(x):
+    return swish(x), x
+
+def swish_bwd(x, g):
+    s = jax.nn.sigmoid(x)
+    d = s * (1 + x * (1 - s))
+    return (g * d.at[1, 2].multiply(1 + BAD),)
+
+swish.defvjp(swish_fwd, swish_bwd)
+
+def test_swish(gradcheck):
+    result = gradcheck.assert_jax(swish, (X,))
+    assert any("forward mode not checked" in n for n in result.notes)
+"""
+
+
+def test_assert_jax_checks_a_custom_vjp_rule(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("jax")
+    pytester.makepyfile(test_jax=JAX_SUITE.replace("BAD", "0.0"))
+    result = pytester.runpytest("--gradcheck-report", "out")
+    result.assert_outcomes(passed=1)
+    data = json.loads((pytester.path / "out" / "report.json").read_text())
+    assert [t["kinds"] for t in data["tests"]] == [{"jax": 1}]
+
+    pytester.makepyfile(test_jax=JAX_SUITE.replace("BAD", "1e-2"))
+    failed = pytester.runpytest()
+    failed.assert_outcomes(failed=1)
+    failed.stdout.fnmatch_lines(["*wrong gradient for ∂out/∂args[[]0[]]*", "*[[]1, 2, 1, 2[]]*"])
