@@ -34,6 +34,8 @@ import torch
 
 from gradcheck.errors import GradcheckError
 from gradcheck.gradients import GradientCheck
+from gradcheck.torch.adapter import floating_outputs
+from gradcheck.torch.checker import check
 
 __all__ = ["GradcheckFailure", "gradcheck", "gradgradcheck"]
 
@@ -92,7 +94,6 @@ def gradcheck(
     masked: bool | None = None,
 ) -> bool:
     """``torch.autograd.gradcheck``'s contract with gradcheck's verdicts (module docstring)."""
-    from gradcheck.torch import check
 
     del eps, check_grad_dtypes  # see the module docstring
     _refuse(
@@ -137,7 +138,6 @@ def gradgradcheck(
     masked: bool = False,
 ) -> bool:
     """``torch.autograd.gradgradcheck``'s contract: the first and second derivatives."""
-    from gradcheck.torch import check
 
     del eps, check_grad_dtypes, check_undefined_grad
     _refuse(
@@ -169,7 +169,6 @@ def gradgradcheck(
 def _undefined_grad(func: Callable[..., Any], inputs: Any) -> None:
     """With several outputs, the backward must work when only one of them has a cotangent
     (autograd passes None for the others)."""
-    from gradcheck.torch.adapter import floating_outputs
 
     args = [
         a.detach().clone().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
