@@ -5,9 +5,9 @@ of the working tree, one operator at one place at a time, and its tests run agai
 mutant (``pytest -x``), except inside annotations, which ``from __future__ import
 annotations`` never evaluates: a failing run kills the mutant, a run past the timeout counts as
 killed too (the mutant made the code hang), and a passing run is a survivor. A survivor
-listed in ``equivalent.toml`` (with the reason its code computes the same thing) counts as
-killed. The report gives, per module, the raw score (killed / all), the score with the listed
-equivalents, and every survivor with its diff. It is written atomically to
+listed in ``equivalents/<module>.toml`` (with the reason its code computes the same thing)
+counts as killed. The report gives, per module, the raw score (killed / all), the score with
+the listed equivalents, and every survivor with its diff. It is written atomically to
 ``OUT/mutation.md`` and ``OUT/mutation.json``.
 
     .venv/bin/python -m tests.mutation.run [--module gradcheck/compare.py] [--sample N]
@@ -21,6 +21,16 @@ keep their outcomes from the earlier report, so modules can be run one at a time
 run with the derandomized ``ci`` Hypothesis profile, so a verdict does not depend on luck.
 Exit status: 0 when every survivor is listed as equivalent, 1 when some are not, 2 on bad
 usage.
+
+An equivalent is listed as the report names the survivor, with the reason the two forms agree
+on every input the function can receive::
+
+    [[equivalent]]
+    module = "gradcheck/compare.py"
+    function = "_entries"
+    operator = "core/ReplaceBinaryOperator_Add_Mul"
+    line = 200
+    reason = "why the two forms agree"
 """
 
 from __future__ import annotations
@@ -88,10 +98,9 @@ def _targets(chosen: list[str]) -> list[dict[str, Any]]:
 
 
 def _equivalents() -> list[dict[str, Any]]:
-    """The listed equivalents: ``equivalent.toml`` and one file per module under
-    ``equivalents/`` (so that the modules' lists are kept apart)."""
+    """The listed equivalents: one file per module under ``equivalents/``."""
     entries: list[dict[str, Any]] = []
-    files = [HERE / "equivalent.toml", *sorted((HERE / "equivalents").glob("*.toml"))]
+    files = sorted((HERE / "equivalents").glob("*.toml"))
     for path in filter(Path.exists, files):
         for entry in tomllib.loads(path.read_text()).get("equivalent", []):
             missing = {"module", "function", "operator", "line", "reason"} - set(entry)
@@ -283,7 +292,7 @@ def _markdown(scores: list[ModuleScore]) -> str:
         "# Mutation testing",
         "",
         "A timeout counts as killed, and so does a listed equivalent "
-        "(tests/mutation/equivalent.toml). *run*: every mutant, or a sample of N.",
+        "(tests/mutation/equivalents/). *run*: every mutant, or a sample of N.",
         "",
         "| module | run | mutants | killed | equivalent | survivors | raw score "
         "| with equivalents |",
