@@ -12,7 +12,7 @@ between two engines e = |a − b|; the comparison matrix divides by max(|g_ref|,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +28,7 @@ __all__ = [
     "aggregate_verdict",
     "compare_results",
     "compare_tensor",
+    "entry_name",
     "entry_ratios",
     "largest_finite",
     "overall_verdict",
@@ -43,7 +44,9 @@ class Record:
     """The comparison of one parameter tensor between engines ``a`` and ``b``.
 
     ``ratio`` is the worst |a − b| / allowed; above 1 the tensor fails. ``rel_err`` is the
-    largest |a − b| / max(|a|, |b|) over the compared entries (0 where both are 0).
+    largest |a − b| / max(|a|, |b|) over the compared entries (0 where both are 0). A record
+    of a Jacobian block ``∂y/∂x`` has ``out_rank`` > 0: the first ``out_rank`` axes of
+    ``shape`` and ``index`` are the output's, the rest the input's.
     """
 
     engine_a: str
@@ -62,6 +65,7 @@ class Record:
     kink_entries: int
     tolerance: Tolerance
     verdict: Verdict
+    out_rank: int = 0
 
     @property
     def pair(self) -> str:
@@ -72,15 +76,29 @@ class Record:
         """Whether some entries of this tensor sat on or across a kink and were not compared."""
         return self.kink_entries > 0
 
+    @property
+    def entry(self) -> str:
+        """The worst entry's name: ``W1[2,3]``, or ``∂y[0,1]/∂x[2]`` in a Jacobian block."""
+        return entry_name(self.tensor, self.index, self.out_rank)
+
     def describe(self) -> str:
         """One line: the entry, both values, the error, the error bar and what was allowed."""
-        index = ",".join(map(str, self.index))
         return (
-            f"{self.tensor}[{index}] {self.engine_a}={self.value_a:.9g} "
+            f"{self.entry} {self.engine_a}={self.value_a:.9g} "
             f"{self.engine_b}={self.value_b:.9g} |diff|={self.abs_err:.3g} "
             f"error bar={self.error_bar:.3g} allowed={self.allowed:.3g} "
             f"({self.ratio:.3g}× the tolerance)"
         )
+
+
+def entry_name(tensor: str, index: Sequence[int], out_rank: int = 0, sep: str = ",") -> str:
+    """``W1[2,3]``; for a Jacobian block ``∂y/∂x`` whose index is the output's first
+    ``out_rank`` axes then the input's, ``∂y[0,1]/∂x[2]``. ``sep`` joins the indices."""
+    dy, slash, dx = tensor.partition("/∂")
+    if out_rank <= 0 or not slash:
+        return f"{tensor}[{sep.join(map(str, index))}]"
+    out, inp = (sep.join(map(str, part)) for part in (index[:out_rank], index[out_rank:]))
+    return f"{dy}[{out}]/∂{dx}[{inp}]" if inp else f"{dy}[{out}]/∂{dx}"
 
 
 def compare_tensor(

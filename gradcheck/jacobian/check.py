@@ -230,18 +230,17 @@ def _full(
                 column = jacobian.columns[cols.start + int(j)]
                 kinked[i, j] = bool(numerical.kinked(column)[rows.start + int(i)])
             shape = out.shape + inp.shape
-            records.append(
-                compare_tensor(
-                    _tensor(out, inp),
-                    a.reshape(shape),
-                    n.reshape(shape),
-                    tolerance=tolerance,
-                    engines=(_engine(name), "central"),
-                    error_bar=bars.reshape(shape),
-                    skip=kinked.reshape(shape),
-                    network_scale=scale,
-                )
+            record = compare_tensor(
+                _tensor(out, inp),
+                a.reshape(shape),
+                n.reshape(shape),
+                tolerance=tolerance,
+                engines=(_engine(name), "central"),
+                error_bar=bars.reshape(shape),
+                skip=kinked.reshape(shape),
+                network_scale=scale,
             )
+            records.append(replace(record, out_rank=len(out.shape)))
     return records
 
 
@@ -280,7 +279,9 @@ def _entry_record(
         error_bar=np.array([numerical.error_bar[i]]),
         network_scale=scale,
     )
-    return replace(record, shape=out.shape + inp.shape, index=out_index + in_index)
+    return replace(
+        record, shape=out.shape + inp.shape, index=out_index + in_index, out_rank=len(out.shape)
+    )
 
 
 def _reverse_probe(

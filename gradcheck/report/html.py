@@ -73,7 +73,7 @@ def _counterexamples(report: Report) -> list[str]:
         rows = [
             [
                 r.pair,
-                f"{r.tensor}[{','.join(map(str, r.index))}]",
+                r.entry,
                 f"{r.value_a:.9g}",
                 f"{r.value_b:.9g}",
                 f"{r.abs_err:.3g}",

@@ -48,8 +48,7 @@ def _num(x: float) -> str:
 def _where(record: Record | None) -> str:
     if record is None:
         return "-"
-    index = ",".join(map(str, record.index))
-    return f"{record.tensor}[{index}]" if index else record.tensor
+    return record.entry if record.index else record.tensor
 
 
 def _pairs(sweep: SweepResult) -> list[str]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gradcheck.compare import Record
+from gradcheck.compare import Record, entry_name
 from gradcheck.errors import format_index
 
 __all__ = ["CheckSummary", "SessionResults", "TensorSummary", "TestChecks"]
@@ -41,6 +41,7 @@ class TensorSummary:
     allowed: float
     ratio: float
     verdict: str
+    out_rank: int = 0
 
     @classmethod
     def from_record(cls, record: Record) -> TensorSummary:
@@ -56,6 +57,7 @@ class TensorSummary:
             allowed=record.allowed,
             ratio=record.ratio,
             verdict=record.verdict,
+            out_rank=record.out_rank,
         )
 
     @classmethod
@@ -64,6 +66,8 @@ class TensorSummary:
 
     @property
     def where(self) -> str:
+        if self.out_rank:
+            return entry_name(self.tensor, self.index, self.out_rank, sep=", ")
         return f"{self.tensor}{format_index(self.index)}" if self.index else self.tensor
 
     def describe(self) -> str:

@@ -58,9 +58,11 @@ def plant_torch(fn: Callable[..., Any], inputs: Sequence[Any], rel: float) -> Pl
         # δ·weight at flat input j, split over the checked inputs.
         out, start = [], 0
         for g, size in zip(grads, sizes, strict=True):
-            g = g.clone()
+            # contiguous: a grad may come back with the input's strides, which view(-1)
+            # cannot flatten; the weight may be in the output's dtype, not the input's.
+            g = g.contiguous().clone()
             if start <= j < start + size:
-                g.view(-1)[j - start] += delta * weight
+                g.view(-1)[j - start] += (delta * weight).to(g.dtype)
             out.append(g)
             start += size
         return tuple(out)

@@ -25,7 +25,7 @@ RNG = np.random.default_rng(1)
 X64 = RNG.standard_normal((2, 3))
 X32 = X64.astype(np.float32)
 jax_check_grads: Any = test_util.check_grads  # untyped in jax
-ENTRY = "∂out/∂args[0][1,2,1,2]"  # the planted entry, as the summary names it
+ENTRY = "∂out[1,2]/∂args[0][1,2]"  # the planted entry, as the summary names it
 
 
 def test_the_signature_is_jaxs() -> None:
@@ -55,7 +55,7 @@ def test_bugs_jaxs_own_check_grads_passes_are_caught(x: np.ndarray, scale: float
     f = planted.sin_vjp(scale)
     with jax.enable_x64(x.dtype == np.float64):
         jax_check_grads(f, (x,), 1, modes=["rev"])  # passes
-    with pytest.raises(AssertionError, match=r"\[1,2,1,2\]"):
+    with pytest.raises(AssertionError, match=r"∂out\[1,2\]/∂args\[0\]\[1,2\]"):
         gj.check_grads(f, (x,), 1, modes=["rev"])
 
 
@@ -73,7 +73,7 @@ def test_inconclusive_warns_instead_of_raising() -> None:
 
 def test_eps_is_accepted_and_ignored() -> None:
     gj.check_grads(jnp.sin, (X32,), 1, eps=1e-2)  # JAX's step, far too coarse
-    with pytest.raises(AssertionError, match=r"\[1,2,1,2\]"):
+    with pytest.raises(AssertionError, match=r"∂out\[1,2\]/∂args\[0\]\[1,2\]"):
         gj.check_grads(planted.sin_vjp(1e-4), (X64,), 1, modes=["rev"], eps=1e-2)
 
 

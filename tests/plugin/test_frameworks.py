@@ -70,7 +70,12 @@ def test_a_wrong_entry_fails_naming_the_jacobian_entry(pytester: pytest.Pytester
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(failed=2)
     # dW[3, 1] is wrong: the record names output entry [i, 1] and input entry [3, 1].
-    result.stdout.fnmatch_lines(["*wrong gradient for ∂output/∂inputs[[]1[]]*", "*[[]*3, 1[]]*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*wrong gradient for ∂output/∂inputs[[]1[]]*",
+            "*∂output[[]*, 1[]]/∂inputs[[]1[]][[]3, 1[]]:*",
+        ]
+    )
     result.stdout.fnmatch_lines(["*2 gradient checks in 2 tests: 0 passed, 2 failed*"])
 
 
@@ -156,4 +161,6 @@ def test_assert_jax_checks_a_custom_vjp_rule(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_jax=JAX_SUITE.replace("BAD", "1e-2"))
     failed = pytester.runpytest()
     failed.assert_outcomes(failed=1)
-    failed.stdout.fnmatch_lines(["*wrong gradient for ∂out/∂args[[]0[]]*", "*[[]1, 2, 1, 2[]]*"])
+    failed.stdout.fnmatch_lines(
+        ["*wrong gradient for ∂out/∂args[[]0[]]*", "*∂out[[]1, 2[]]/∂args[[]0[]][[]1, 2[]]:*"]
+    )

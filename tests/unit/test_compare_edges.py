@@ -16,6 +16,7 @@ import pytest
 from gradcheck.compare import (
     compare_results,
     compare_tensor,
+    entry_name,
     entry_ratios,
     largest_finite,
     relative_error,
@@ -149,6 +150,37 @@ def test_compare_results_skips_an_entry_that_either_engine_or_the_kinks_mark() -
     assert (w.ratio, w.verdict) == (0.0, "pass")
     # The two engines' error bars add up.
     assert (bias.tensor, bias.error_bar, bias.verdict) == ("b", 0.75, "pass")
+
+
+@pytest.mark.parametrize(
+    ("tensor", "index", "out_rank", "sep", "name"),
+    [
+        ("W1", (2, 3), 0, ",", "W1[2,3]"),
+        ("W1", (2, 3), 0, ", ", "W1[2, 3]"),
+        # A Jacobian block: the output's axes first, then the input's.
+        ("∂out/∂x", (0, 1, 2), 2, ",", "∂out[0,1]/∂x[2]"),
+        ("∂out/∂x", (0, 1, 2), 1, ", ", "∂out[0]/∂x[1, 2]"),
+        # A scalar input: nothing after the slash to index.
+        ("∂out/∂x", (4,), 1, ",", "∂out[4]/∂x"),
+        # A scalar output: out_rank 0, the whole index is the input's.
+        ("∂out/∂x", (1, 2), 0, ",", "∂out/∂x[1,2]"),
+        # Not a Jacobian name: out_rank cannot split it.
+        ("b2", (5,), 1, ",", "b2[5]"),
+    ],
+)
+def test_entry_name_splits_a_jacobian_index_between_output_and_input(
+    tensor: str, index: tuple[int, ...], out_rank: int, sep: str, name: str
+) -> None:
+    assert entry_name(tensor, index, out_rank, sep) == name
+
+
+def test_a_records_entry_and_description_name_the_output_and_input_entries() -> None:
+    jac = np.zeros((2, 3))
+    jac[1, 2] = 1.0
+    record = compare_tensor("∂y/∂x", jac, np.zeros((2, 3)), tolerance=HALF)
+    record = dataclasses.replace(record, out_rank=1)
+    assert record.entry == "∂y[1]/∂x[2]"
+    assert record.describe().startswith("∂y[1]/∂x[2] ")
 
 
 def test_a_record_is_frozen() -> None:
