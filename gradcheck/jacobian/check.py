@@ -22,7 +22,7 @@ tensor's Jacobian as s. Entries that fail where the forward has a kink are not c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -66,6 +66,14 @@ class JacobianOptions:
             raise GradcheckError(f"modes must be a non-empty subset of {MODES}, not {self.modes}")
         if not (np.isfinite(self.nondet_tol) and self.nondet_tol >= 0):
             raise GradcheckError(f"nondet_tol must be a finite number >= 0, not {self.nondet_tol}")
+
+    @staticmethod
+    def modes_of(modes: object) -> tuple[str, ...]:
+        """A caller's ``modes`` as a tuple; a bare string such as ``"rev"`` is refused rather
+        than read as the letters ``('r', 'e', 'v')``."""
+        if isinstance(modes, str) or not isinstance(modes, Iterable):
+            raise GradcheckError(f"modes must be a list such as ('rev', 'fwd'), not {modes!r}")
+        return tuple(modes)
 
     def tolerance(self, dtype: str) -> Tolerance:
         return framework_tolerance(dtype).overridden(self.rtol, self.atol)

@@ -67,7 +67,9 @@ def check(
         raise GradcheckError(f"f must be callable, not {type(f).__name__}")
     if isinstance(order, bool) or not isinstance(order, int | np.integer) or order not in (1, 2):
         raise GradcheckError(f"order must be 1 or 2, not {order!r}")
-    options = JacobianOptions(mode=mode, modes=_modes(modes), seed=seed, rtol=rtol, atol=atol)
+    options = JacobianOptions(
+        mode=mode, modes=JacobianOptions.modes_of(modes), seed=seed, rtol=rtol, atol=atol
+    )
     arguments = split_args(args)
     scoped = any(b.dtype == "float64" for b in arguments.blocks) and not _x64_enabled()
     with jax.enable_x64(True) if scoped else contextlib.nullcontext():
@@ -82,17 +84,6 @@ def check(
 
 def _x64_enabled() -> bool:
     return bool(jax.enable_x64.value)
-
-
-def _modes(modes: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(modes, str):
-        raise GradcheckError(f"modes must be a list such as ('fwd', 'rev'), not {modes!r}")
-    try:
-        return tuple(modes)
-    except TypeError as error:
-        raise GradcheckError(
-            f"modes must be a list such as ('fwd', 'rev'), not {modes!r}"
-        ) from error
 
 
 def _checked(function: JaxFunction, options: JacobianOptions) -> GradientCheck:

@@ -77,6 +77,13 @@ class TorchFunction(VectorFunction):
             for k, a in enumerate(inputs)
             if isinstance(a, torch.Tensor) and a.is_floating_point() and a.requires_grad
         ]
+        for k, a in enumerate(inputs):
+            if isinstance(a, torch.Tensor) and a.is_complex() and a.requires_grad:
+                dtype = str(a.dtype).removeprefix("torch.")
+                raise GradcheckError(
+                    f"inputs[{k}] is complex ({dtype}): gradcheck.torch checks real "
+                    "floating-point inputs only"
+                )
         if not self.checked:
             raise GradcheckError(
                 "no input is a floating-point tensor that requires grad: nothing to check "

@@ -61,7 +61,7 @@ def check(
         raise GradcheckError(f"order must be 1 or 2, not {order!r}")
     options = JacobianOptions(
         mode=mode,
-        modes=tuple(modes),
+        modes=JacobianOptions.modes_of(modes),
         seed=seed,
         rtol=rtol,
         atol=atol,

@@ -16,7 +16,10 @@ How torch's options are honoured:
 * ``check_undefined_grad``: honoured for functions with several outputs (the backward must
   accept a cotangent for one output alone).
 * ``check_forward_ad``, ``check_backward_ad``: choose the modes checked.
-* ``check_grad_dtypes``: always on (a gradient of another dtype is an error).
+* ``check_grad_dtypes``: accepted, and the dtype of every gradient autograd hands back is
+  checked whatever its value (one of another dtype is an error). Note that autograd itself
+  casts a custom backward's gradient to its input's dtype before any checker sees it, so a
+  ``Function`` whose backward returns float32 for a float64 input passes both tools.
 * ``fast_mode``: probe mode (random projections, then bisection to the entry).
 * ``gradgradcheck``'s ``grad_outputs`` and ``check_rev_over_rev``: honoured.
 * ``check_batched_grad``, ``check_batched_forward_grad``, ``check_fwd_over_rev``,

@@ -245,6 +245,9 @@ def test_inputs_on_different_devices_are_a_gradcheck_error() -> None:
         ({"order": 0}, "order must be 1 or 2"),
         ({"modes": ("bwd",)}, "modes must be a non-empty subset"),
         ({"modes": ()}, "modes must be a non-empty subset"),
+        # A bare string is not read as its letters ('r', 'e', 'v').
+        ({"modes": "rev"}, r"modes must be a list such as \('rev', 'fwd'\), not 'rev'"),
+        ({"modes": 1}, "modes must be a list"),
         ({"mode": "fast"}, "mode must be"),
         ({"nondet_tol": -1.0}, "nondet_tol must be"),
     ],
@@ -253,3 +256,12 @@ def test_inputs_on_different_devices_are_a_gradcheck_error() -> None:
 def test_bad_options_are_gradcheck_errors(options: dict[str, Any], match: str) -> None:
     with pytest.raises(GradcheckError, match=match):
         gt.check(torch.sin, (rand(3, dtype=torch.float64),), **options)
+
+
+def test_a_complex_input_is_named_rather_than_skipped_as_nothing_to_check() -> None:
+    z = torch.rand(3, dtype=torch.complex128, requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"inputs\[1\] is complex \(complex128\)"):
+        gt.check(lambda x, y: x * y.real, (rand(3, dtype=torch.float64), z))
+    # Without requires_grad it is passed through like any other unchecked input.
+    result = gt.check(lambda x, y: x * y.real, (rand(3, dtype=torch.float64), z.detach()))
+    assert result.verdict == "pass"

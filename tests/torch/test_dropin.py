@@ -129,11 +129,12 @@ def test_nondet_tol_is_honoured() -> None:
         @staticmethod
         def backward(ctx: Any, g: Any) -> Any:
             (x,) = ctx.saved_tensors
-            return g * x.cos() + 1e-9 * torch.randn_like(x)
+            # Above float32's rounding of |g| ≈ 1 (6e-8), so that it never rounds away.
+            return g * x.cos() + 1e-6 * torch.randn_like(x)
 
     x = rand(3, dtype=torch.float32)
     assert gt.gradcheck(Noisy.apply, (x,), raise_exception=False) is False
-    assert gt.gradcheck(Noisy.apply, (x,), nondet_tol=1e-6) is True
+    assert gt.gradcheck(Noisy.apply, (x,), nondet_tol=1e-4) is True
 
 
 class WrongJvp(Function):

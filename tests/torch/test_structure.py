@@ -196,9 +196,10 @@ def test_non_finite_gradient_names_the_entry() -> None:
 
 
 class Noisy(Function):
-    """sin whose backward adds noise of size ``NOISE``: nondeterministic."""
+    """sin whose backward adds noise of size ``NOISE``: nondeterministic. In float32 it must
+    be above the gradient's own rounding (6e-8 at |g| ≈ 1), or it rounds away on some draws."""
 
-    NOISE = 1e-9
+    NOISE = 1e-6
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -216,15 +217,15 @@ def test_nondeterministic_backward_fails_with_a_note() -> None:
     assert result.verdict == "fail"
     (note,) = [n for n in result.notes if "nondeterministic" in n]
     assert "nondet_tol=0" in note
-    # float32's tolerance admits noise of 1e-9: only the nondeterminism fails it.
+    # float32's tolerance admits noise of 1e-6: only the nondeterminism fails it.
     assert not result.failures
 
 
 def test_nondeterministic_backward_passes_within_nondet_tol() -> None:
-    result = gt.check(Noisy.apply, (rand(2, 3, dtype=torch.float32),), nondet_tol=1e-6)
+    result = gt.check(Noisy.apply, (rand(2, 3, dtype=torch.float32),), nondet_tol=1e-4)
     assert result.verdict == "pass", result.summary()
     assert not any("nondeterministic" in n for n in result.notes)
-    assert 0 < result.meta["nondeterminism"] <= 1e-6
+    assert 0 < result.meta["nondeterminism"] <= 1e-4
 
 
 def test_deterministic_backward_measures_no_nondeterminism() -> None:
