@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.network import ForwardPass, forward
 from gradcheck.nn.spec import NetworkSpec
 from gradcheck.numeric import kinks
@@ -129,3 +130,44 @@ def test_a_residual_layer_carries_the_spread_it_received_on_to_the_next() -> Non
     spread2 = slope(2) * bands[1] + spread1  # layer 2 adds its input back in
     np.testing.assert_allclose(bands[1], rounding(2) + spread1 @ np.abs(params["W2"]).T, rtol=1e-12)
     np.testing.assert_allclose(bands[2], rounding(3) + spread2 @ np.abs(params["W3"]).T, rtol=1e-12)
+
+
+def test_a_deep_layers_subnormal_margin_counts_its_own_inputs_in_the_nudge() -> None:
+    """Layer 3 of widths (2, 3, 7, 2, 1) sums 7 inputs (8 terms); layer 2 only 3. With W3 and
+    b3 zero its band is 0, so a z of 1.9·8·tiny is on the kink only by layer 3's own margin
+    (2·8·tiny), and the nudge must move it, or both sides see relu′ = 1 and nothing looks
+    ambiguous."""
+    spec = NetworkSpec((2, 3, 7, 2, 1), hidden="relu", loss="mse")
+    rng = np.random.default_rng(2)
+    params = {n: rng.normal(0, 1, s) for n, s in spec.param_shapes().items()}
+    params["W3"], params["b3"] = np.zeros((2, 7)), np.zeros(2)
+    X, y = rng.normal(0, 1, (1, 2)), np.full((1, 1), 5.0)
+    cache = forward(spec, params, X)
+    zs = [z.copy() for z in cache.zs]
+    zs[2][0] = [1.9 * 8 * TINY, 1.0]  # unit 0 on its kink by the margin, unit 1 clear
+    cache = replace(cache, zs=tuple(zs))
+    mask = kinks.subgradient_ambiguity(spec, params, cache, y)
+    assert mask is not None
+    assert mask["b3"].tolist() == [True, False]
+
+
+def test_a_kink_whose_two_slopes_are_neither_zero_nor_one_is_ambiguous() -> None:
+    """elu(alpha=0.5) at z = 0: its left slope is 0.5 and its right one 1."""
+    spec = NetworkSpec((3, 4, 2), hidden="elu(alpha=0.5)", loss="mse")
+    rng = np.random.default_rng(0)
+    params = {n: rng.normal(0, 1, s) for n, s in spec.param_shapes().items()}
+    X, y = rng.normal(0, 1, (5, 3)), rng.normal(0, 1, (5, 2))
+    cache = _on_kink_cache(spec, X, params, 0.0)
+    mask = kinks.subgradient_ambiguity(spec, params, cache, y)
+    assert mask is not None
+    assert mask["b1"].tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(ACTIVATIONS) if ACTIVATIONS.get(n).kinks])
+def test_every_kinked_activation_takes_its_left_derivative_at_the_kink(name: str) -> None:
+    """torch's convention (relu′(0) = 0); tests/mutation/equivalents/kinks.toml relies on it."""
+    act = ACTIVATIONS.get(name)
+    for kink in act.kinks:
+        z = np.array([kink, np.nextafter(kink, -np.inf), np.nextafter(kink, np.inf)])
+        at, below, above = act.df(z, act.f(z))
+        assert at == below, (at, below, above)
