@@ -94,8 +94,10 @@ class Record:
 def entry_name(tensor: str, index: Sequence[int], out_rank: int = 0, sep: str = ",") -> str:
     """``W1[2,3]``; for a Jacobian block ``∂y/∂x`` whose index is the output's first
     ``out_rank`` axes then the input's, ``∂y[0,1]/∂x[2]``. ``sep`` joins the indices."""
+    if out_rank < 0:
+        raise ValueError(f"out_rank must be >= 0, not {out_rank}")
     dy, slash, dx = tensor.partition("/∂")
-    if out_rank <= 0 or not slash:
+    if out_rank == 0 or not slash:
         return f"{tensor}[{sep.join(map(str, index))}]"
     out, inp = (sep.join(map(str, part)) for part in (index[:out_rank], index[out_rank:]))
     return f"{dy}[{out}]/∂{dx}[{inp}]" if inp else f"{dy}[{out}]/∂{dx}"

@@ -174,6 +174,18 @@ def test_entry_name_splits_a_jacobian_index_between_output_and_input(
     assert entry_name(tensor, index, out_rank, sep) == name
 
 
+def test_entry_name_defaults_to_a_plain_index_and_refuses_a_negative_rank() -> None:
+    assert entry_name("∂y/∂x", (1, 2)) == "∂y/∂x[1,2]"
+    with pytest.raises(ValueError, match="out_rank must be >= 0, not -1"):
+        entry_name("∂y/∂x", (1, 2), -1)
+
+
+def test_a_plain_records_entry_is_its_tensor_and_index() -> None:
+    record = compare_tensor("∂y/∂x", np.eye(2), np.eye(2), tolerance=HALF)
+    assert record.out_rank == 0
+    assert record.entry == f"∂y/∂x[{record.index[0]},{record.index[1]}]"
+
+
 def test_a_records_entry_and_description_name_the_output_and_input_entries() -> None:
     jac = np.zeros((2, 3))
     jac[1, 2] = 1.0
