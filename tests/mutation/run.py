@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     if not COSMIC_RAY.exists():
         parser.error("cosmic-ray is not installed: pip install -c constraints.txt -e '.[mutation]'")
     try:
-        targets, equivalents = _targets(args.module), _equivalents()
+        targets, _ = _targets(args.module), _equivalents()
     except ValueError as error:
         parser.error(str(error))
     earlier = _earlier(args.out / "mutation.json")
@@ -367,11 +367,16 @@ def main(argv: list[str] | None = None) -> int:
         for done in as_completed(futures):
             # Written as each module finishes (an interrupted run keeps the finished modules),
             # over the report as it is now, under a lock: runs of other modules into the
-            # same folder may have finished since this one started.
+            # same folder may have finished since this one started. Every module is scored
+            # with the equivalents as listed now, not as they were when this run started.
             args.out.mkdir(parents=True, exist_ok=True)
             with (args.out / ".lock").open("w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 merged = {**_earlier(args.out / "mutation.json"), futures[done]: done.result()}
+                try:
+                    equivalents = _equivalents()
+                except ValueError as error:
+                    raise SystemExit(f"tests/mutation/equivalents: {error}") from error
                 scores = _write(args.out, merged, equivalents)
             print(f"finished {futures[done]}", flush=True)
     report = _markdown(scores)
