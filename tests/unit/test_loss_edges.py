@@ -90,6 +90,12 @@ def test_a_single_saturated_prediction_is_a_domain_error() -> None:
         LOSSES.get("bce").check_prediction(np.array([[1.0]]))
 
 
+@pytest.mark.parametrize("bad", [-0.5, 0.0, 1.0, 1.5])
+def test_a_prediction_on_or_beyond_either_end_of_the_domain_is_named(bad: float) -> None:
+    with pytest.raises(DomainError, match=rf"ŷ\[0, 1\] = {bad} is not strictly inside"):
+        LOSSES.get("bce").check_prediction(np.array([[0.5, bad]]))
+
+
 def test_a_loss_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         LOSSES.get("mse").name = "other"  # type: ignore[misc]
