@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gradcheck.compare import Record, entry_name
-from gradcheck.errors import format_index
 
 __all__ = ["CheckSummary", "SessionResults", "TensorSummary", "TestChecks"]
 
@@ -66,9 +65,11 @@ class TensorSummary:
 
     @property
     def where(self) -> str:
-        if self.out_rank:
-            return entry_name(self.tensor, self.index, self.out_rank, sep=", ")
-        return f"{self.tensor}{format_index(self.index)}" if self.index else self.tensor
+        return (
+            entry_name(self.tensor, self.index, self.out_rank, sep=", ")
+            if self.index
+            else self.tensor
+        )
 
     def describe(self) -> str:
         """``w[2, 1]: backward = 1.5, numerical = 1.0 (|diff| 0.5, allowed 1e-13)``."""

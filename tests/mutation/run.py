@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     if not COSMIC_RAY.exists():
         parser.error("cosmic-ray is not installed: pip install -c constraints.txt -e '.[mutation]'")
     try:
-        targets, _ = _targets(args.module), _equivalents()
+        targets = _targets(args.module)
+        _equivalents()  # a malformed list is refused before any mutant runs
     except ValueError as error:
         parser.error(str(error))
     earlier = _earlier(args.out / "mutation.json")
