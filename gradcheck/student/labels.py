@@ -35,6 +35,12 @@ class Label(StrEnum):
     MEMORY_LIMIT = "memory_limit"
     PROCESS_DIED = "process_died"
     FORBIDDEN_IMPORT = "forbidden_import"
+    WRONG_FORWARD = "wrong_forward"
+    WRONG_MODE = "wrong_mode"
+    WRONG_AXIS = "wrong_axis"
+    WRONG_ROUTING = "wrong_routing"
+    LOST_ACCUMULATION = "lost_accumulation"
+    MISSING_REGULARIZATION = "missing_regularization"
 
 
 LABEL_MEANINGS: dict[Label, str] = {
@@ -58,6 +64,16 @@ LABEL_MEANINGS: dict[Label, str] = {
     Label.MEMORY_LIMIT: "the memory limit was exceeded",
     Label.PROCESS_DIED: "the process exited or was killed",
     Label.FORBIDDEN_IMPORT: "the code imported a forbidden module",
+    Label.WRONG_FORWARD: "the forward pass computes the wrong values",
+    Label.WRONG_MODE: "the train- or test-mode behaviour is wrong: running statistics not "
+    "updated or not used, dropout not inverted in train mode or not the identity in test mode",
+    Label.WRONG_AXIS: "a sum or mean taken over the wrong axis",
+    Label.WRONG_ROUTING: "a gradient sent to the wrong entries: not only to the max of a "
+    "pooling window, not through the forward's dropout mask, or to the wrong embedding rows",
+    Label.LOST_ACCUMULATION: "contributions to one gradient entry overwritten instead of "
+    "summed: dW[idx] += … with repeated indices, or = instead of += across time steps",
+    Label.MISSING_REGULARIZATION: "the regularisation term, or its gradient, is missing or "
+    "has the wrong factor",
 }
 
 # The labels that mean the submission could not be evaluated.
