@@ -163,6 +163,11 @@ class FunctionCheck(Check):
         fn = self.function
         return fn.backward is not None and (fn.backward_when is None or fn.backward_when(values))
 
+    def _has_gradients(self, case: FunctionCase) -> bool:
+        """Whether the case asks for gradients: a loss always, a layer when it calls the
+        backward."""
+        return self.function.backward is None or bool(case.douts)
+
     def variant(self, case: FunctionCase, seed: int) -> FunctionCase:
         """Fresh random inputs with one more row in the batch; the same configs."""
         rng = np.random.default_rng(seed)
@@ -253,7 +258,7 @@ class FunctionCheck(Check):
             return {}
         values = {k: _copy(v) for k, v in case.values.items()}
         tensors = dict(reference.forward(values))
-        if case.douts:
+        if self._has_gradients(case):
             tensors.update(reference.backward(values, case.douts))
         return {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
 
@@ -278,7 +283,7 @@ class FunctionCheck(Check):
     def references(self, case: FunctionCase) -> tuple[Record, ...]:
         """The reference's gradients against finite differences of the reference forward."""
         reference = self.function.reference
-        if reference is None or not case.douts:
+        if reference is None or not self._has_gradients(case):
             return ()
 
         def loss_fn(params: dict[str, Array]) -> float:
@@ -314,7 +319,7 @@ class FunctionCheck(Check):
     def consistency(self, sandbox: Sandbox, case: FunctionCase) -> tuple[Record, ...]:
         """The submission's gradients against finite differences (probes) of its own forward."""
         fn = self.function
-        if fn.backward is not None and not case.douts:
+        if not self._has_gradients(case):
             return ()
 
         def loss_fn(params: dict[str, Array]) -> float:
