@@ -313,7 +313,10 @@ class _Session:
         args = protocol.decode(request["args"], arrays, self.resolve)
         watched = request.get("watch", list(range(len(args))))
         saved = {i: _snapshot(args[i]) for i in watched}
-        result = fn(*args)
+        kwargs = protocol.decode(request.get("kwargs", {"$d": []}), arrays, self.resolve)
+        if not isinstance(kwargs, dict):
+            raise TypeError("the keyword arguments of a call must be a dict")
+        result = fn(*args, **kwargs)
         names = _parameter_names(fn, len(args))
         mutated = [m for i, s in saved.items() for m in _changes(s, names[i])]
         if request.get("store"):

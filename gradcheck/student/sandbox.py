@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -398,12 +398,14 @@ class Sandbox:
         on: str | None = None,
         store: str | None = None,
         report: Sequence[int] = (),
+        kwargs: Mapping[str, Any] | None = None,
     ) -> CallResult:
         """Call the submission's ``fn`` (a method of stored object ``on`` if given) with
-        ``args``; arguments that are not Refs are checked for mutation, except those at the
-        positions in ``report``, which the call may update and whose values after the call
-        come back as ``reported``. Raises CallFailed when the submission raises,
-        SandboxDied when the child is gone."""
+        ``args`` and the keyword arguments ``kwargs`` (a constructor's options); arguments
+        that are not Refs are checked for mutation, except those at the positions in
+        ``report``, which the call may update and whose values after the call come back as
+        ``reported`` (keyword arguments are not watched). Raises CallFailed when the
+        submission raises, SandboxDied when the child is gone."""
         arrays: dict[str, np.ndarray] = {}
         document = {
             "op": "call",
@@ -414,6 +416,8 @@ class Sandbox:
             "watch": [i for i, a in enumerate(args) if not isinstance(a, Ref) and i not in report],
             "report": list(report),
         }
+        if kwargs:
+            document["kwargs"] = _encode_args(dict(kwargs), arrays)
         reply_doc, reply_arrays = self._request(document, arrays)
         try:
             value = protocol.decode(reply_doc["result"], reply_arrays)

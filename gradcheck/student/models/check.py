@@ -1,0 +1,355 @@
+"""The one check that grades any model class declared in ``models.registry``.
+
+A case draws an architecture, a batch and a seed, from which the parameters, X and y are
+drawn uniformly (continuous values, so no pre-activation sits exactly on relu's kink and no
+pooling window has a tie that matters). A trial constructs the class in the sandbox with
+its keyword arguments (``dtype`` float64, the dropout ``seed``), replaces its ``params``
+with the drawn ones (the model's own random initialisation is never used) and calls
+``loss(X, y)``, or ``loss(X)`` for test mode, on a fresh object each time, so that
+nothing a call leaves behind (running statistics) changes the next. What comes back is read
+as ``loss`` and ``grads['W1']``, …, or ``scores``, and compared with the reference model
+(``reference``).
+
+Dropout: the reference replays the course's masks (``np.random.seed(seed)`` in every
+dropout layer, then ``rand(N, H) < p``). When the submission's own ``dropout_forward``
+keeps other units for that seed, its masks cannot be replayed: the trial then stands the
+reference's values in for its own (so nothing is compared with the reference) and relies on
+finite differences of the submission's own loss instead, whose records say so in their
+engine name. Every check also compares, on the input reported, the submission's gradients
+with finite differences of its own loss (``consistency``), which tells a wrong backward
+from a wrong forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from gradcheck.compare import Record
+from gradcheck.errors import GradcheckError
+from gradcheck.gradients import check_gradients
+from gradcheck.student.catalogue.registry import get_function
+from gradcheck.student.contract import Check, ContractError, Expected, Mutant
+from gradcheck.student.labels import Label
+from gradcheck.student.models.declaration import Architecture, ModelDeclaration, ModelOptions
+from gradcheck.student.models.mistakes import MISTAKES
+from gradcheck.student.models.reference import CORRECT, Outcome, Variation, run_model
+from gradcheck.student.networks import literal
+from gradcheck.student.sandbox import CallFailed, Sandbox
+
+__all__ = ["ModelCase", "ModelCheck", "grad_name"]
+
+Array = np.ndarray
+_MODEL = "model"
+_OWN_MASKS = "fd of submission loss (its dropout masks are not the seed's replay)"
+
+
+def grad_name(param: str) -> str:
+    """The name a returned gradient is reported under: ``grads['W1']``."""
+    return f"grads[{param!r}]"
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """One constructed model, its parameters, a batch X and labels y (None: test mode)."""
+
+    arch: Architecture
+    params: Mapping[str, Array]
+    X: Array
+    y: Array | None
+
+    @property
+    def train(self) -> bool:
+        return self.y is not None
+
+    def describe(self) -> str:
+        mode = "loss(X, y)" if self.train else "loss(X), test mode"
+        return f"batch {self.X.shape[0]}, {self.arch.describe()}, {mode}"
+
+
+def _random_case(
+    arch: Architecture,
+    param_shapes: Mapping[str, tuple[int, ...]],
+    *,
+    batch: int,
+    train: bool,
+    seed: int,
+) -> ModelCase:
+    """Parameters of the size a trained model has (weights about 1/√fan-in, gamma near 1),
+    X in ±2 and labels below the number of classes."""
+    rng = np.random.default_rng(seed)
+    params: dict[str, Array] = {}
+    for name, shape in param_shapes.items():
+        if name.startswith("gamma"):
+            params[name] = rng.uniform(0.5, 1.5, shape)
+        elif len(shape) > 1:
+            fan_in = int(np.prod(shape[1:])) if len(shape) == 4 else shape[0]
+            bound = 1.5 / np.sqrt(fan_in)
+            params[name] = rng.uniform(-bound, bound, shape)
+        else:
+            params[name] = rng.uniform(-0.5, 0.5, shape)
+    X = rng.uniform(-2.0, 2.0, (batch, *arch.input_shape))
+    y = rng.integers(0, arch.num_classes, batch) if train else None
+    return ModelCase(arch, params, X, y)
+
+
+class ModelCheck(Check):
+    """A model class's ``loss``: its scores, loss and every gradient, against the reference
+    model and against finite differences of its own loss."""
+
+    def __init__(self, declaration: ModelDeclaration, **options: Any) -> None:
+        self.declaration = declaration
+        self.options: ModelOptions = (
+            declaration.defaults.narrow(**options) if options else (declaration.defaults)
+        )
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"{self.declaration.name}.loss"
+
+    @property
+    def entry_points(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.declaration.name,)
+
+    # Drawing ---------------------------------------------------------------------------
+    def _test_mode_allowed(self, arch: Architecture) -> bool:
+        """Test mode is drawn except with batchnorm, whose test mode reads running statistics
+        that a fresh model holds in no fixed place (the batchnorm check covers it)."""
+        return arch.normalization != "batchnorm"
+
+    def cases(self) -> st.SearchStrategy[ModelCase]:
+        declaration = self.declaration
+
+        @st.composite
+        def draw_case(draw: st.DrawFn) -> ModelCase:
+            arch = draw(declaration.architectures(self.options))
+            low = 2 if arch.normalization == "batchnorm" else 1
+            batch = draw(st.integers(low, 4))
+            modes = ["train", "train", "train"] + (
+                ["test"] if self._test_mode_allowed(arch) else []
+            )
+            train = draw(st.sampled_from(modes)) == "train"
+            seed = draw(st.integers(0, 2**32 - 1))
+            shapes = declaration.param_shapes(arch)
+            return _random_case(arch, shapes, batch=batch, train=train, seed=seed)
+
+        return draw_case()
+
+    def variant(self, case: ModelCase, seed: int) -> ModelCase:
+        """The same model with fresh values and one more row in the batch."""
+        shapes = self.declaration.param_shapes(case.arch)
+        return _random_case(
+            case.arch, shapes, batch=case.X.shape[0] + 1, train=case.train, seed=seed
+        )
+
+    # Calling ---------------------------------------------------------------------------
+    def _construct(self, sandbox: Sandbox, arch: Architecture) -> None:
+        kwargs = self.declaration.constructor(arch)
+        try:
+            sandbox.call(self.declaration.name, kwargs=kwargs, store=_MODEL)
+        except CallFailed as failure:
+            raise CallFailed(
+                failure.label,
+                f"constructing {self.declaration.name}({_arguments(kwargs)}) failed: "
+                f"{failure.message}",
+                failure.trace,
+            ) from None
+
+    def _loss(self, sandbox: Sandbox, case: ModelCase, params: Mapping[str, Array]) -> Any:
+        sandbox.setattr(_MODEL, "params", {k: np.array(v) for k, v in params.items()})
+        args = (case.X,) if case.y is None else (case.X, case.y)
+        return sandbox.call("loss", *args, on=_MODEL)
+
+    def call(self, sandbox: Sandbox, case: ModelCase) -> tuple[Any, tuple[str, ...]]:
+        self._construct(sandbox, case.arch)
+        result = self._loss(sandbox, case, case.params)
+        own = case.train and case.arch.dropout and self._own_masks(sandbox, case)
+        return {"value": result.value, "own_masks": own}, result.mutated
+
+    def _own_masks(self, sandbox: Sandbox, case: ModelCase) -> bool:
+        """Whether the submission's ``dropout_forward`` keeps other units than the course's
+        replay of the seed, for some hidden width of this case."""
+        if "dropout_forward" not in sandbox.info.get("defined", []):
+            return False
+        p, seed, batch = case.arch.keep_ratio, case.arch.seed, case.X.shape[0]
+        return any(
+            _draws_differently(sandbox, (batch, width), p, seed)
+            for width in sorted(set(case.arch.hidden_dims))
+        )
+
+    def read(self, case: ModelCase, raw: Any) -> dict[str, Any]:
+        value = raw["value"]
+        if raw.get("own_masks"):
+            return dict(self.expected(case).tensors)  # not compared: see trial_records
+        if not case.train:
+            return {"scores": value}
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            got = f"a {type(value).__name__}" + (
+                f" of length {len(value)}" if isinstance(value, list | tuple) else ""
+            )
+            raise ContractError(
+                Label.BAD_RETURN, f"loss(X, y) must return (loss, grads), got {got}"
+            )
+        loss, grads = value
+        if not isinstance(grads, dict):
+            raise ContractError(
+                Label.BAD_RETURN,
+                f"the grads loss(X, y) returned are a {type(grads).__name__}, expected a dict "
+                "keyed like params (W1, b1, …)",
+            )
+        return {"loss": loss, **{grad_name(k): v for k, v in grads.items()}}
+
+    # The reference ---------------------------------------------------------------------
+    def outcome(self, case: ModelCase, variation: Variation = CORRECT) -> Outcome:
+        d = self.declaration
+        regularised = [n for n in case.params if d.regularised(n)]
+        return run_model(
+            d.layers(case.arch),
+            case.params,
+            case.X,
+            case.y,
+            reg=case.arch.reg,
+            regularised=regularised,
+            variation=variation,
+        )
+
+    def _tensors(self, case: ModelCase, outcome: Outcome) -> dict[str, Array]:
+        if not case.train:
+            return {"scores": outcome.scores}
+        assert outcome.loss is not None and outcome.grads is not None
+        tensors = {"loss": np.asarray(outcome.loss)}
+        tensors.update({grad_name(k): v for k, v in outcome.grads.items()})
+        return tensors
+
+    def expected(self, case: ModelCase) -> Expected:
+        return Expected(self._tensors(case, self.outcome(case)), {}, batch=case.X.shape[0])
+
+    def mutants(self, case: ModelCase) -> list[Mutant]:
+        found = []
+        for mistake in MISTAKES:
+            if mistake.applies(case.arch, case.train):
+                tensors = self._tensors(case, self.outcome(case, mistake.variation))
+                found.append(Mutant(mistake.label, mistake.what, tensors))
+        return found
+
+    def references(self, case: ModelCase) -> tuple[Record, ...]:
+        """The reference model's gradients against finite differences of its own loss."""
+        if not case.train:
+            return ()
+
+        def loss_fn(params: dict[str, Array]) -> float:
+            loss = self.outcome(replace(case, params=params)).loss
+            assert loss is not None
+            return loss
+
+        def grad_fn(params: dict[str, Array]) -> dict[str, Array]:
+            grads = self.outcome(replace(case, params=params)).grads
+            assert grads is not None
+            return dict(grads)
+
+        result = check_gradients(loss_fn, grad_fn, dict(case.params), mode="probe", seed=0)
+        return tuple(
+            replace(
+                r, tensor=grad_name(r.tensor), engine_a="reference", engine_b="fd of reference loss"
+            )
+            for r in result.records
+        )
+
+    # The submission against its own loss -------------------------------------------------
+    def consistency(self, sandbox: Sandbox, case: ModelCase) -> tuple[Record, ...]:
+        return self._own_records(sandbox, case, "fd of submission loss")
+
+    def trial_records(self, sandbox: Sandbox, case: ModelCase) -> tuple[Record, ...]:
+        """Where the dropout masks cannot be replayed, finite differences of the
+        submission's own loss are the only comparison."""
+        if case.train and case.arch.dropout and self._own_masks(sandbox, case):
+            return self._own_records(sandbox, case, _OWN_MASKS)
+        return ()
+
+    def _own_records(self, sandbox: Sandbox, case: ModelCase, engine: str) -> tuple[Record, ...]:
+        if not case.train:
+            return ()
+        try:
+            self._construct(sandbox, case.arch)
+        except CallFailed:
+            return ()
+
+        def returned(params: dict[str, Array]) -> tuple[Any, Any]:
+            value = self._loss(sandbox, case, params).value
+            if not isinstance(value, list | tuple) or len(value) != 2:
+                raise ContractError(Label.BAD_RETURN, "loss must return (loss, grads)")
+            return value[0], value[1]
+
+        def loss_fn(params: dict[str, Array]) -> float:
+            return float(np.asarray(returned(params)[0], dtype=np.float64))
+
+        def grad_fn(params: dict[str, Array]) -> dict[str, Array]:
+            grads = returned(params)[1]
+            return {n: np.asarray(grads[n], dtype=np.float64) for n in params}
+
+        try:
+            result = check_gradients(loss_fn, grad_fn, dict(case.params), mode="probe", seed=0)
+        except (GradcheckError, CallFailed, ContractError, TypeError, ValueError, KeyError):
+            return ()  # the trial already reports what is wrong with the calls themselves
+        return tuple(
+            replace(r, tensor=grad_name(r.tensor), engine_a="submission grads", engine_b=engine)
+            for r in result.records
+        )
+
+    # Reporting -------------------------------------------------------------------------
+    def inputs(self, case: ModelCase) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "constructor": _jsonable(self.declaration.constructor(case.arch)),
+            "params": {k: v.tolist() for k, v in case.params.items()},
+            "X": case.X.tolist(),
+        }
+        if case.y is not None:
+            data["y"] = case.y.tolist()
+        return data
+
+    def snippet(self, case: ModelCase) -> str:
+        name = self.declaration.name
+        kwargs = self.declaration.constructor(case.arch)
+        params = ", ".join(f"{k!r}: {literal(v)}" for k, v in case.params.items())
+        lines = [
+            "import numpy as np",
+            f"from submission import {name}",
+            f"model = {name}({_arguments(kwargs)})",
+            f"model.params = {{{params}}}",
+            f"X = {literal(case.X)}",
+        ]
+        if case.y is None:
+            lines.append("print(model.loss(X))")
+        else:
+            lines += [f"y = {literal(case.y)}", "print(model.loss(X, y))"]
+        return "\n".join(lines)
+
+
+def _draws_differently(sandbox: Sandbox, shape: tuple[int, int], p: float, seed: int) -> bool:
+    """Whether ``dropout_forward`` on ones keeps other units than the reference's replay."""
+    dropout = get_function("dropout").reference
+    assert dropout is not None
+    param = {"mode": "train", "p": p, "seed": seed}
+    replayed = np.asarray(
+        dropout.forward({"x": np.ones(shape), "dropout_param": dict(param)})["out"]
+    )
+    try:
+        value = sandbox.call("dropout_forward", np.ones(shape), param).value
+        out = np.asarray(value[0] if isinstance(value, list | tuple) else value, dtype=np.float64)
+    except (CallFailed, TypeError, ValueError, IndexError):
+        return True
+    return out.shape != shape or not np.array_equal(out != 0, replayed != 0)
+
+
+def _arguments(kwargs: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}=np.{v}" if k == "dtype" else f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    return value

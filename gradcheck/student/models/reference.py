@@ -1,0 +1,131 @@
+"""The reference model: a declaration's layers run through the catalogue's NumPy references.
+
+The forward applies each :class:`~gradcheck.student.models.declaration.Layer`'s reference
+forward to the previous output; the loss is the catalogue's ``softmax_loss`` of the scores
+plus ``0.5·reg·ΣW²`` over the regularised parameters; the backward runs each reference
+backward in reverse order, sending ``dx`` down and collecting the parameters' gradients, to
+which ``reg·W`` is added. Layers are found by name (``get_function``), so a family of the
+catalogue (normalisation, dropout, convolution) plugs in by being registered.
+
+Dropout is the catalogue's: in train mode it replays the course's mask from the seed, which
+the course's model passes to every dropout layer (each layer reseeds, so each draws the
+first ``rand`` after the seed). A :class:`Variation` gives the reference with one known
+mistake, for the diagnosis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from gradcheck.student.catalogue.registry import get_function
+from gradcheck.student.models.declaration import Layer
+
+__all__ = ["Outcome", "Variation", "run_model"]
+
+Array = np.ndarray
+Mode = Literal["train", "test"]
+
+
+@dataclass(frozen=True)
+class Variation:
+    """How a mutant reference differs from the correct one: the factor of the L2 term in
+    the loss (0.5) and of its gradient (1.0, that is reg·W), whether every parameter is
+    regularised (biases, gamma and beta too), whether the data loss is averaged over the
+    batch, and the mode dropout layers run in whatever the loss's mode (None: the same)."""
+
+    reg_loss: float = 0.5
+    reg_grad: float = 1.0
+    regularise_all: bool = False
+    average: bool = True
+    dropout_mode: Mode | None = None
+
+
+CORRECT = Variation()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The scores, and in train mode the loss and every parameter's gradient."""
+
+    scores: Array
+    loss: float | None = None
+    grads: Mapping[str, Array] | None = None
+
+
+def _configs(layer: Layer, mode: Mode, variation: Variation) -> dict[str, Any]:
+    """Fresh copies of the layer's configs with ``mode`` set where they have one."""
+    if layer.function == "dropout" and variation.dropout_mode is not None:
+        mode = variation.dropout_mode
+    configs: dict[str, Any] = {}
+    for name, value in layer.config.items():
+        if isinstance(value, dict):
+            value = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in value.items()}
+            if "mode" in value:
+                value["mode"] = mode
+        configs[name] = value
+    return configs
+
+
+def _forward(
+    layers: Sequence[Layer], params: Mapping[str, Array], X: Array, mode: Mode, v: Variation
+) -> tuple[Array, list[dict[str, Any]]]:
+    """The scores and, per layer, the values its reference was called with."""
+    h = np.asarray(X, dtype=np.float64)
+    called: list[dict[str, Any]] = []
+    for layer in layers:
+        fn = get_function(layer.function)
+        assert fn.reference is not None, f"catalogue function {fn.name} has no reference"
+        values = {fn.inputs[0].name: h, **_configs(layer, mode, v)}
+        values.update({arg: params[name] for arg, name in layer.params.items()})
+        h = np.asarray(fn.reference.forward(values)["out"], dtype=np.float64)
+        called.append(values)
+    return h, called
+
+
+def _backward(
+    layers: Sequence[Layer], called: Sequence[dict[str, Any]], dscores: Array
+) -> dict[str, Array]:
+    grads: dict[str, Array] = {}
+    d = dscores
+    for layer, values in zip(reversed(layers), reversed(called), strict=True):
+        fn = get_function(layer.function)
+        assert fn.reference is not None
+        found = fn.reference.backward(values, {"dout": d})
+        for arg, name in layer.params.items():
+            grads[name] = np.asarray(found[f"d{arg}"], dtype=np.float64)
+        d = np.asarray(found[f"d{fn.inputs[0].name}"], dtype=np.float64)
+    return grads
+
+
+def run_model(
+    layers: Sequence[Layer],
+    params: Mapping[str, Array],
+    X: Array,
+    y: Array | None,
+    *,
+    reg: float,
+    regularised: Sequence[str],
+    variation: Variation = CORRECT,
+) -> Outcome:
+    """The reference model's scores (``y`` None) or its loss and gradients."""
+    mode: Mode = "test" if y is None else "train"
+    scores, called = _forward(layers, params, X, mode, variation)
+    if y is None:
+        return Outcome(scores)
+    softmax = get_function("softmax_loss").reference
+    assert softmax is not None
+    loss = float(softmax.forward({"x": scores, "y": y})["loss"])
+    dscores = np.asarray(softmax.backward({"x": scores, "y": y}, {})["dx"])
+    if not variation.average:
+        loss, dscores = loss * len(y), dscores * len(y)
+    grads = _backward(layers, called, dscores)
+    names = list(params) if variation.regularise_all else list(regularised)
+    for name in names:
+        w = params[name]
+        loss += variation.reg_loss * reg * float(np.sum(w * w))
+        grads[name] = grads[name] + variation.reg_grad * reg * w
+    return Outcome(scores, loss, {name: grads[name] for name in params})
