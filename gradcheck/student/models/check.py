@@ -3,17 +3,17 @@
 A case draws an architecture, a batch and a seed, from which the parameters, X and y are
 drawn uniformly (continuous values, so no pre-activation sits exactly on relu's kink and no
 pooling window has a tie that matters). A trial constructs the class in the sandbox with
-its keyword arguments (``dtype`` float64, the dropout ``seed``), replaces its ``params``
-with the drawn ones (the model's own random initialisation is never used) and calls
-``loss(X, y)``, or ``loss(X)`` for test mode, on a fresh object each time, so that
-nothing a call leaves behind (running statistics) changes the next. What comes back is read
-as ``loss`` and ``grads['W1']``, …, or ``scores``, and compared with the reference model
-(``reference``).
+its keyword arguments (``dtype`` float64, the dropout ``seed``), a fresh object each time,
+replaces its ``params`` with the drawn ones (the model's own random initialisation is never
+used) and calls ``loss(X, y)``, then ``loss(X)`` (test mode: not with batchnorm, whose
+running statistics a model keeps where it likes). What comes back is read as ``loss``,
+``grads['W1']``, … and ``scores``, and compared with the reference model (``reference``).
 
 Dropout: the reference replays the course's masks (``np.random.seed(seed)`` in every
 dropout layer, then ``rand(N, H) < p``). When the submission's own ``dropout_forward``
 keeps other units for that seed, its masks cannot be replayed: the trial then stands the
-reference's values in for its own (so nothing is compared with the reference) and relies on
+reference's loss and gradients in for its own (so they are not compared with the reference;
+the test-mode scores still are) and relies on
 finite differences of the submission's own loss instead, whose records say so in their
 engine name. Every check also compares, on the input reported, the submission's gradients
 with finite differences of its own loss (``consistency``), which tells a wrong backward
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from gradcheck.student.models.declaration import Architecture, ModelDeclaration,
 from gradcheck.student.models.mistakes import MISTAKES
 from gradcheck.student.models.reference import CORRECT, Outcome, Variation, run_model
 from gradcheck.student.networks import literal
-from gradcheck.student.sandbox import CallFailed, Sandbox
+from gradcheck.student.sandbox import CallFailed, CallResult, Sandbox
 
 __all__ = ["ModelCase", "ModelCheck", "grad_name"]
 
@@ -55,20 +56,18 @@ def grad_name(param: str) -> str:
 
 @dataclass(frozen=True)
 class ModelCase:
-    """One constructed model, its parameters, a batch X and labels y (None: test mode)."""
+    """One constructed model, its parameters, a batch X and its labels y. ``test_mode``:
+    whether ``loss(X)`` is called too and its scores compared."""
 
     arch: Architecture
     params: Mapping[str, Array]
     X: Array
-    y: Array | None
-
-    @property
-    def train(self) -> bool:
-        return self.y is not None
+    y: Array
+    test_mode: bool = True
 
     def describe(self) -> str:
-        mode = "loss(X, y)" if self.train else "loss(X), test mode"
-        return f"batch {self.X.shape[0]}, {self.arch.describe()}, {mode}"
+        calls = "loss(X, y) and loss(X)" if self.test_mode else "loss(X, y)"
+        return f"batch {self.X.shape[0]}, {self.arch.describe()}, {calls}"
 
 
 def _random_case(
@@ -76,7 +75,7 @@ def _random_case(
     param_shapes: Mapping[str, tuple[int, ...]],
     *,
     batch: int,
-    train: bool,
+    test_mode: bool,
     seed: int,
 ) -> ModelCase:
     """Parameters of the size a trained model has (weights about 1/√fan-in, gamma near 1),
@@ -93,18 +92,37 @@ def _random_case(
         else:
             params[name] = rng.uniform(-0.5, 0.5, shape)
     X = rng.uniform(-2.0, 2.0, (batch, *arch.input_shape))
-    y = rng.integers(0, arch.num_classes, batch) if train else None
-    return ModelCase(arch, params, X, y)
+    y = rng.integers(0, arch.num_classes, batch)
+    return ModelCase(arch, params, X, y, test_mode)
+
+
+def _pair(value: Any) -> tuple[Any, Any]:
+    """``(loss, grads)`` from what ``loss(X, y)`` returned, or ContractError."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        got = f"a {type(value).__name__}" + (
+            f" of length {len(value)}" if isinstance(value, list | tuple) else ""
+        )
+        raise ContractError(Label.BAD_RETURN, f"loss(X, y) must return (loss, grads), got {got}")
+    loss, grads = value
+    if not isinstance(grads, dict):
+        raise ContractError(
+            Label.BAD_RETURN,
+            f"the grads loss(X, y) returned are a {type(grads).__name__}, expected a dict "
+            "keyed like params (W1, b1, …)",
+        )
+    return loss, grads
 
 
 class ModelCheck(Check):
     """A model class's ``loss``: its scores, loss and every gradient, against the reference
     model and against finite differences of its own loss."""
 
+    examples = 20  # a trial is four requests to the child, and it is made twice
+
     def __init__(self, declaration: ModelDeclaration, **options: Any) -> None:
         self.declaration = declaration
         self.options: ModelOptions = (
-            declaration.defaults.narrow(**options) if options else (declaration.defaults)
+            declaration.defaults.narrow(**options) if options else declaration.defaults
         )
 
     @property
@@ -116,9 +134,10 @@ class ModelCheck(Check):
         return (self.declaration.name,)
 
     # Drawing ---------------------------------------------------------------------------
-    def _test_mode_allowed(self, arch: Architecture) -> bool:
-        """Test mode is drawn except with batchnorm, whose test mode reads running statistics
-        that a fresh model holds in no fixed place (the batchnorm check covers it)."""
+    @staticmethod
+    def _test_mode(arch: Architecture) -> bool:
+        """Test mode is checked except with batchnorm, whose test mode reads running
+        statistics that a model keeps in no fixed place (the batchnorm check covers it)."""
         return arch.normalization != "batchnorm"
 
     def cases(self) -> st.SearchStrategy[ModelCase]:
@@ -127,15 +146,12 @@ class ModelCheck(Check):
         @st.composite
         def draw_case(draw: st.DrawFn) -> ModelCase:
             arch = draw(declaration.architectures(self.options))
-            low = 2 if arch.normalization == "batchnorm" else 1
-            batch = draw(st.integers(low, 4))
-            modes = ["train", "train", "train"] + (
-                ["test"] if self._test_mode_allowed(arch) else []
-            )
-            train = draw(st.sampled_from(modes)) == "train"
+            batch = draw(st.integers(2 if arch.normalization == "batchnorm" else 1, 4))
             seed = draw(st.integers(0, 2**32 - 1))
             shapes = declaration.param_shapes(arch)
-            return _random_case(arch, shapes, batch=batch, train=train, seed=seed)
+            return _random_case(
+                arch, shapes, batch=batch, test_mode=self._test_mode(arch), seed=seed
+            )
 
         return draw_case()
 
@@ -143,7 +159,7 @@ class ModelCheck(Check):
         """The same model with fresh values and one more row in the batch."""
         shapes = self.declaration.param_shapes(case.arch)
         return _random_case(
-            case.arch, shapes, batch=case.X.shape[0] + 1, train=case.train, seed=seed
+            case.arch, shapes, batch=case.X.shape[0] + 1, test_mode=case.test_mode, seed=seed
         )
 
     # Calling ---------------------------------------------------------------------------
@@ -159,21 +175,28 @@ class ModelCheck(Check):
                 failure.trace,
             ) from None
 
-    def _loss(self, sandbox: Sandbox, case: ModelCase, params: Mapping[str, Array]) -> Any:
+    def _loss(
+        self, sandbox: Sandbox, case: ModelCase, params: Mapping[str, Array], *, train: bool
+    ) -> CallResult:
         sandbox.setattr(_MODEL, "params", {k: np.array(v) for k, v in params.items()})
-        args = (case.X,) if case.y is None else (case.X, case.y)
+        args = (case.X, case.y) if train else (case.X,)
         return sandbox.call("loss", *args, on=_MODEL)
 
     def call(self, sandbox: Sandbox, case: ModelCase) -> tuple[Any, tuple[str, ...]]:
+        """A fresh model with the case's params; ``loss(X, y)``, then ``loss(X)``."""
         self._construct(sandbox, case.arch)
-        result = self._loss(sandbox, case, case.params)
-        own = case.train and case.arch.dropout and self._own_masks(sandbox, case)
-        return {"value": result.value, "own_masks": own}, result.mutated
+        train = self._loss(sandbox, case, case.params, train=True)
+        raw: dict[str, Any] = {"value": train.value, "own_masks": self._own_masks(sandbox, case)}
+        mutated = train.mutated
+        if case.test_mode:
+            test = self._loss(sandbox, case, case.params, train=False)
+            raw["scores"], mutated = test.value, mutated + test.mutated
+        return raw, mutated
 
     def _own_masks(self, sandbox: Sandbox, case: ModelCase) -> bool:
-        """Whether the submission's ``dropout_forward`` keeps other units than the course's
-        replay of the seed, for some hidden width of this case."""
-        if "dropout_forward" not in sandbox.info.get("defined", []):
+        """Whether the case has dropout and the submission's ``dropout_forward`` keeps
+        other units than the course's replay of the seed, for some hidden width."""
+        if not case.arch.dropout or "dropout_forward" not in sandbox.info.get("defined", []):
             return False
         p, seed, batch = case.arch.keep_ratio, case.arch.seed, case.X.shape[0]
         return any(
@@ -182,72 +205,81 @@ class ModelCheck(Check):
         )
 
     def read(self, case: ModelCase, raw: Any) -> dict[str, Any]:
-        value = raw["value"]
-        if raw.get("own_masks"):
-            return dict(self.expected(case).tensors)  # not compared: see trial_records
-        if not case.train:
-            return {"scores": value}
-        if not isinstance(value, list | tuple) or len(value) != 2:
-            got = f"a {type(value).__name__}" + (
-                f" of length {len(value)}" if isinstance(value, list | tuple) else ""
-            )
-            raise ContractError(
-                Label.BAD_RETURN, f"loss(X, y) must return (loss, grads), got {got}"
-            )
-        loss, grads = value
-        if not isinstance(grads, dict):
-            raise ContractError(
-                Label.BAD_RETURN,
-                f"the grads loss(X, y) returned are a {type(grads).__name__}, expected a dict "
-                "keyed like params (W1, b1, …)",
-            )
-        return {"loss": loss, **{grad_name(k): v for k, v in grads.items()}}
+        values: dict[str, Any] = {}
+        if "scores" in raw:
+            values["scores"] = raw["scores"]
+        if raw.get("own_masks"):  # the train-mode values are not compared: see trial_records
+            train = self._tensors(case, self.outcome(case), train_only=True)
+            return {**values, **train}
+        loss, grads = _pair(raw["value"])
+        values["loss"] = loss
+        values.update({grad_name(k): v for k, v in grads.items()})
+        return values
 
     # The reference ---------------------------------------------------------------------
     def outcome(self, case: ModelCase, variation: Variation = CORRECT) -> Outcome:
+        """The reference's loss and gradients, and its test-mode scores."""
         d = self.declaration
         regularised = [n for n in case.params if d.regularised(n)]
-        return run_model(
+        run = partial(
+            run_model,
             d.layers(case.arch),
             case.params,
             case.X,
-            case.y,
             reg=case.arch.reg,
             regularised=regularised,
             variation=variation,
         )
+        train = run(case.y)
+        return replace(train, scores=run(None).scores)
 
-    def _tensors(self, case: ModelCase, outcome: Outcome) -> dict[str, Array]:
-        if not case.train:
-            return {"scores": outcome.scores}
+    def _tensors(
+        self, case: ModelCase, outcome: Outcome, *, train_only: bool = False
+    ) -> dict[str, Array]:
         assert outcome.loss is not None and outcome.grads is not None
         tensors = {"loss": np.asarray(outcome.loss)}
         tensors.update({grad_name(k): v for k, v in outcome.grads.items()})
+        if case.test_mode and not train_only:
+            tensors["scores"] = outcome.scores
         return tensors
 
     def expected(self, case: ModelCase) -> Expected:
-        return Expected(self._tensors(case, self.outcome(case)), {}, batch=case.X.shape[0])
+        outcome = self.outcome(case)
+        tensors = self._tensors(case, outcome)
+        rounding = {
+            n: np.full(t.shape, outcome.terms) for n, t in tensors.items() if n.startswith("grads")
+        }
+        return Expected(tensors, rounding, batch=case.X.shape[0])
 
     def mutants(self, case: ModelCase) -> list[Mutant]:
-        found = []
-        for mistake in MISTAKES:
-            if mistake.applies(case.arch, case.train):
-                tensors = self._tensors(case, self.outcome(case, mistake.variation))
-                found.append(Mutant(mistake.label, mistake.what, tensors))
-        return found
+        return [
+            Mutant(m.label, m.what, self._tensors(case, self.outcome(case, m.variation)))
+            for m in MISTAKES
+            if m.applies(case.arch)
+        ]
 
     def references(self, case: ModelCase) -> tuple[Record, ...]:
         """The reference model's gradients against finite differences of its own loss."""
-        if not case.train:
-            return ()
+
+        def train(params: dict[str, Array]) -> Outcome:
+            d = self.declaration
+            regularised = [n for n in params if d.regularised(n)]
+            return run_model(
+                d.layers(case.arch),
+                params,
+                case.X,
+                case.y,
+                reg=case.arch.reg,
+                regularised=regularised,
+            )
 
         def loss_fn(params: dict[str, Array]) -> float:
-            loss = self.outcome(replace(case, params=params)).loss
+            loss = train(params).loss
             assert loss is not None
             return loss
 
         def grad_fn(params: dict[str, Array]) -> dict[str, Array]:
-            grads = self.outcome(replace(case, params=params)).grads
+            grads = train(params).grads
             assert grads is not None
             return dict(grads)
 
@@ -266,23 +298,18 @@ class ModelCheck(Check):
     def trial_records(self, sandbox: Sandbox, case: ModelCase) -> tuple[Record, ...]:
         """Where the dropout masks cannot be replayed, finite differences of the
         submission's own loss are the only comparison."""
-        if case.train and case.arch.dropout and self._own_masks(sandbox, case):
+        if self._own_masks(sandbox, case):
             return self._own_records(sandbox, case, _OWN_MASKS)
         return ()
 
     def _own_records(self, sandbox: Sandbox, case: ModelCase, engine: str) -> tuple[Record, ...]:
-        if not case.train:
-            return ()
         try:
             self._construct(sandbox, case.arch)
         except CallFailed:
             return ()
 
         def returned(params: dict[str, Array]) -> tuple[Any, Any]:
-            value = self._loss(sandbox, case, params).value
-            if not isinstance(value, list | tuple) or len(value) != 2:
-                raise ContractError(Label.BAD_RETURN, "loss must return (loss, grads)")
-            return value[0], value[1]
+            return _pair(self._loss(sandbox, case, params, train=True).value)
 
         def loss_fn(params: dict[str, Array]) -> float:
             return float(np.asarray(returned(params)[0], dtype=np.float64))
@@ -306,9 +333,8 @@ class ModelCheck(Check):
             "constructor": _jsonable(self.declaration.constructor(case.arch)),
             "params": {k: v.tolist() for k, v in case.params.items()},
             "X": case.X.tolist(),
+            "y": case.y.tolist(),
         }
-        if case.y is not None:
-            data["y"] = case.y.tolist()
         return data
 
     def snippet(self, case: ModelCase) -> str:
@@ -321,11 +347,11 @@ class ModelCheck(Check):
             f"model = {name}({_arguments(kwargs)})",
             f"model.params = {{{params}}}",
             f"X = {literal(case.X)}",
+            f"y = {literal(case.y)}",
+            "print(model.loss(X, y))",
         ]
-        if case.y is None:
+        if case.test_mode:
             lines.append("print(model.loss(X))")
-        else:
-            lines += [f"y = {literal(case.y)}", "print(model.loss(X, y))"]
         return "\n".join(lines)
 
 

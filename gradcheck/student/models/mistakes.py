@@ -2,7 +2,7 @@
 
 The diagnosis compares a wrong tensor with each of these references; one that matches it
 names the mistake. A mistake only applies where it changes something (the L2 term where
-reg > 0, dropout where there is dropout, the loss's reduction in train mode).
+reg > 0, dropout where there is dropout).
 """
 
 from __future__ import annotations
@@ -22,11 +22,20 @@ class Mistake:
     label: Label
     what: str
     variation: Variation
-    applies: Callable[[Architecture, bool], bool]  # (architecture, train mode)
+    applies: Callable[[Architecture], bool]
 
 
-def _regularised(arch: Architecture, train: bool) -> bool:
-    return train and arch.reg > 0
+def _regularised(arch: Architecture) -> bool:
+    return arch.reg > 0
+
+
+def _dropout(arch: Architecture) -> bool:
+    return arch.dropout
+
+
+def _dropout_in_test_mode(arch: Architecture) -> bool:
+    """Test mode is not checked with batchnorm (see ``check``)."""
+    return arch.dropout and arch.normalization != "batchnorm"
 
 
 MISTAKES: tuple[Mistake, ...] = (
@@ -58,18 +67,18 @@ MISTAKES: tuple[Mistake, ...] = (
         Label.BATCH_REDUCTION,
         "the data loss summed over the batch, not averaged",
         Variation(average=False),
-        lambda arch, train: train,
+        lambda arch: True,
     ),
     Mistake(
         Label.WRONG_MODE,
         "dropout applied in test mode (loss(X) with y None)",
         Variation(dropout_mode="train"),
-        lambda arch, train: arch.dropout and not train,
+        _dropout_in_test_mode,
     ),
     Mistake(
         Label.WRONG_MODE,
         "dropout left out in train mode",
         Variation(dropout_mode="test"),
-        lambda arch, train: arch.dropout and train,
+        _dropout,
     ),
 )

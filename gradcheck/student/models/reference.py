@@ -49,11 +49,14 @@ CORRECT = Variation()
 
 @dataclass(frozen=True)
 class Outcome:
-    """The scores, and in train mode the loss and every parameter's gradient."""
+    """The scores, and in train mode the loss, every parameter's gradient and ``terms``, a
+    bound on the size of the terms summed into any gradient entry (for the rounding error a
+    correct evaluation order may make, as where a bias before batchnorm has gradient 0)."""
 
     scores: Array
     loss: float | None = None
     grads: Mapping[str, Array] | None = None
+    terms: float = 0.0
 
 
 def _configs(layer: Layer, mode: Mode, variation: Variation) -> dict[str, Any]:
@@ -88,17 +91,29 @@ def _forward(
 
 def _backward(
     layers: Sequence[Layer], called: Sequence[dict[str, Any]], dscores: Array
-) -> dict[str, Array]:
+) -> tuple[dict[str, Array], float]:
+    """Every parameter's gradient, and the largest |upstream gradient| × |input| product
+    met on the way times the batch and the depth: a bound on any summed term."""
     grads: dict[str, Array] = {}
     d = dscores
+    largest = 0.0
     for layer, values in zip(reversed(layers), reversed(called), strict=True):
+        size = max(
+            (
+                float(np.max(np.abs(v), initial=0.0))
+                for v in values.values()
+                if isinstance(v, np.ndarray)
+            ),
+            default=0.0,
+        )
+        largest = max(largest, float(np.max(np.abs(d), initial=0.0)) * max(1.0, size))
         fn = get_function(layer.function)
         assert fn.reference is not None
         found = fn.reference.backward(values, {"dout": d})
         for arg, name in layer.params.items():
             grads[name] = np.asarray(found[f"d{arg}"], dtype=np.float64)
         d = np.asarray(found[f"d{fn.inputs[0].name}"], dtype=np.float64)
-    return grads
+    return grads, largest * len(dscores) * len(layers)
 
 
 def run_model(
@@ -122,10 +137,11 @@ def run_model(
     dscores = np.asarray(softmax.backward({"x": scores, "y": y}, {})["dx"])
     if not variation.average:
         loss, dscores = loss * len(y), dscores * len(y)
-    grads = _backward(layers, called, dscores)
+    grads, terms = _backward(layers, called, dscores)
     names = list(params) if variation.regularise_all else list(regularised)
     for name in names:
         w = params[name]
         loss += variation.reg_loss * reg * float(np.sum(w * w))
         grads[name] = grads[name] + variation.reg_grad * reg * w
-    return Outcome(scores, loss, {name: grads[name] for name in params})
+        terms = max(terms, reg * float(np.max(np.abs(w), initial=0.0)))
+    return Outcome(scores, loss, {name: grads[name] for name in params}, terms)

@@ -1,0 +1,221 @@
+"""The model-class check (``gradcheck.student.models``): its reference model agrees with
+finite differences, each of its mistakes changes what it computes, options are narrowed
+with clear errors, constructors get keyword arguments through the sandbox, and every file
+of tests/corpus/cs231n-a2 gets the verdict and labels its header states.
+
+Files needing a catalogue family that is not registered yet (dropout, normalisation,
+convolution) are skipped, not failed."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from random import Random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample
+
+from gradcheck.errors import GradcheckError, UnknownNameError
+from gradcheck.student.catalogue.registry import load as load_catalogue
+from gradcheck.student.contract import Assignment
+from gradcheck.student.models import MODELS, ModelCase, ModelCheck, get_model, model_check
+from gradcheck.student.models.check import grad_name
+from gradcheck.student.models.mistakes import MISTAKES, Mistake
+from gradcheck.student.models.registry import load
+from gradcheck.student.sandbox import Limits, Sandbox
+from gradcheck.student.source import analyse_source
+from gradcheck.student.validate import validate_submission
+
+load()
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "cs231n-a2"
+_EXPECT = re.compile(r"^#\s*expect:\s*(partial|pass|fail|error)\b(.*)$")
+_CLASSES = {
+    "twolayernet": "TwoLayerNet",
+    "fcnet": "FullyConnectedNet",
+    "convnet": "ThreeLayerConvNet",
+}
+
+
+def _have(*functions: str) -> bool:
+    return set(functions) <= set(load_catalogue())
+
+
+def _options(name: str) -> dict[str, object]:
+    """The declaration's default options, less the catalogue families not registered yet."""
+    defaults = get_model(name).defaults
+    options: dict[str, object] = {}
+    norms = [n for n in defaults.normalization if n is None or _have(n)]
+    if tuple(norms) != defaults.normalization:
+        options["normalization"] = ["none" if n is None else n for n in norms]
+    if not _have("dropout") and defaults.keep_ratio != (1.0,):
+        options["keep_ratio"] = [1.0]
+    return options
+
+
+def _needs(name: str, path: Path) -> list[str]:
+    needs = {"ThreeLayerConvNet": ["conv_naive", "max_pool_naive"]}.get(name, [])
+    if "dropout" in path.stem:
+        needs.append("dropout")
+    if "batchnorm" in path.stem:
+        needs.append("batchnorm")
+    return needs
+
+
+def _class_of(path: Path) -> str:
+    return next(c for key, c in _CLASSES.items() if f"_{key}_" in path.name)
+
+
+def _cases(check: ModelCheck, count: int, seed: int = 0) -> list[ModelCase]:
+    """``count`` cases of ``check``, drawn the way the search draws them."""
+    config = settings(
+        max_examples=count,
+        database=None,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
+    )
+    seen: list[ModelCase] = []
+    with contextlib.suppress(NoSuchExample):  # fewer distinct examples than asked
+        find(
+            check.cases(),
+            lambda c: seen.append(c) or len(seen) >= count,
+            settings=config,
+            random=Random(seed),
+        )
+    return seen
+
+
+def _draw(check: ModelCheck, seed: int) -> ModelCase:
+    return _cases(check, 1, seed)[0]
+
+
+# The reference model ------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("seed", range(4))
+def test_the_reference_gradients_agree_with_finite_differences(name: str, seed: int) -> None:
+    if not all(_have(n) for n in _needs(name, Path("x"))):
+        pytest.skip("the catalogue lacks this model's layers")
+    check = model_check(name, _options(name))
+    case = check.variant(_draw(check, seed), seed)
+    records = check.references(case)
+    assert {r.tensor for r in records} == {grad_name(p) for p in case.params}
+    assert all(r.verdict == "pass" for r in records), [r for r in records if r.verdict != "pass"]
+
+
+def test_the_l2_term_is_half_reg_times_the_squared_weights_only() -> None:
+    check = model_check("TwoLayerNet", {"reg": [0.0]})
+    case = check.variant(_draw(check, 0), 0)
+    plain = check.outcome(case)
+    reg = 0.7
+    regularised = check.outcome(
+        ModelCase(
+            type(case.arch)(**{**case.arch.__dict__, "reg": reg}), case.params, case.X, case.y
+        )
+    )
+    assert plain.loss is not None and regularised.loss is not None
+    w = case.params
+    extra = 0.5 * reg * (np.sum(w["W1"] ** 2) + np.sum(w["W2"] ** 2))
+    assert regularised.loss == pytest.approx(plain.loss + extra, rel=1e-12)
+    assert plain.grads is not None and regularised.grads is not None
+    np.testing.assert_allclose(regularised.grads["W1"], plain.grads["W1"] + reg * w["W1"])
+    np.testing.assert_array_equal(regularised.grads["b2"], plain.grads["b2"])
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.what[:40])
+def test_every_mistake_changes_what_the_reference_computes(mistake: Mistake) -> None:
+    """On most cases where it applies (dropout on a layer whose relu is dead everywhere
+    changes nothing, so not on all)."""
+    check = model_check("FullyConnectedNet", _options("FullyConnectedNet"))
+    applied = changed = 0
+    for seed, drawn in enumerate(_cases(check, 100)):
+        case = check.variant(drawn, seed)  # a batch of two or more
+        if not mistake.applies(case.arch):
+            continue
+        expected = check.expected(case).tensors
+        mutant = next(m for m in check.mutants(case) if m.mistake == mistake.what)
+        assert mutant.label == mistake.label
+        applied += 1
+        changed += any(not np.allclose(mutant.tensors[n], expected[n]) for n in expected)
+    if applied == 0:
+        pytest.skip("no drawn case where this mistake applies with the registered catalogue")
+    assert changed >= 0.75 * applied, (changed, applied)
+
+
+# Options and names ----------------------------------------------------------------------
+def test_options_are_narrowed_with_errors_that_name_the_problem() -> None:
+    with pytest.raises(GradcheckError, match="normalization"):
+        model_check("TwoLayerNet", {"normalization": ["batchnorm"]})
+    with pytest.raises(GradcheckError, match="unknown model option"):
+        model_check("FullyConnectedNet", {"dropout": [0.5]})
+    with pytest.raises(GradcheckError, match="hidden_layers"):
+        model_check("FullyConnectedNet", {"hidden_layers": [1, 9]})
+    with pytest.raises(GradcheckError, match="reg"):
+        model_check("FullyConnectedNet", {"reg": [-1.0]})
+    narrowed = model_check("FullyConnectedNet", {"normalization": ["none"], "reg": [0.5]})
+    assert narrowed.options.normalization == (None,) and narrowed.options.reg == (0.5,)
+    with pytest.raises(UnknownNameError, match="did you mean 'TwoLayerNet'"):
+        get_model("TwoLayerNets")
+
+
+# The sandbox's keyword arguments ------------------------------------------------------------
+def test_a_constructor_gets_its_keyword_arguments_in_the_sandbox(tmp_path: Path) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(
+        "import numpy as np\n"
+        "class Net:\n"
+        "    def __init__(self, hidden_dims, reg=0.0, dtype=np.float32):\n"
+        "        self.hidden_dims, self.reg, self.dtype = hidden_dims, reg, dtype\n"
+        "    def describe(self, scale):\n"
+        "        return [self.hidden_dims, self.reg * scale, np.dtype(self.dtype).name]\n"
+    )
+    with Sandbox(path, analyse_source(path).keep, forbidden=[], limits=Limits(timeout=30)) as box:
+        box.start()
+        box.call("Net", kwargs={"hidden_dims": [3, 2], "reg": 0.5, "dtype": "float64"}, store="m")
+        assert box.call("describe", 4.0, on="m").value == [[3, 2], 2.0, "float64"]
+
+
+# The corpus -------------------------------------------------------------------------------
+def _corpus() -> list[Path]:
+    return sorted(CORPUS.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.stem)
+def test_corpus_file_gets_the_verdict_its_header_states(path: Path) -> None:
+    match = _EXPECT.match(path.read_text().splitlines()[0])
+    assert match is not None, f"{path.name}: the first line must be '# expect: …'"
+    verdict, labels = match.group(1), set(match.group(2).split())
+    name = _class_of(path)
+    if not all(_have(n) for n in _needs(name, path)):
+        pytest.skip(f"the catalogue lacks {_needs(name, path)}")
+    check = model_check(name, _options(name))
+    assignment = Assignment("cs231n-a2", "models", "", (check,), partial=True)
+    result = validate_submission(path, assignment, limits=Limits(timeout=120.0))
+    got = {str(label) for label in result.labels}
+    if verdict == "partial":  # defines the model and its layers only: the model must pass
+        assert result.verdict == "pass" and not got, result.message
+        assert [c.status for c in result.checks] == ["pass"], result.message
+        return
+    assert result.verdict == verdict, result.message
+    assert labels <= got, f"expected {sorted(labels)}, got {sorted(got)}\n{result.message}"
+
+
+def test_masks_drawn_another_way_are_left_to_finite_differences(tmp_path: Path) -> None:
+    if not _have("dropout"):
+        pytest.skip("the catalogue has no dropout yet")
+    check = model_check("FullyConnectedNet", {"normalization": ["none"], "keep_ratio": [0.5]})
+    case = _draw(check, 0)
+    for name, own in (
+        ("correct_fcnet_binomial_dropout", True),
+        ("correct_fcnet_course_style", False),
+    ):
+        path = CORPUS / f"{name}.py"
+        with Sandbox(
+            path, analyse_source(path).keep, forbidden=[], limits=Limits(timeout=60)
+        ) as box:
+            box.start()
+            records = check.trial_records(box, case)
+            assert bool(records) == own, name
+            assert all("not the seed's replay" in r.engine_b for r in records)
+            assert all(r.verdict == "pass" for r in records), records
