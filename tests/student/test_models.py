@@ -205,24 +205,43 @@ def test_corpus_file_gets_the_verdict_its_header_states(path: Path) -> None:
     assert labels <= got, f"expected {sorted(labels)}, got {sorted(got)}\n{result.message}"
 
 
-def test_masks_drawn_another_way_are_left_to_finite_differences(tmp_path: Path) -> None:
+def test_masks_drawn_another_way_are_replayed_from_the_submission_itself(tmp_path: Path) -> None:
+    """A dropout that draws with np.random.binomial keeps other units than the seed's
+    replay: the trial compares with the reference given the units its dropout_forward
+    keeps; a course-style dropout never needs that."""
     if not _have("dropout"):
         pytest.skip("the catalogue has no dropout yet")
     check = model_check("FullyConnectedNet", {"normalization": ["none"], "keep_ratio": [0.5]})
-    case = _draw(check, 0)
-    for name, own in (
-        ("correct_fcnet_binomial_dropout", True),
-        ("correct_fcnet_course_style", False),
+    cases = [check.variant(c, seed) for seed, c in enumerate(_cases(check, 8))]
+    verdicts: dict[str, list[str]] = {}
+    for name in (
+        "correct_fcnet_binomial_dropout",
+        "bug_fcnet_dropout_backward_ignores_mask",
+        "correct_fcnet_course_style",
     ):
         path = CORPUS / f"{name}.py"
-        with Sandbox(
-            path, analyse_source(path).keep, forbidden=[], limits=Limits(timeout=60)
-        ) as box:
+        limits = Limits(timeout=60)
+        with Sandbox(path, analyse_source(path).keep, forbidden=[], limits=limits) as box:
             box.start()
-            records = check.trial_records(box, case)
-            assert bool(records) == own, name
-            assert all("not the seed's replay" in r.engine_b for r in records)
-            assert all(r.verdict == "pass" for r in records), records
+            records = [r for case in cases for r in check.trial_records(box, case)]
+        assert all(
+            r.engine_b == "reference with the submission's own dropout masks" for r in records
+        )
+        verdicts[name] = [r.verdict for r in records]
+    assert verdicts["correct_fcnet_binomial_dropout"]
+    assert set(verdicts["correct_fcnet_binomial_dropout"]) == {"pass"}
+    assert "fail" in verdicts["bug_fcnet_dropout_backward_ignores_mask"]
+    assert verdicts["correct_fcnet_course_style"] == []
+    # A model whose masks are not even its dropout_forward's on the seed given (it passes
+    # seed + 1): finite differences of its own loss decide, and say so.
+    path = tmp_path / "other_seed.py"
+    source = (CORPUS / "correct_fcnet_binomial_dropout.py").read_text()
+    path.write_text(source.replace('["seed"] = seed', '["seed"] = seed + 1'))
+    with Sandbox(path, analyse_source(path).keep, forbidden=[], limits=Limits(timeout=60)) as box:
+        box.start()
+        records = [r for case in cases[:3] for r in check.trial_records(box, case)]
+    assert records and all(r.verdict == "pass" for r in records)
+    assert any("not the seed's replay" in r.engine_b for r in records)
 
 
 # The reference model against torch autograd ------------------------------------------------

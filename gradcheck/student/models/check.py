@@ -41,12 +41,14 @@ from gradcheck.student.models.mistakes import MISTAKES
 from gradcheck.student.models.reference import CORRECT, Outcome, Variation, run_model
 from gradcheck.student.networks import literal
 from gradcheck.student.sandbox import CallFailed, CallResult, Sandbox
+from gradcheck.student.trial import compare_with, conform
 
 __all__ = ["ModelCase", "ModelCheck", "grad_name"]
 
 Array = np.ndarray
 _MODEL = "model"
 _OWN_MASKS = "fd of submission loss (its dropout masks are not the seed's replay)"
+_ADOPTED = "reference with the submission's own dropout masks"
 
 
 def grad_name(param: str) -> str:
@@ -186,39 +188,57 @@ class ModelCheck(Check):
         """A fresh model with the case's params; ``loss(X, y)``, then ``loss(X)``."""
         self._construct(sandbox, case.arch)
         train = self._loss(sandbox, case, case.params, train=True)
-        raw: dict[str, Any] = {"value": train.value, "own_masks": self._own_masks(sandbox, case)}
+        own = self._own_masks(sandbox, case) is not None
+        raw: dict[str, Any] = {"value": train.value, "own_masks": own}
         mutated = train.mutated
         if case.test_mode:
             test = self._loss(sandbox, case, case.params, train=False)
             raw["scores"], mutated = test.value, mutated + test.mutated
         return raw, mutated
 
-    def _own_masks(self, sandbox: Sandbox, case: ModelCase) -> bool:
-        """Whether the case has dropout and the submission's ``dropout_forward`` keeps
-        other units than the course's replay of the seed, for some hidden width."""
+    def _own_masks(self, sandbox: Sandbox, case: ModelCase) -> dict[tuple[int, ...], Any] | None:
+        """What the submission's ``dropout_forward`` gives on ones of each hidden layer's
+        shape (None where the call failed), where it keeps other units than the course's
+        replay of the seed for some layer; None where it keeps the same ones, or the case
+        has no dropout."""
         if not case.arch.dropout or "dropout_forward" not in sandbox.info.get("defined", []):
-            return False
+            return None
         p, seed, batch = case.arch.keep_ratio, case.arch.seed, case.X.shape[0]
-        return any(
-            _draws_differently(sandbox, (batch, width), p, seed)
+        outputs: dict[tuple[int, ...], Any] = {
+            (batch, width): _dropout_on_ones(sandbox, (batch, width), p, seed)
             for width in sorted(set(case.arch.hidden_dims))
+        }
+        replayed = {shape: _replayed(shape, p, seed) for shape in outputs}
+        same = all(
+            out is not None and out.shape == shape and np.array_equal(out != 0, replayed[shape])
+            for shape, out in outputs.items()
         )
+        return None if same else outputs
 
     def read(self, case: ModelCase, raw: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
         if "scores" in raw:
             values["scores"] = raw["scores"]
-        if raw.get("own_masks"):  # the train-mode values are not compared: see trial_records
-            train = self._tensors(case, self.outcome(case), train_only=True)
-            return {**values, **train}
         loss, grads = _pair(raw["value"])
-        values["loss"] = loss
-        values.update({grad_name(k): v for k, v in grads.items()})
+        returned = {"loss": loss, **{grad_name(k): v for k, v in grads.items()}}
+        if raw.get("own_masks"):  # compared in trial_records, with the submission's masks
+            reference = self._tensors(case, self.outcome(case), train_only=True)
+            for name, value in returned.items():
+                fits = name in reference and _well_formed(value, reference[name].shape)
+                values[name] = reference[name] if fits else value
+            return values
+        values.update(returned)
         return values
 
     # The reference ---------------------------------------------------------------------
-    def outcome(self, case: ModelCase, variation: Variation = CORRECT) -> Outcome:
-        """The reference's loss and gradients, and its test-mode scores."""
+    def outcome(
+        self,
+        case: ModelCase,
+        variation: Variation = CORRECT,
+        masks: Mapping[tuple[int, ...], Any] | None = None,
+    ) -> Outcome:
+        """The reference's loss and gradients, and its test-mode scores; with ``masks``
+        (``dropout_forward`` on ones, by shape) train mode uses the units those keep."""
         d = self.declaration
         regularised = [n for n in case.params if d.regularised(n)]
         run = partial(
@@ -230,7 +250,12 @@ class ModelCheck(Check):
             regularised=regularised,
             variation=variation,
         )
-        train = run(case.y)
+        kept = (
+            None
+            if masks is None
+            else {k: np.asarray(v) != 0 for k, v in masks.items() if v is not None}
+        )
+        train = run(case.y, masks=kept)
         return replace(train, scores=run(None).scores)
 
     def _tensors(
@@ -296,11 +321,31 @@ class ModelCheck(Check):
         return self._own_records(sandbox, case, "fd of submission loss")
 
     def trial_records(self, sandbox: Sandbox, case: ModelCase) -> tuple[Record, ...]:
-        """Where the dropout masks cannot be replayed, finite differences of the
-        submission's own loss are the only comparison."""
-        if self._own_masks(sandbox, case):
-            return self._own_records(sandbox, case, _OWN_MASKS)
-        return ()
+        """Where the submission's dropout keeps other units than the seed's replay: its
+        loss and gradients against the reference with its own masks in place (the units
+        its ``dropout_forward`` keeps on ones), and, where the loss differs (it draws its
+        masks some other way still, or its forward is wrong), against finite differences of
+        its own loss."""
+        masks = self._own_masks(sandbox, case)
+        if masks is None:
+            return ()
+        outcome = self.outcome(case, masks=masks)
+        own = Expected(
+            self._tensors(case, outcome, train_only=True),
+            {n: np.full(g.shape, outcome.terms) for n, g in (outcome.grads or {}).items()},
+            batch=case.X.shape[0],
+        )
+        try:
+            self._construct(sandbox, case.arch)
+            loss, grads = _pair(self._loss(sandbox, case, case.params, train=True).value)
+        except (CallFailed, ContractError):
+            return ()  # the trial already reports what is wrong with the calls themselves
+        returned = {"loss": loss, **{grad_name(k): v for k, v in grads.items()}}
+        tensors, _ = conform(own.tensors, returned)  # the trial reports the problems
+        records = tuple(replace(r, engine_b=_ADOPTED) for r in compare_with(own, tensors))
+        if all(r.verdict != "fail" for r in records if r.tensor == "loss"):
+            return records  # its masks are the model's: the loss agrees
+        return self._own_records(sandbox, case, _OWN_MASKS)
 
     def _own_records(self, sandbox: Sandbox, case: ModelCase, engine: str) -> tuple[Record, ...]:
         try:
@@ -355,20 +400,32 @@ class ModelCheck(Check):
         return "\n".join(lines)
 
 
-def _draws_differently(sandbox: Sandbox, shape: tuple[int, int], p: float, seed: int) -> bool:
-    """Whether ``dropout_forward`` on ones keeps other units than the reference's replay."""
+def _replayed(shape: tuple[int, ...], p: float, seed: int) -> Array:
+    """The units the catalogue's dropout keeps for ``seed``: the course's replay."""
     dropout = get_function("dropout").reference
     assert dropout is not None
     param = {"mode": "train", "p": p, "seed": seed}
-    replayed = np.asarray(
-        dropout.forward({"x": np.ones(shape), "dropout_param": dict(param)})["out"]
-    )
+    return np.asarray(dropout.forward({"x": np.ones(shape), "dropout_param": param})["out"]) != 0
+
+
+def _dropout_on_ones(sandbox: Sandbox, shape: tuple[int, ...], p: float, seed: int) -> Any:
+    """The output of the submission's ``dropout_forward`` on ones in train mode, or None."""
     try:
-        value = sandbox.call("dropout_forward", np.ones(shape), param).value
-        out = np.asarray(value[0] if isinstance(value, list | tuple) else value, dtype=np.float64)
+        value = sandbox.call(
+            "dropout_forward", np.ones(shape), {"mode": "train", "p": p, "seed": seed}
+        ).value
+        return np.asarray(value[0] if isinstance(value, list | tuple) else value, dtype=np.float64)
     except (CallFailed, TypeError, ValueError, IndexError):
-        return True
-    return out.shape != shape or not np.array_equal(out != 0, replayed != 0)
+        return None
+
+
+def _well_formed(value: Any, shape: tuple[int, ...]) -> bool:
+    """A finite real array of ``shape``: what the trial would compare."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return not np.iscomplexobj(value) and array.shape == shape and bool(np.all(np.isfinite(array)))
 
 
 def _arguments(kwargs: Mapping[str, Any]) -> str:

@@ -9,8 +9,8 @@ catalogue (normalisation, dropout, convolution) plugs in by being registered.
 
 Dropout is the catalogue's: in train mode it replays the course's mask from the seed, which
 the course's model passes to every dropout layer (each layer reseeds, so each draws the
-first ``rand`` after the seed). A :class:`Variation` gives the reference with one known
-mistake, for the diagnosis.
+first ``rand`` after the seed); or, given ``masks``, inverted dropout with those masks.
+A :class:`Variation` gives the reference with one known mistake, for the diagnosis.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ __all__ = ["Outcome", "Variation", "run_model"]
 
 Array = np.ndarray
 Mode = Literal["train", "test"]
+# Dropout masks given by the shape of the layer's input: kept units True.
+Masks = Mapping[tuple[int, ...], Array]
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,22 @@ def _configs(layer: Layer, mode: Mode, variation: Variation) -> dict[str, Any]:
     return configs
 
 
+def _given_mask(layer: Layer, values: Mapping[str, Any], masks: Masks | None) -> Array | None:
+    """The mask a train-mode dropout layer is given instead of the seed's replay, if any."""
+    if masks is None or layer.function != "dropout":
+        return None
+    if values["dropout_param"]["mode"] != "train":
+        return None
+    return masks.get(values["x"].shape)
+
+
 def _forward(
-    layers: Sequence[Layer], params: Mapping[str, Array], X: Array, mode: Mode, v: Variation
+    layers: Sequence[Layer],
+    params: Mapping[str, Array],
+    X: Array,
+    mode: Mode,
+    v: Variation,
+    masks: Masks | None,
 ) -> tuple[Array, list[dict[str, Any]]]:
     """The scores and, per layer, the values its reference was called with."""
     h = np.asarray(X, dtype=np.float64)
@@ -84,7 +100,12 @@ def _forward(
         assert fn.reference is not None, f"catalogue function {fn.name} has no reference"
         values = {fn.inputs[0].name: h, **_configs(layer, mode, v)}
         values.update({arg: params[name] for arg, name in layer.params.items()})
-        h = np.asarray(fn.reference.forward(values)["out"], dtype=np.float64)
+        mask = _given_mask(layer, values, masks)
+        if mask is not None:  # inverted dropout with the given mask: x·m / p
+            h = h * mask / values["dropout_param"]["p"]
+            values["given mask"] = mask
+        else:
+            h = np.asarray(fn.reference.forward(values)["out"], dtype=np.float64)
         called.append(values)
     return h, called
 
@@ -107,6 +128,9 @@ def _backward(
             default=0.0,
         )
         largest = max(largest, float(np.max(np.abs(d), initial=0.0)) * max(1.0, size))
+        if "given mask" in values:
+            d = d * values["given mask"] / values["dropout_param"]["p"]
+            continue
         fn = get_function(layer.function)
         assert fn.reference is not None
         found = fn.reference.backward(values, {"dout": d})
@@ -125,10 +149,12 @@ def run_model(
     reg: float,
     regularised: Sequence[str],
     variation: Variation = CORRECT,
+    masks: Masks | None = None,
 ) -> Outcome:
-    """The reference model's scores (``y`` None) or its loss and gradients."""
+    """The reference model's scores (``y`` None) or its loss and gradients; ``masks`` are
+    the submission's own dropout masks, used instead of the seed's replay (see ``check``)."""
     mode: Mode = "test" if y is None else "train"
-    scores, called = _forward(layers, params, X, mode, variation)
+    scores, called = _forward(layers, params, X, mode, variation, masks)
     if y is None:
         return Outcome(scores)
     softmax = get_function("softmax_loss").reference
