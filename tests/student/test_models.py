@@ -108,6 +108,16 @@ def test_the_reference_gradients_agree_with_finite_differences(name: str) -> Non
         ]
 
 
+def test_every_gradient_has_a_rounding_bound_and_test_mode_scores_are_compared() -> None:
+    check = model_check("FullyConnectedNet", _options("FullyConnectedNet"))
+    for case in _cases(check, 10):
+        expected = check.expected(case)
+        grads = {grad_name(p) for p in case.params}
+        assert set(expected.rounding) == grads
+        assert set(expected.tensors) == grads | {"loss"} | ({"scores"} if case.test_mode else set())
+        assert case.test_mode == (case.arch.normalization != "batchnorm")
+
+
 def test_the_l2_term_is_half_reg_times_the_squared_weights_only() -> None:
     check = model_check("TwoLayerNet", {"reg": [0.0]})
     case = check.variant(_draw(check, 0), 0)

@@ -269,8 +269,11 @@ class ModelCheck(Check):
         return tensors
 
     def expected(self, case: ModelCase) -> Expected:
-        outcome = self.outcome(case)
-        tensors = self._tensors(case, outcome)
+        return self._expected(case, self.outcome(case))
+
+    def _expected(self, case: ModelCase, outcome: Outcome, *, train_only: bool = False) -> Expected:
+        """The tensors of ``outcome``, every gradient with the bound on its summed terms."""
+        tensors = self._tensors(case, outcome, train_only=train_only)
         rounding = {
             n: np.full(t.shape, outcome.terms) for n, t in tensors.items() if n.startswith("grads")
         }
@@ -329,12 +332,7 @@ class ModelCheck(Check):
         masks = self._own_masks(sandbox, case)
         if masks is None:
             return ()
-        outcome = self.outcome(case, masks=masks)
-        own = Expected(
-            self._tensors(case, outcome, train_only=True),
-            {n: np.full(g.shape, outcome.terms) for n, g in (outcome.grads or {}).items()},
-            batch=case.X.shape[0],
-        )
+        own = self._expected(case, self.outcome(case, masks=masks), train_only=True)
         try:
             self._construct(sandbox, case.arch)
             loss, grads = _pair(self._loss(sandbox, case, case.params, train=True).value)
