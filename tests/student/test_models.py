@@ -9,7 +9,10 @@ convolution) are skipped, not failed."""
 from __future__ import annotations
 
 import contextlib
+import json
 import re
+import sys
+import types
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -315,3 +318,27 @@ def test_the_reference_model_agrees_with_its_torch_twin(name: str) -> None:
         test = _torch_scores(case, params, train=False).detach().numpy()
         if case.test_mode:
             np.testing.assert_allclose(ours.scores, test, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_the_snippet_reruns_the_case_and_the_inputs_are_json(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not all(_have(n) for n in _needs(name, Path("x"))):
+        pytest.skip("the catalogue lacks this model's layers")
+    files = {"TwoLayerNet": "twolayernet_layers_pasted", "FullyConnectedNet": "fcnet_course_style"}
+    path = CORPUS / f"correct_{files.get(name, 'convnet_naive_loops')}.py"
+    module = types.ModuleType("submission")
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    monkeypatch.setitem(sys.modules, "submission", module)
+    check = model_check(name, _options(name))
+    case = check.variant(_draw(check, 3), 3)
+    printed: list[tuple[object, ...]] = []
+    exec(check.snippet(case), {"print": lambda *a: printed.append(a)})
+    loss, grads = printed[0][0]  # type: ignore[misc]
+    assert loss == pytest.approx(check.outcome(case).loss, rel=1e-9)
+    assert set(grads) == set(case.params)
+    assert len(printed) == (2 if case.test_mode else 1)
+    data = json.loads(json.dumps(check.inputs(case)))
+    assert data["constructor"] == json.loads(json.dumps(get_model(name).constructor(case.arch)))
+    assert np.array_equal(np.array(data["X"]), case.X)
