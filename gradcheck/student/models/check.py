@@ -10,12 +10,12 @@ running statistics a model keeps where it likes). What comes back is read as ``l
 ``grads['W1']``, … and ``scores``, and compared with the reference model (``reference``).
 
 Dropout: the reference replays the course's masks (``np.random.seed(seed)`` in every
-dropout layer, then ``rand(N, H) < p``). When the submission's own ``dropout_forward``
-keeps other units for that seed, its masks cannot be replayed: the trial then stands the
-reference's loss and gradients in for its own (so they are not compared with the reference;
-the test-mode scores still are) and relies on
-finite differences of the submission's own loss instead, whose records say so in their
-engine name. Every check also compares, on the input reported, the submission's gradients
+dropout layer, then ``rand(N, H) < p``). Where the submission's own ``dropout_forward``
+keeps other units for that seed (``masks``), the trial stands the reference's loss and
+gradients in for its own (the test-mode scores are still compared), and ``trial_records``
+compares them with the reference given the units its ``dropout_forward`` keeps, or, where
+the loss still differs, with finite differences of its own loss; their engine names say
+which. Every check also compares, on the input reported, the submission's gradients
 with finite differences of its own loss (``consistency``), which tells a wrong backward
 from a wrong forward.
 """
@@ -33,10 +33,10 @@ from hypothesis import strategies as st
 from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
 from gradcheck.gradients import check_gradients
-from gradcheck.student.catalogue.registry import get_function
 from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
 from gradcheck.student.models.declaration import Architecture, ModelDeclaration, ModelOptions
+from gradcheck.student.models.masks import Masks, submission_masks
 from gradcheck.student.models.mistakes import MISTAKES
 from gradcheck.student.models.reference import CORRECT, Outcome, Variation, run_model
 from gradcheck.student.networks import literal
@@ -196,24 +196,12 @@ class ModelCheck(Check):
             raw["scores"], mutated = test.value, mutated + test.mutated
         return raw, mutated
 
-    def _own_masks(self, sandbox: Sandbox, case: ModelCase) -> dict[tuple[int, ...], Any] | None:
-        """What the submission's ``dropout_forward`` gives on ones of each hidden layer's
-        shape (None where the call failed), where it keeps other units than the course's
-        replay of the seed for some layer; None where it keeps the same ones, or the case
-        has no dropout."""
-        if not case.arch.dropout or "dropout_forward" not in sandbox.info.get("defined", []):
+    def _own_masks(self, sandbox: Sandbox, case: ModelCase) -> Masks | None:
+        arch = case.arch
+        if not arch.dropout:
             return None
-        p, seed, batch = case.arch.keep_ratio, case.arch.seed, case.X.shape[0]
-        outputs: dict[tuple[int, ...], Any] = {
-            (batch, width): _dropout_on_ones(sandbox, (batch, width), p, seed)
-            for width in sorted(set(case.arch.hidden_dims))
-        }
-        replayed = {shape: _replayed(shape, p, seed) for shape in outputs}
-        same = all(
-            out is not None and out.shape == shape and np.array_equal(out != 0, replayed[shape])
-            for shape, out in outputs.items()
-        )
-        return None if same else outputs
+        shapes = [(case.X.shape[0], width) for width in arch.hidden_dims]
+        return submission_masks(sandbox, shapes, arch.keep_ratio, arch.seed)
 
     def read(self, case: ModelCase, raw: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -235,10 +223,10 @@ class ModelCheck(Check):
         self,
         case: ModelCase,
         variation: Variation = CORRECT,
-        masks: Mapping[tuple[int, ...], Any] | None = None,
+        masks: Masks | None = None,
     ) -> Outcome:
         """The reference's loss and gradients, and its test-mode scores; with ``masks``
-        (``dropout_forward`` on ones, by shape) train mode uses the units those keep."""
+        (by the shape of a dropout layer's input) train mode keeps those units."""
         d = self.declaration
         regularised = [n for n in case.params if d.regularised(n)]
         run = partial(
@@ -396,25 +384,6 @@ class ModelCheck(Check):
         if case.test_mode:
             lines.append("print(model.loss(X))")
         return "\n".join(lines)
-
-
-def _replayed(shape: tuple[int, ...], p: float, seed: int) -> Array:
-    """The units the catalogue's dropout keeps for ``seed``: the course's replay."""
-    dropout = get_function("dropout").reference
-    assert dropout is not None
-    param = {"mode": "train", "p": p, "seed": seed}
-    return np.asarray(dropout.forward({"x": np.ones(shape), "dropout_param": param})["out"]) != 0
-
-
-def _dropout_on_ones(sandbox: Sandbox, shape: tuple[int, ...], p: float, seed: int) -> Any:
-    """The output of the submission's ``dropout_forward`` on ones in train mode, or None."""
-    try:
-        value = sandbox.call(
-            "dropout_forward", np.ones(shape), {"mode": "train", "p": p, "seed": seed}
-        ).value
-        return np.asarray(value[0] if isinstance(value, list | tuple) else value, dtype=np.float64)
-    except (CallFailed, TypeError, ValueError, IndexError):
-        return None
 
 
 def _well_formed(value: Any, shape: tuple[int, ...]) -> bool:
