@@ -107,13 +107,15 @@ def test_a_not_inverted_dropout_is_adopted_but_still_wrong_and_named() -> None:
     ["test mode", "keep and drop swapped", "implausible keep rate", "not a mask", "x * 2"],
 )
 def test_invalid_outputs_are_not_adopted(why: str) -> None:
-    values = _case("test" if why == "test mode" else "train", p=0.25, shape=(4, 6))
-    x, replayed = values["x"], replayed_mask((4, 6), 0.25, 3)
+    # at p = 0.4 the swapped mask keeps 14 of 24, a plausible count: only the swap shows
+    p = 0.4 if why == "keep and drop swapped" else 0.25
+    values = _case("test" if why == "test mode" else "train", p=p, shape=(4, 6))
+    x, replayed = values["x"], replayed_mask((4, 6), p, 3)
     out = {
-        "test mode": x * replayed / 0.25,
-        "keep and drop swapped": x * ~replayed / 0.25,
-        "implausible keep rate": x / 0.25,  # all 24 kept at p = 0.25
-        "not a mask": x * replayed / 0.25 + 1.0,
+        "test mode": x * replayed / p,
+        "keep and drop swapped": x * ~replayed / p,
+        "implausible keep rate": x / p,  # all 24 kept at p = 0.25
+        "not a mask": x * replayed / p + 1.0,
         "x * 2": x * 2.0,
     }[why]
     assert REF.adopt(values, {"out": out}) is values
