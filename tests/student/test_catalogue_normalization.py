@@ -171,13 +171,15 @@ def test_layernorm_normalises_each_row() -> None:
 def test_spatial_groupnorm_groups_consecutive_channels() -> None:
     ref = get_function("spatial_groupnorm").reference
     assert ref is not None
-    # channels 0, 1 hold 0 and 2 (group 0); channels 2, 3 hold 10 and 30 (group 1)
-    x = np.array([0.0, 2.0, 10.0, 30.0]).reshape(1, 4, 1, 1)
-    ones, zeros = np.ones((1, 4, 1, 1)), np.zeros((1, 4, 1, 1))
+    # group 0 is channels 0-2 (0, 1, 2), group 1 channels 3-5 (10, 20, 30): each has a
+    # biased variance of 2/3 of its spacing squared
+    x = np.array([0.0, 1.0, 2.0, 10.0, 20.0, 30.0]).reshape(1, 6, 1, 1)
+    ones, zeros = np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1))
     values = {"x": x, "gamma": ones, "beta": zeros, "G": 2, "gn_param": {"eps": 0.0}}
-    np.testing.assert_allclose(ref.forward(values)["out"].ravel(), [-1.0, 1.0, -1.0, 1.0])
+    a = np.sqrt(1.5)
+    np.testing.assert_allclose(ref.forward(values)["out"].ravel(), [-a, 0, a, -a, 0, a])
     grads = ref.backward(values, {"dout": np.ones_like(x)})
-    assert grads["dgamma"].shape == grads["dbeta"].shape == (1, 4, 1, 1)
+    assert grads["dgamma"].shape == grads["dbeta"].shape == (1, 6, 1, 1)
 
 
 def test_spatial_batchnorm_normalises_each_channel_over_batch_and_space() -> None:
