@@ -150,3 +150,13 @@ def test_an_adopted_mask_skips_dx_only_where_x_is_zero() -> None:
     _, out = _binomial_out(values, 0.4)
     skip = REF.skip(REF.adopt(values, {"out": out}))
     assert skip["dx"][0, 0] and skip["dx"].sum() == 1
+
+
+def test_a_ge_one_minus_p_mask_is_adopted_even_where_it_equals_the_swapped_one() -> None:
+    # on this small x no draw falls in [0.4, 0.6): rand >= 0.6 is also rand >= 0.4
+    values = _case("train", p=0.4, seed=807727, shape=(2, 6))
+    draws = np.random.RandomState(807727).rand(2, 6)
+    keep = draws >= 0.6
+    np.testing.assert_array_equal(keep, draws >= 0.4)
+    adopted = REF.adopt(values, {"out": values["x"] * keep / 0.4})
+    np.testing.assert_array_equal(adopted["mask"], keep)
