@@ -70,6 +70,10 @@ class Check(ABC):
     name: str = ""
     entry_points: tuple[str, ...] = ()
     examples: int | None = None  # a cap on the search's examples, for slow functions
+    # Graded only when the submission defines it; or only when it defines some function of
+    # the same ``group`` (the course file it lives in).
+    optional: bool = False
+    group: str | None = None
 
     @abstractmethod
     def cases(self) -> st.SearchStrategy[Any]:
