@@ -346,7 +346,12 @@ class FunctionCheck(Check):
         except (GradcheckError, CallFailed, ContractError, TypeError, ValueError, KeyError):
             return ()  # the trial already reports what is wrong with the calls themselves
         return tuple(
-            replace(r, engine_a="submission backward", engine_b="fd of submission forward")
+            replace(
+                r,
+                tensor=f"d{r.tensor}",
+                engine_a="submission backward",
+                engine_b="fd of submission forward",
+            )
             for r in result.records
         )
 
