@@ -238,12 +238,27 @@ def _present_checks(source: SourceReport, assignment: Assignment) -> list[Check]
     return [c for c in assignment.checks if not source.missing(c.entry_points)]
 
 
+def graded_checks(source: SourceReport, assignment: Assignment) -> list[Check]:
+    """The checks that count for this submission: an optional one only when it is defined,
+    one of a ``group`` (a course file) only when some function of the group is defined.
+    With nothing defined at all, every check that is not optional counts."""
+    present = _present_checks(source, assignment)
+    groups = {c.group for c in present if c.group is not None}
+    graded = [
+        c
+        for c in assignment.checks
+        if (c in present or not c.optional) and (c.group is None or c.group in groups)
+    ]
+    return graded or [c for c in assignment.checks if not c.optional]
+
+
 def _stopping_findings(source: SourceReport, assignment: Assignment) -> list[Finding] | None:
     """What stops the submission from being run, or None: a static check it fails, or
     functions missing (none defined at all, or any where every check counts)."""
     if not source.ok:
         return list(source.findings)
-    missing = [f for c in assignment.checks for f in source.missing(c.entry_points)]
+    graded = graded_checks(source, assignment)
+    missing = [f for c in graded for f in source.missing(c.entry_points)]
     if not _present_checks(source, assignment) or (missing and not assignment.partial):
         return list(dict.fromkeys(missing))
     return None
@@ -254,7 +269,7 @@ def _unrun(check: Check, status: CheckStatus, why: str) -> CheckOutcome:
 
 
 def _run_checks(
-    assignment: Assignment,
+    graded: list[Check],
     present: list[Check],
     sandbox: Sandbox,
     examples: int,
@@ -264,7 +279,7 @@ def _run_checks(
     """Every check in order; once the submission's process has stopped, the rest are not run."""
     outcomes: list[CheckOutcome] = []
     alive = True
-    for check in assignment.checks:
+    for check in graded:
         if check not in present:
             names = ", ".join(check.entry_points)
             outcomes.append(
@@ -308,7 +323,8 @@ def validate_submission(
         except (SandboxDied, CallFailed) as error:
             loading = Finding(error.label, f"while loading: {error.message}")
             return _static_result(path, assignment, [loading], seed, start, source)
-        outcomes = _run_checks(assignment, present, sandbox, examples, seed, log)
+        graded = graded_checks(source, assignment)
+        outcomes = _run_checks(graded, present, sandbox, examples, seed, log)
         attempts = sandbox.forbidden_attempts
         output = sandbox.captured_output
         notes = _notes(source, sandbox)
