@@ -38,7 +38,7 @@ Array = np.ndarray
 _KEEP = (0.25, 0.4, 0.7, 0.9)
 # A kept fraction this unlikely under Binomial(n, p) is not a dropout mask for this p.
 _PLAUSIBLE = 1e-6
-_TINY = 1e-300
+_TINY = 1e-300  # below it x / p and x · (1 / p) may round apart (subnormals)
 _MASK = "mask"  # where an adopted mask sits in the values
 
 
@@ -83,46 +83,45 @@ def adopt_mask(values: Values, outputs: Mapping[str, Array]) -> Values:
     entry 0 or x / p (or x, not inverted) where x ≠ 0, with a keep rate plausible for p."""
     x, param = values["x"], values["dropout_param"]
     out = np.asarray(outputs.get("out"))
-    if param["mode"] != "train" or out.shape != x.shape or not np.all(np.isfinite(out)):
+    if param["mode"] != "train" or out.shape != x.shape or out.dtype.kind not in "fiub":
         return values
-    p, live = param["p"], _live(x)
+    out = out.astype(np.float64)
+    if not np.all(np.isfinite(out)):
+        return values
+    p, live = param["p"], np.asarray(x != 0)
     zero = out == 0
-    inverted = np.isclose(out, x / p, rtol=1e-12, atol=0.0)
-    plain = np.isclose(out, x, rtol=1e-12, atol=0.0)
+    inverted = np.isclose(out, x / p, rtol=1e-12, atol=_TINY)
+    plain = np.isclose(out, x, rtol=1e-12, atol=_TINY)
     scaled = inverted if np.any(inverted & live & ~zero) else plain
     if not np.all(np.where(live, zero | scaled, zero)):
         return values
-    mask = np.where(live, ~zero, _mask(values))
-    return {**values, _MASK: mask} if _valid(mask, p, param["seed"]) else values
+    mask = _choose(~zero, live, p, param["seed"])
+    return values if mask is None else {**values, _MASK: mask}
 
 
-def _valid(mask: Array, p: float, seed: int) -> bool:
-    """A mask the seeded course ways of keeping with probability p draw, or else one that
-    is not the seeded ``rand(...) >= p`` (p read as the drop rate) and whose keep count is
-    plausible for p. (``rand >= 1 - p`` can equal ``rand >= p`` on a small x, hence the
-    known ways first.)"""
-    rng = np.random.RandomState(seed)
-    known = [rng.binomial(1, p, mask.shape).astype(bool)]
-    draws = np.random.RandomState(seed).rand(*mask.shape)
-    known += [draws < p, draws >= 1 - p]
-    if any(np.array_equal(mask, k) for k in known):
-        return True
-    swapped = np.array_equal(mask, draws >= p)
-    return not swapped and _plausible(int(mask.sum()), mask.size, p)
-
-
-def _live(x: Array) -> Array:
-    """The entries whose output shows the mask: not 0, nor so small (subnormal) that x / p
-    is rounded coarsely."""
-    return np.asarray(np.abs(x) > _TINY)
+def _choose(kept: Array, live: Array, p: float, seed: int) -> Array | None:
+    """The mask that ``kept`` shows on the entries where x ≠ 0: one the seeded course ways
+    of keeping with probability p draw (``rand < p``, ``rand >= 1 - p``, ``binomial``), or
+    else, filled with the replay, one that is not ``rand >= p`` (p read as the drop rate)
+    and whose keep count is plausible for p. The known ways go first: on a small x
+    ``rand >= 1 - p`` can equal ``rand >= p``."""
+    draws = np.random.RandomState(seed).rand(*kept.shape)
+    binomial = np.random.RandomState(seed).binomial(1, p, kept.shape).astype(bool)
+    for known in (draws < p, draws >= 1 - p, binomial):
+        if np.array_equal(known[live], kept[live]):
+            return known
+    if np.array_equal(kept[live], (draws >= p)[live]):
+        return None
+    mask = np.where(live, kept, draws < p)
+    return mask if _plausible(int(mask.sum()), mask.size, p) else None
 
 
 def _skip(v: Values) -> dict[str, Array]:
-    """Where x is 0 (or tiny) an adopted mask is unknown (the output is 0 either way): dx
-    is not compared there."""
+    """Where x is 0 an adopted mask is unknown (the output is 0 either way), unless it is
+    one of the known draws: dx is not compared there."""
     if _MASK not in v or v["dropout_param"]["mode"] != "train":
         return {}
-    return {"dx": ~_live(v["x"])}
+    return {"dx": np.asarray(v["x"] == 0)}
 
 
 def _mutants(v: Values, d: Mapping[str, Array]) -> list[MutantTensors]:

@@ -264,7 +264,7 @@ _BN_DESCRIPTION = (
 )
 
 
-def _bn_entry(name: str, backward: str, spatial: bool, modes: tuple[str, ...]) -> LayerFunction:
+def _bn_entry(name: str, backward: str, spatial: bool) -> LayerFunction:
     forward = "spatial_batchnorm_forward" if spatial else "batchnorm_forward"
     shape: tuple[str, ...] = ("N", "C", "H", "W") if spatial else ("N", "D")
     width = "C" if spatial else "D"
@@ -278,7 +278,7 @@ def _bn_entry(name: str, backward: str, spatial: bool, modes: tuple[str, ...]) -
         outputs=(Output("out", shape),),
         grads=("dx", "dgamma", "dbeta"),
         sizes=_spatial_sizes if spatial else _batchnorm_sizes,
-        configs=(Config("bn_param", bn_param(width, modes), state=_STATE),),
+        configs=(Config("bn_param", bn_param(width, ("train", "test")), state=_STATE),),
         reference=_bn_reference(axes),
         description=_BN_DESCRIPTION.format(
             forward=forward,
@@ -286,13 +286,19 @@ def _bn_entry(name: str, backward: str, spatial: bool, modes: tuple[str, ...]) -
             shape="(" + ", ".join(shape) + ")",
             param=f"({width},)",
         )
-        + ("" if "test" in modes else "; drawn in train mode only"),
+        + "; the backward is checked in train mode only (the course backpropagates train "
+        "mode, and a test-mode cache is often None), test mode by its output",
+        backward_when=_train_mode,
     )
 
 
-register_function(_bn_entry("batchnorm", "batchnorm_backward", False, ("train",)))
-register_function(_bn_entry("batchnorm_alt", "batchnorm_backward_alt", False, ("train",)))
-register_function(_bn_entry("spatial_batchnorm", "spatial_batchnorm_backward", True, ("train",)))
+def _train_mode(values: Values) -> bool:
+    return bool(values["bn_param"]["mode"] == "train")
+
+
+register_function(_bn_entry("batchnorm", "batchnorm_backward", False))
+register_function(_bn_entry("batchnorm_alt", "batchnorm_backward_alt", False))
+register_function(_bn_entry("spatial_batchnorm", "spatial_batchnorm_backward", True))
 
 
 # -- layer normalisation: each row of x (N, D) over its features --------------------------
