@@ -191,3 +191,16 @@ def test_spatial_batchnorm_normalises_each_channel_over_batch_and_space() -> Non
     got = ref.forward(values)
     np.testing.assert_allclose(got["out"].reshape(2, 2), [[-1.0, 1.0], [-1.0, 1.0]])
     np.testing.assert_allclose(got["bn_param['running_mean']"], [0.1 * 2.0, 0.1 * 200.0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@_SETTINGS
+def test_every_mutant_has_the_reference_shapes(name: str, data: st.DataObject) -> None:
+    fn = get_function(name)
+    assert fn.reference is not None and fn.reference.mutants is not None
+    values, douts = _with_test_mode(name, data)
+    right = {**fn.reference.forward(values), **fn.reference.backward(values, douts)}
+    for _, mistake, tensors in fn.reference.mutants(values, douts):
+        for key, tensor in tensors.items():
+            assert tensor.shape == right[key].shape, f"{mistake}: {key}"

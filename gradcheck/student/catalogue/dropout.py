@@ -160,6 +160,7 @@ def _mutants(v: Values, d: Mapping[str, Array]) -> list[MutantTensors]:
             {"dx": dout * replayed_mask(x.shape, p, seed, draw=1) / p},
         ),
         (Label.WRONG_ROUTING, "the backward ignored the mask: dout / p", {"dx": dout / p}),
+        (Label.WRONG_ROUTING, "the backward passed dout straight through", {"dx": dout.copy()}),
         (Label.SCALED, "the backward did not divide by p", {"dx": dout * mask}),
     ]
 

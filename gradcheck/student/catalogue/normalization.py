@@ -24,6 +24,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradcheck.student.catalogue.groupnorm import EPS, eps_param
+from gradcheck.student.catalogue.normalise_math import Axes, layer_on_view, normalise, normalise_dx
 from gradcheck.student.catalogue.registry import register_function
 from gradcheck.student.catalogue.spec import (
     Config,
@@ -37,29 +39,12 @@ from gradcheck.student.catalogue.spec import (
 )
 from gradcheck.student.labels import Label
 
-__all__ = ["bn_param", "normalise", "normalise_dx"]
+__all__ = ["bn_param"]
 
 Array = np.ndarray
-Axes = tuple[int, ...]
 _STATE = ("running_mean", "running_var")
-_EPS = (1e-5, 1e-3)
 _MOMENTUM = (0.9, 0.8, 0.99)  # not 0.5: a swapped momentum must differ
 _RM, _RV = "bn_param['running_mean']", "bn_param['running_var']"
-
-
-def normalise(x: Array, axes: Axes, eps: float, ddof: int = 0) -> tuple[Array, Array, Array]:
-    """x̂, μ and σ² over ``axes`` (kept as size-1 axes), with ``ddof`` for the variance."""
-    mu = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True, ddof=ddof)
-    return (x - mu) / np.sqrt(var + eps), mu, var
-
-
-def normalise_dx(dxhat: Array, xhat: Array, var: Array, eps: float, axes: Axes) -> Array:
-    """The gradient through x̂ = (x − μ)/√(σ² + eps) over the m entries of ``axes``."""
-    m = int(np.prod([xhat.shape[a] for a in axes]))
-    total = dxhat.sum(axis=axes, keepdims=True)
-    along = (dxhat * xhat).sum(axis=axes, keepdims=True)
-    return (m * dxhat - total - xhat * along) / (m * np.sqrt(var + eps))
 
 
 def _stats_strategy(width: int, low: float, high: float) -> st.SearchStrategy[Array]:
@@ -75,7 +60,7 @@ def bn_param(width: str, modes: tuple[str, ...]) -> Callable[[Sizes], st.SearchS
         return st.fixed_dictionaries(
             {
                 "mode": st.sampled_from(modes),
-                "eps": st.sampled_from(_EPS),
+                "eps": st.sampled_from(EPS),
                 "momentum": st.sampled_from(_MOMENTUM),
                 "running_mean": _stats_strategy(sizes[width], -2.0, 2.0),
                 "running_var": _stats_strategy(sizes[width], 0.1, 3.0),
@@ -83,10 +68,6 @@ def bn_param(width: str, modes: tuple[str, ...]) -> Callable[[Sizes], st.SearchS
         )
 
     return build
-
-
-def _eps_param(_: Sizes) -> st.SearchStrategy[Any]:
-    return st.fixed_dictionaries({"eps": st.sampled_from(_EPS)})
 
 
 # -- batch normalisation over the axes ``axes`` of x, gamma broadcast as ``shape`` --------
@@ -147,7 +128,7 @@ def _bn_train_mutants(v: Values, d: Mapping[str, Array], axes: Axes) -> list[Mut
     _, mu, var = normalise(x, axes, eps)
     dxhat = dout * v["gamma"].reshape(keep)
     inv_std = 1.0 / np.sqrt(var + eps)
-    unbiased = _bn_forward(v, axes, ddof=1)
+    unbiased = {**_bn_layer(v, d, x.shape, axes, ddof=1), **_bn_forward(v, axes, ddof=1)}
     return [
         (Label.WRONG_MODE, "running statistics not updated", _state(rm.copy(), rv.copy())),
         (
@@ -161,7 +142,7 @@ def _bn_train_mutants(v: Values, d: Mapping[str, Array], axes: Axes) -> list[Mut
         (
             Label.WRONG_FORWARD,
             "the unbiased variance (divided by m − 1) instead of the biased one",
-            {"out": unbiased["out"], _RV: unbiased[_RV]},
+            {k: t for k, t in unbiased.items() if k != _RM},
         ),
         (
             Label.LOST_ACCUMULATION,
@@ -208,30 +189,62 @@ def _bn_mutants(axes: Axes) -> Callable[[Values, Mapping[str, Array]], list[Muta
             return _bn_test_mutants(v, axes)
         found = _bn_train_mutants(v, d, axes)
         if axes == (0,):
-            wrong = normalise(v["x"], (1,), v["bn_param"]["eps"])[0]
-            found.append(
-                (
-                    Label.WRONG_AXIS,
-                    "normalised over the features (axis 1) instead of the batch",
-                    {"out": v["gamma"] * wrong + v["beta"]},
-                )
-            )
+            found += _over_features(v, d)
         else:
-            found.append(_spatial_without_transpose(v))
+            found.append(_spatial_without_transpose(v, d))
         return found
 
     return mutants
 
 
-def _spatial_without_transpose(v: Values) -> MutantTensors:
+def _bn_layer(
+    v: Values, d: Mapping[str, Array], view: tuple[int, ...], axes: Axes, ddof: int = 0
+) -> dict[str, Array]:
+    """out, dx, dgamma, dbeta of a batchnorm normalising over ``axes`` of ``x.reshape(view)``
+    (the wrong axes or view of a mutant), gamma applied per channel."""
+    x, gamma, beta = v["x"], v["gamma"], v["beta"]
+    if view == x.shape and x.ndim == 4:
+        gamma, beta = gamma.reshape(1, -1, 1, 1), beta.reshape(1, -1, 1, 1)
+    eps, on_view = v["bn_param"]["eps"], view != x.shape
+    found = layer_on_view(x, gamma, beta, d["dout"], view, axes, eps, ddof, on_view)
+    shape = v["gamma"].shape
+    return {
+        **found,
+        "dgamma": found["dgamma"].reshape(shape),
+        "dbeta": found["dbeta"].reshape(shape),
+    }
+
+
+def _over_features(v: Values, d: Mapping[str, Array]) -> list[MutantTensors]:
+    x, eps = v["x"], v["bn_param"]["eps"]
+    xhat, _, var = normalise(x, (0,), eps)
+    dxhat = d["dout"] * v["gamma"]
+    n = x.shape[0]
+    total = dxhat.sum(axis=1, keepdims=True)
+    along = (dxhat * xhat).sum(axis=1, keepdims=True)
+    return [
+        (
+            Label.WRONG_AXIS,
+            "normalised over the features (axis 1) instead of the batch",
+            _bn_layer(v, d, x.shape, (1,)),
+        ),
+        (
+            Label.WRONG_AXIS,
+            "dx's sums over the features (axis 1) instead of the batch",
+            {"dx": (n * dxhat - total - xhat * along) / (n * np.sqrt(var + eps))},
+        ),
+    ]
+
+
+def _spatial_without_transpose(v: Values, d: Mapping[str, Array]) -> MutantTensors:
     """x.reshape(-1, C) without moving C last first: rows mix channels and positions."""
     x = v["x"]
-    flat = {**v, "x": x.reshape(-1, x.shape[1])}
-    wrong = _bn_forward(flat, (0,))
+    view = (x.size // x.shape[1], x.shape[1])
+    state = _bn_forward({**v, "x": x.reshape(view)}, (0,))
     return (
         Label.WRONG_FORWARD,
         "x reshaped to (N·H·W, C) without transposing C to the last axis first",
-        {**wrong, "out": wrong["out"].reshape(x.shape)},
+        {**state, **_bn_layer(v, d, view, (0,))},
     )
 
 
@@ -322,18 +335,17 @@ def _ln_backward(v: Values, d: Mapping[str, Array]) -> dict[str, Array]:
 def _ln_mutants(v: Values, d: Mapping[str, Array]) -> list[MutantTensors]:
     x, eps, dout = v["x"], v["ln_param"]["eps"], d["dout"]
     xhat, _, var = normalise(x, (1,), eps)
-    over_batch = normalise(x, (0,), eps)[0]
     dxhat = dout * v["gamma"]
     return [
         (
             Label.WRONG_AXIS,
             "normalised over the batch (axis 0), as batchnorm, instead of each row",
-            {"out": v["gamma"] * over_batch + v["beta"]},
+            layer_on_view(x, v["gamma"], v["beta"], dout, x.shape, (0,), eps),
         ),
         (
             Label.WRONG_FORWARD,
             "the unbiased variance (divided by D − 1) instead of the biased one",
-            {"out": v["gamma"] * normalise(x, (1,), eps, ddof=1)[0] + v["beta"]},
+            layer_on_view(x, v["gamma"], v["beta"], dout, x.shape, (1,), eps, ddof=1),
         ),
         (
             Label.LOST_ACCUMULATION,
@@ -370,110 +382,11 @@ register_function(
         outputs=(Output("out", ("N", "D")),),
         grads=("dx", "dgamma", "dbeta"),
         sizes=_layernorm_sizes,
-        configs=(Config("ln_param", _eps_param),),
+        configs=(Config("ln_param", eps_param),),
         reference=Reference(forward=_ln_forward, backward=_ln_backward, mutants=_ln_mutants),
         description="layernorm_forward(x, gamma, beta, ln_param) -> (out, cache); "
         "layernorm_backward(dout, cache) -> (dx, dgamma, dbeta); x (N, D) normalised over "
         "each row's D features with the biased variance, gamma and beta (D,), "
         "ln_param {'eps'}",
-    )
-)
-
-
-# -- spatial group normalisation: x (N, C, H, W) over groups of C / G channels -------------
-_GN_AXES: Axes = (2, 3, 4)
-
-
-def _grouped(v: Values) -> tuple[Array, float]:
-    x = v["x"]
-    n, c, h, w = x.shape
-    return x.reshape(n, v["G"], c // v["G"], h, w), v["gn_param"]["eps"]
-
-
-def _gn_forward(v: Values) -> dict[str, Array]:
-    xg, eps = _grouped(v)
-    xhat = normalise(xg, _GN_AXES, eps)[0].reshape(v["x"].shape)
-    return {"out": v["gamma"] * xhat + v["beta"]}
-
-
-def _gn_backward(v: Values, d: Mapping[str, Array]) -> dict[str, Array]:
-    xg, eps = _grouped(v)
-    dout = d["dout"]
-    xhat, _, var = normalise(xg, _GN_AXES, eps)
-    dxhat = (dout * v["gamma"]).reshape(xg.shape)
-    return {
-        "dx": normalise_dx(dxhat, xhat, var, eps, _GN_AXES).reshape(dout.shape),
-        "dgamma": (dout * xhat.reshape(dout.shape)).sum(axis=(0, 2, 3), keepdims=True),
-        "dbeta": dout.sum(axis=(0, 2, 3), keepdims=True),
-    }
-
-
-def _gn_out(v: Values, xhat: Array) -> Array:
-    return np.asarray(v["gamma"] * xhat.reshape(v["x"].shape) + v["beta"])
-
-
-def _gn_mutants(v: Values, d: Mapping[str, Array]) -> list[MutantTensors]:
-    x, g, eps = v["x"], v["G"], v["gn_param"]["eps"]
-    n, c, h, w = x.shape
-    xg, _ = _grouped(v)
-    var = normalise(xg, _GN_AXES, eps)[2]
-    dxhat = (d["dout"] * v["gamma"]).reshape(xg.shape)
-    interleaved = normalise(x.reshape(n, c // g, g, h, w), (1, 3, 4), eps)[0]
-    return [
-        (
-            Label.WRONG_FORWARD,
-            "groups split as x.reshape(N, C // G, G, H, W): every G-th channel together",
-            {"out": _gn_out(v, interleaved)},
-        ),
-        (
-            Label.WRONG_AXIS,
-            "normalised over each channel (as instance norm) instead of each group",
-            {"out": _gn_out(v, normalise(x, (2, 3), eps)[0])},
-        ),
-        (
-            Label.WRONG_AXIS,
-            "the group statistics taken over the batch too",
-            {"out": _gn_out(v, normalise(xg, (0, 2, 3, 4), eps)[0])},
-        ),
-        (
-            Label.LOST_ACCUMULATION,
-            "dx without the paths through the mean and the variance: dx̂ / √(σ² + eps)",
-            {"dx": (dxhat / np.sqrt(var + eps)).reshape(x.shape)},
-        ),
-    ]
-
-
-def _groupnorm_sizes() -> st.SearchStrategy[dict[str, int]]:
-    """C = G · (channels per group), each group holding at least two entries."""
-    dims = {"N": st.integers(1, 2), "G": st.integers(1, 3), "per_group": st.integers(1, 3)}
-    dims |= {"H": st.integers(1, 3), "W": st.integers(1, 3)}
-    return (
-        st.fixed_dictionaries(dims)
-        .filter(lambda s: s["per_group"] * s["H"] * s["W"] >= 2)
-        .map(lambda s: {**s, "C": s["G"] * s["per_group"]})
-    )
-
-
-register_function(
-    LayerFunction(
-        name="spatial_groupnorm",
-        family="normalization",
-        forward="spatial_groupnorm_forward",
-        backward="spatial_groupnorm_backward",
-        inputs=(
-            Input("x", ("N", "C", "H", "W")),
-            Input("gamma", (1, "C", 1, 1)),
-            Input("beta", (1, "C", 1, 1)),
-        ),
-        outputs=(Output("out", ("N", "C", "H", "W")),),
-        grads=("dx", "dgamma", "dbeta"),
-        sizes=_groupnorm_sizes,
-        configs=(Config("G", lambda s: st.just(s["G"])), Config("gn_param", _eps_param)),
-        reference=Reference(forward=_gn_forward, backward=_gn_backward, mutants=_gn_mutants),
-        arguments=("x", "gamma", "beta", "G", "gn_param"),
-        description="spatial_groupnorm_forward(x, gamma, beta, G, gn_param) -> (out, cache); "
-        "spatial_groupnorm_backward(dout, cache) -> (dx, dgamma, dbeta); x (N, C, H, W) "
-        "normalised over each group of C // G consecutive channels and H, W (biased "
-        "variance), gamma and beta (1, C, 1, 1) as in the 2019-2024 course, gn_param {'eps'}",
     )
 )
