@@ -160,3 +160,13 @@ def test_a_ge_one_minus_p_mask_is_adopted_even_where_it_equals_the_swapped_one()
     np.testing.assert_array_equal(keep, draws >= 0.4)
     adopted = REF.adopt(values, {"out": values["x"] * keep / 0.4})
     np.testing.assert_array_equal(adopted["mask"], keep)
+
+
+def test_a_binomial_mask_is_adopted_whole_even_where_x_is_zero() -> None:
+    # binomial(1, p) draws rand > 1 - p: at seed 4 on this x it equals rand >= p on the
+    # entries x shows, so it must be recognised as a known draw, x = 0 entry included
+    values = _case("train", p=0.25, seed=4, shape=(2, 3))
+    values["x"][0, 0] = 0.0
+    binomial = np.random.RandomState(4).binomial(1, 0.25, (2, 3)).astype(bool)
+    adopted = REF.adopt(values, {"out": values["x"] * binomial / 0.25})
+    np.testing.assert_array_equal(adopted["mask"], binomial)

@@ -204,3 +204,17 @@ def test_every_mutant_has_the_reference_shapes(name: str, data: st.DataObject) -
     for _, mistake, tensors in fn.reference.mutants(values, douts):
         for key, tensor in tensors.items():
             assert tensor.shape == right[key].shape, f"{mistake}: {key}"
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "batchnorm_alt", "spatial_batchnorm"])
+def test_test_mode_calls_no_backward_and_its_mutants_need_no_gradients(name: str) -> None:
+    fn = get_function(name)
+    assert fn.reference is not None and fn.reference.mutants is not None
+    assert fn.backward_when is not None
+    rng = np.random.default_rng(3)
+    sizes = _SIZES[name]
+    values, _ = seeded(fn, sizes, rng, _configs(name, sizes, "test", rng))
+    assert not fn.backward_when(values)
+    assert fn.backward_when({**values, "bn_param": {**values["bn_param"], "mode": "train"}})
+    for _, mistake, tensors in fn.reference.mutants(values, {}):
+        assert not set(tensors) & set(fn.grads), mistake
