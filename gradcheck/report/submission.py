@@ -35,7 +35,7 @@ __all__ = [
     "result_checks",
 ]
 
-SUBMISSION_SCHEMA = "gradcheck.submission/1"
+SUBMISSION_SCHEMA = "gradcheck.submission/2"  # 2: partial, points, feedback levels
 _RECORD_HEADERS = ["check", "tensor", "index", "yours", "expected", "abs err", "allowed", "verdict"]
 
 

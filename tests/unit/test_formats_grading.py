@@ -12,8 +12,10 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
+from importlib import resources
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -29,7 +31,7 @@ from gradcheck.report.grading import (
     write_grading,
 )
 from gradcheck.report.prairielearn import render_prairielearn
-from gradcheck.report.submission import SUBMISSION_WRITERS
+from gradcheck.report.submission import SUBMISSION_WRITERS, render_submission_json
 from gradcheck.student.contract import VISIBILITIES, graded
 from gradcheck.student.diagnose import Diagnosis
 from gradcheck.student.feedback import student_text
@@ -267,3 +269,16 @@ def test_the_results_log_accepts_partial_and_nothing_else_new() -> None:
     record = {"id": "bob", "verdict": "partial", "score": 4.5, "max_score": 6.0}
     assert record_problem(record) is None
     assert "partial" in str(record_problem({**record, "verdict": "half"}))
+
+
+def test_the_submission_json_matches_its_schema() -> None:
+    schema_file = resources.files("gradcheck.report").joinpath("schemas/submission.schema.json")
+    schema = json.loads(schema_file.read_text())
+    data = _result(_passed("affine", 4.0), _failed("tanh", "hidden", 2.0)).to_dict()
+    document = json.loads(render_submission_json(data))
+    jsonschema.validate(document, schema)
+    assert document["results"]["verdict"] == "partial"
+    jsonschema.validate(json.loads(render_submission_json([data, data])), schema)
+    document["results"]["checks"][1]["feedback"] = "some"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema)
