@@ -156,6 +156,10 @@ class Assignment:
     forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN
     partial: bool = False
 
+    def __post_init__(self) -> None:
+        for check in self.checks:  # points or levels set by hand, past ``graded``
+            graded(check, points=check.points, feedback=check.feedback, visibility=check.visibility)
+
     @property
     def max_score(self) -> float:
         return float(sum(c.points for c in self.checks))

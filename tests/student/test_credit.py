@@ -68,7 +68,7 @@ def test_a_hidden_check_is_scored_by_its_points_and_shows_no_value() -> None:
     assert test["visibility"] == "after_due_date" and test["max_score"] == 2.0
 
 
-HANGS_IN_SIGMOID = '''import numpy as np
+HANGS_IN_SIGMOID = """import numpy as np
 
 
 def affine_forward(x, w, b):
@@ -103,7 +103,7 @@ def tanh_forward(x):
 
 def tanh_backward(dout, t):
     return dout * (1 - t * t)
-'''
+"""
 
 
 def test_a_timeout_after_two_checks_keeps_their_points(tmp_path: Path) -> None:

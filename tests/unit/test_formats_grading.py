@@ -32,7 +32,7 @@ from gradcheck.report.grading import (
 )
 from gradcheck.report.prairielearn import render_prairielearn
 from gradcheck.report.submission import SUBMISSION_WRITERS, render_submission_json
-from gradcheck.student.contract import VISIBILITIES, graded
+from gradcheck.student.contract import VISIBILITIES, Assignment, graded
 from gradcheck.student.diagnose import Diagnosis
 from gradcheck.student.feedback import student_text
 from gradcheck.student.labels import ERROR_LABELS, Label, verdict_for
@@ -101,6 +101,14 @@ def test_graded_names_a_bad_value(kwargs: dict[str, Any], needle: str) -> None:
     with pytest.raises(SpecError, match=needle) as caught:
         graded(AffineCheck(), **kwargs)
     assert "affine" in str(caught.value)
+
+
+def test_an_assignment_refuses_a_check_worth_nothing() -> None:
+    check = AffineCheck()
+    check.points = 0.0
+    with pytest.raises(SpecError, match="check affine: points must be a number > 0"):
+        Assignment("a", "A", "contract", (check,))
+    assert Assignment("a", "A", "c", (graded(check, points=2.5), AffineCheck())).max_score == 3.5
 
 
 def test_the_two_lists_of_visibilities_agree() -> None:
