@@ -11,8 +11,8 @@ import csv
 import io
 import json
 from dataclasses import replace
-from pathlib import Path
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
