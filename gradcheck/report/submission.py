@@ -22,7 +22,12 @@ from gradcheck.report.formats import Writers
 from gradcheck.report.gradescope import render_gradescope
 from gradcheck.report.html import table
 from gradcheck.report.prairielearn import render_prairielearn
-from gradcheck.report.student_view import full_feedback, result_checks, student_labels
+from gradcheck.report.student_view import (
+    check_text,
+    full_feedback,
+    result_checks,
+    student_labels,
+)
 
 __all__ = [
     "STUDENT_FILES",
@@ -108,8 +113,10 @@ def render_submission_json(results: dict[str, Any] | Sequence[dict[str, Any]]) -
     return json.dumps(data, indent=2, default=str, allow_nan=False) + "\n"
 
 
-def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
-    """One testsuite per submission, one testcase per check (not implemented: skipped)."""
+def render_submission_junit(results: Sequence[dict[str, Any]], *, student: bool = False) -> str:
+    """One testsuite per submission, one testcase per check (not implemented, not run:
+    skipped). With ``student``, each check's text is what its feedback level shows (``validate``
+    writes it so, for a CI log a student may read); a class's file is the instructor's."""
     suites = ET.Element("testsuites", name="gradcheck grading")
     for result in results:
         ident = _name(result)
@@ -125,7 +132,7 @@ def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
         for check in checks:
             case = ET.SubElement(suite, "testcase", classname=ident, name=str(check.get("check")))
             status = check.get("status")
-            text = str(check.get("message", ""))
+            text = check_text(check) if student else str(check.get("message", ""))
             message = text.splitlines()[0] if text.strip() else ""
             if status == "fail":
                 failures += 1
@@ -153,7 +160,7 @@ SUBMISSION_WRITERS: Writers[dict[str, Any]] = Writers(
         "md": render_submission_markdown,
         "json": render_submission_json,
         "html": render_submission_html,
-        "junit": lambda result: render_submission_junit([result]),
+        "junit": lambda result: render_submission_junit([result], student=True),
         "gradescope": render_gradescope,
         "prairielearn": render_prairielearn,
     },

@@ -170,6 +170,7 @@ STUDENT_WRITERS = {
     "prairielearn": render_prairielearn,
     "md": SUBMISSION_WRITERS.render["md"],
     "html": SUBMISSION_WRITERS.render["html"],
+    "junit": SUBMISSION_WRITERS.render["junit"],
 }
 
 
