@@ -188,8 +188,8 @@ def _static_result(
     max_score = assignment.max_score
     verdict = verdict_for(set(labels), 0.0, max_score)
     not_graded = _not_graded(source, assignment)
-    lines = [f"{_headline(verdict, 0.0, max_score)}: {path.name} against assignment "
-             f"{assignment.name}: it was not run."]  # fmt: skip
+    head = f"{_headline(verdict, 0.0, max_score)}: {path.name} against assignment {assignment.name}"
+    lines = [f"{head}: it was not run."]
     lines += [f"  {f.label}: {f.message}" for f in findings]
     lines += _not_graded_lines(not_graded)
     return SubmissionResult(
