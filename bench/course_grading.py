@@ -72,7 +72,12 @@ def _numerical(module: ModuleType, check: FunctionCheck, case: FunctionCase) -> 
         outputs = out if isinstance(out, tuple) else (out,)
         if fn.backward is None:
             return float(outputs[0])
-        return float(sum(np.sum(o * case.douts[f"d{s.name}"]) for o, s in zip(outputs, fn.outputs)))
+        return float(
+            sum(
+                np.sum(o * case.douts[f"d{s.name}"])
+                for o, s in zip(outputs, fn.outputs, strict=False)
+            )
+        )
 
     for grad in fn.grads:
         x = values[fn.wrt(grad)]
