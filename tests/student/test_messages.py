@@ -14,7 +14,7 @@ from gradcheck.student.assignment import get_assignment
 from gradcheck.student.result import SubmissionResult
 from gradcheck.student.sandbox import Limits
 from gradcheck.student.validate import validate_submission
-from tests.student.corpus import corpus
+from tests.student.corpus import CORPUS, read_expectation
 
 HEADING = "  Likely mistake(s):"
 
@@ -145,7 +145,7 @@ SAMPLE = [
 
 @pytest.mark.parametrize("name", SAMPLE)
 def test_corpus_failures_have_no_empty_heading(name: str) -> None:
-    (expect,) = [e for e in corpus() if e.id == name]
+    expect = read_expectation(CORPUS / f"{name}.py")
     result = _validate(expect.path, expect.assignment)
     assert result.verdict == "fail"
     assert_no_empty_heading(result.message)
