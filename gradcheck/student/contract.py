@@ -131,8 +131,9 @@ class Check(ABC):
         """A case like ``case`` with another batch size, to tell factors apart."""
 
     @abstractmethod
-    def snippet(self, case: Any) -> str:
-        """Python that re-runs the submission on ``case``."""
+    def snippet(self, case: Any, *, source: str = "submission.py") -> str:
+        """Python that re-runs the submission on ``case``; ``source`` is the submission's
+        file name, which the import line is made from (``networks.import_line``)."""
 
     @abstractmethod
     def inputs(self, case: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from gradcheck._version import __version__
 from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
 from gradcheck.student.contract import Assignment, Check
-from gradcheck.student.diagnose import Diagnosis, diagnose
+from gradcheck.student.diagnose import Diagnosis, diagnose, evidence
 from gradcheck.student.feedback import student_text
 from gradcheck.student.isolation import Isolation
 from gradcheck.student.labels import LABEL_MEANINGS, Label, SubmissionVerdict, verdict_for
@@ -48,15 +48,30 @@ def _describe(trial: Trial) -> str:
     return str(getattr(case, "describe", lambda: "")())
 
 
-def _mismatch_lines(trial: Trial) -> list[str]:
-    lines = []
-    for r in trial.mismatched:
-        index = ", ".join(map(str, r.index))
-        lines.append(
-            f"{r.tensor}[{index}]: yours {r.value_a:.9g}, expected {r.value_b:.9g} "
-            f"(|diff| {r.abs_err:.3g}, allowed {r.allowed:.3g})"
-        )
-    return lines
+def _mismatch_lines(trials: list[Trial]) -> list[str]:
+    """One line per wrong tensor, from the first trial where it is wrong (a tensor right
+    on the smallest input but wrong on a variant is a second bug, and is listed too), and
+    one per failed comparison without a reference (with finite differences of the
+    submission's own forward), at its worst entry."""
+    first = trials[0]
+    unreferenced = [
+        f"{r.entry}: yours {r.value_a:.9g}, {r.engine_b} {r.value_b:.9g} "
+        f"(|diff| {r.abs_err:.3g}, allowed {r.allowed:.3g})"
+        for r in first.mismatched
+        if r.tensor not in first.expected.tensors
+    ]
+    return [e.describe() for e in evidence(trials)] + unreferenced
+
+
+def _mutation_lines(minimal: Trial) -> list[str]:
+    """What to say when the code changed its inputs: that change is the likely cause."""
+    return [
+        f"  Likely cause: {p.message} in place (an in-place operator such as -= or /=, "
+        "out=, or an assignment into its entries). Work on a copy (x = x - x.mean(), "
+        "dout = dout.copy()); any wrong values below follow from it."
+        for p in minimal.problems
+        if p.label == Label.MUTATES_INPUT
+    ]
 
 
 def _failed_check(
@@ -70,20 +85,23 @@ def _failed_check(
         pass
     diagnoses = diagnose(check, trials)
     counterexample = Counterexample(
-        check.name, _describe(minimal), check.inputs(minimal.case), check.snippet(minimal.case)
+        check.name,
+        _describe(minimal),
+        check.inputs(minimal.case),
+        check.snippet(minimal.case, source=sandbox.path.name),
     )
     lines = [f"{check.name}: FAILED on the smallest input found ({counterexample.description})."]
-    lines += [f"  {p.message}" for p in minimal.problems]
-    lines += [f"  {line}" for line in _mismatch_lines(minimal)]
-    if diagnoses:
+    lines += _mutation_lines(minimal)
+    lines += [f"  {p.message}" for p in minimal.problems if p.label != Label.MUTATES_INPUT]
+    clean = [minimal, *(t for t in trials[1:] if not t.problems)]
+    lines += [f"  {line}" for line in _mismatch_lines(clean)]
+    shown = {p.message for p in minimal.problems}
+    likely = [d for d in diagnoses if d.detail not in shown]
+    if likely:
         lines.append("  Likely mistake(s):")
-        lines += [
-            f"    {d.label}: {d.detail}"
-            for d in diagnoses
-            if d.label not in {p.label for p in minimal.problems}
-        ]
+        lines += [f"    {d.label}: {d.detail}" for d in likely]
     own = _consistency(check, sandbox, minimal.case)
-    if own:
+    if own and not any(p.label == Label.MUTATES_INPUT for p in minimal.problems):
         agree = all(r.verdict != "fail" for r in own)
         lines.append(
             "  Your backward "
@@ -120,7 +138,7 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
                 check.name,
                 "the input the submission was running on",
                 check.inputs(found.died_on),
-                check.snippet(found.died_on),
+                check.snippet(found.died_on, source=sandbox.path.name),
             )
         return CheckOutcome(
             check.name,
@@ -132,7 +150,7 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
             message=f"{check.name}: could not be evaluated: {died.message}",
         )
     if found.flaky and found.first_failure is not None:
-        return _flaky_check(check, found.first_failure, found.trials)
+        return _flaky_check(check, found.first_failure, found.trials, sandbox.path.name)
     if found.minimal is not None and found.minimal.failed:
         return _failed_check(check, sandbox, found.minimal, found.trials, seed)
     passing = found.passing
@@ -151,7 +169,7 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
     )
 
 
-def _flaky_check(check: Check, trial: Trial, trials: int) -> CheckOutcome:
+def _flaky_check(check: Check, trial: Trial, trials: int, source: str) -> CheckOutcome:
     """A failure that did not repeat when the same input was given again."""
     message = (
         "failed on an input, then passed on the same input when it was given again: the "
@@ -168,7 +186,7 @@ def _flaky_check(check: Check, trial: Trial, trials: int) -> CheckOutcome:
             check.name,
             "the input it failed on first",
             check.inputs(trial.case),
-            check.snippet(trial.case),
+            check.snippet(trial.case, source=source),
         ),
         message=f"{check.name}: {message}",
     )

@@ -44,7 +44,7 @@ def test_json_output_is_exactly_one_object_with_the_keys() -> None:
     result = json.loads(done.stdout)  # one object, nothing else on stdout
     assert {"verdict", "labels", "counterexample", "checks", "message"} <= set(result)
     assert result["verdict"] == "fail" and "batch_reduction" in result["labels"]
-    assert "from submission import backprop" in result["counterexample"]["reproduce"]
+    assert "from bug_batch_reduction_mean import backprop" in result["counterexample"]["reproduce"]
 
 
 def test_a_passing_submission_exits_zero() -> None:

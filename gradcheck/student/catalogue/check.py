@@ -29,7 +29,7 @@ from gradcheck.gradients import check_gradients
 from gradcheck.student.catalogue.spec import Input, LayerFunction, Sizes, Values
 from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
-from gradcheck.student.networks import literal
+from gradcheck.student.networks import import_line, literal
 from gradcheck.student.sandbox import CallFailed, Ref, Sandbox
 
 __all__ = ["FunctionCase", "FunctionCheck"]
@@ -378,10 +378,10 @@ class FunctionCheck(Check):
         data.update({name: value.tolist() for name, value in case.douts.items()})
         return data
 
-    def snippet(self, case: FunctionCase) -> str:
+    def snippet(self, case: FunctionCase, *, source: str = "submission.py") -> str:
         fn = self.function
         names = [n for n in fn.entry_points]
-        lines = ["import numpy as np", f"from submission import {', '.join(names)}"]
+        lines = ["import numpy as np", import_line(source, names)]
         lines += [f"{name} = {_source(value)}" for name, value in case.values.items()]
         args = ", ".join(fn.call_order)
         if fn.backward is None:
