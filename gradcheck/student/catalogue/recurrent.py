@@ -269,9 +269,17 @@ def _lstm_grads(v: Values, d: Mapping[str, Array], flow: Flow = RIGHT) -> dict[s
     return lstm_grads(v["x"], v["h0"], *_w(v), d["dh"], flow)
 
 
+# Over a sequence, a step that overwrites its dnext_c is the same mistake as dprev_c not
+# carried back: only the latter is listed, so that one mistake gives one finding.
+_LSTM_SEQUENCE_MISTAKES = (
+    *(m for m in _LSTM_STEP_MISTAKES if m[2].keep_dnext_c),
+    *_LSTM_TIME_MISTAKES,
+)
+
+
 def _lstm_mutants(v: Values, d: Mapping[str, Array]) -> list[MutantTensors]:
     found: list[MutantTensors] = []
-    for label, what, flow in (*_LSTM_STEP_MISTAKES, *_LSTM_TIME_MISTAKES):
+    for label, what, flow in _LSTM_SEQUENCE_MISTAKES:
         tensors = _lstm_grads(v, d, flow)
         if flow.order != RIGHT.order:
             tensors["h"] = lstm_states(v["x"], v["h0"], *_w(v), flow.order)[0]
