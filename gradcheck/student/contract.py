@@ -69,6 +69,7 @@ class Check(ABC):
 
     name: str = ""
     entry_points: tuple[str, ...] = ()
+    examples: int | None = None  # a cap on the search's examples, for slow functions
 
     @abstractmethod
     def cases(self) -> st.SearchStrategy[Any]:
@@ -102,6 +103,11 @@ class Check(ABC):
 
     def references(self, case: Any) -> tuple[Record, ...]:
         """Records of the reference against finite differences (and torch where installed)."""
+        return ()
+
+    def trial_records(self, sandbox: Sandbox, case: Any) -> tuple[Record, ...]:
+        """Records every trial adds to its comparison with the reference: a check without a
+        reference compares the submission with itself here (finite differences)."""
         return ()
 
     def consistency(self, sandbox: Sandbox, case: Any) -> tuple[Record, ...]:

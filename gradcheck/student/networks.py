@@ -314,9 +314,13 @@ class DeepMLPCheck(_SingleFunction):
 
 
 class CourseraCheck(NetworkCheck):
+    """The course's column-major L-layer network: ``forward(X, parameters) -> (AL, caches)``
+    and ``backward(AL, Y, caches) -> grads``, ReLU hidden layers and, as in the course, one
+    sigmoid output unit (``AL`` of shape (1, m)). The entry-point names, the output width
+    and the output activations drawn can be set (an assignment's TOML does)."""
+
     name = "L_model_backward"
-    entry_points = ("L_model_forward", "L_model_backward")
-    bounds = (
+    bounds: Sequence[Mapping[str, Any]] = (
         {
             "min_depth": 1,
             "max_depth": 4,
@@ -324,8 +328,25 @@ class CourseraCheck(NetworkCheck):
             "output_activations": ["sigmoid"],
             "losses": ["bce"],
             "reductions": ["mean"],
+            "output_width": 1,
         },
     )
+
+    def __init__(
+        self,
+        forward: str = "L_model_forward",
+        backward: str = "L_model_backward",
+        *,
+        output_width: int | None = 1,
+        output_activations: Sequence[str] = ("sigmoid",),
+    ) -> None:
+        self.forward, self.backward = forward, backward
+        self.name = backward
+        self.entry_points = (forward, backward)
+        self.bounds = tuple(
+            {**b, "output_width": output_width, "output_activations": list(output_activations)}
+            for b in CourseraCheck.bounds
+        )
 
     def _arguments(self, case: Case) -> tuple[Array, dict[str, Array], Array]:
         W, b = _weights(case, transpose=False, column=True)
@@ -336,11 +357,11 @@ class CourseraCheck(NetworkCheck):
 
     def call(self, sandbox: Sandbox, case: Case) -> tuple[Any, tuple[str, ...]]:
         X, parameters, Y = self._arguments(case)
-        forward_result = sandbox.call("L_model_forward", X, parameters, store="forward")
+        forward_result = sandbox.call(self.forward, X, parameters, store="forward")
         value = forward_result.value
         if not isinstance(value, list | tuple) or len(value) != 2:
-            raise ContractError(Label.BAD_RETURN, "L_model_forward must return (AL, caches)")
-        backward_result = sandbox.call("L_model_backward", Ref("forward")[0], Y, Ref("forward")[1])
+            raise ContractError(Label.BAD_RETURN, f"{self.forward} must return (AL, caches)")
+        backward_result = sandbox.call(self.backward, Ref("forward")[0], Y, Ref("forward")[1])
         return {
             "AL": value[0],
             "grads": backward_result.value,
@@ -351,7 +372,7 @@ class CourseraCheck(NetworkCheck):
         if not isinstance(grads, dict):
             raise ContractError(
                 Label.BAD_RETURN,
-                f"L_model_backward returned a {type(grads).__name__}; expected a dict dW1, db1, …",
+                f"{self.backward} returned a {type(grads).__name__}; expected a dict dW1, db1, …",
             )
         keys = [f"{p}{i}" for i in range(1, case.spec.depth + 1) for p in ("dW", "db")]
         return {"AL": raw["AL"], **{key: grads[key] for key in keys if key in grads}}
@@ -375,9 +396,10 @@ class CourseraCheck(NetworkCheck):
         X, parameters, Y = self._arguments(case)
         items = ", ".join(f"{k!r}: {literal(v)}" for k, v in parameters.items())
         return (
-            "import numpy as np\nfrom submission import L_model_forward, L_model_backward\n"
+            f"import numpy as np\nfrom submission import {self.forward}, {self.backward}\n"
             f"X = {literal(X)}\nY = {literal(Y)}\nparameters = {{{items}}}\n"
-            "AL, caches = L_model_forward(X, parameters)\nprint(L_model_backward(AL, Y, caches))"
+            f"AL, caches = {self.forward}(X, parameters)\n"
+            f"print({self.backward}(AL, Y, caches))"
         )
 
     def inputs(self, case: Case) -> dict[str, Any]:
