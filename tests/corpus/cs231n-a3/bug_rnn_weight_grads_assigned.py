@@ -4,13 +4,13 @@
 import numpy as np
 
 
-def rnn_step_forward(x, prev_h, Wx, Wh, b):
+def step_forward(x, prev_h, Wx, Wh, b):
     z = x.dot(Wx) + prev_h.dot(Wh) + b
     next_h = np.tanh(z)
     return next_h, (x, prev_h, Wx, Wh, next_h)
 
 
-def rnn_step_backward(dnext_h, cache):
+def step_backward(dnext_h, cache):
     x, prev_h, Wx, Wh, next_h = cache
     dz = (1 - next_h * next_h) * dnext_h
     dx = dz.dot(Wx.T)
@@ -27,7 +27,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     cache = []
     ht = h0
     for t in range(T):
-        ht, ct = rnn_step_forward(x[:, t, :], ht, Wx, Wh, b)
+        ht, ct = step_forward(x[:, t, :], ht, Wx, Wh, b)
         h[:, t, :] = ht
         cache.append(ct)
     return h, cache
@@ -38,6 +38,6 @@ def rnn_backward(dh, cache):
     dx = np.zeros((N, T, cache[0][0].shape[1]))
     dprev_h = np.zeros((N, H))
     for t in reversed(range(T)):
-        dx[:, t, :], dprev_h, dWx, dWh, db = rnn_step_backward(dh[:, t, :] + dprev_h, cache[t])
+        dx[:, t, :], dprev_h, dWx, dWh, db = step_backward(dh[:, t, :] + dprev_h, cache[t])
     dh0 = dprev_h
     return dx, dh0, dWx, dWh, db
