@@ -192,7 +192,8 @@ def diagnose(check: Check, trials: Sequence[Trial]) -> tuple[Diagnosis, ...]:
         mutants = [mutants[0]]
         usable = [first]
     for record in first.mismatched:
-        found.extend(_tensor_findings(record.tensor, usable, mutants))
+        if record.tensor in first.expected.tensors:  # not a comparison with itself (fd)
+            found.extend(_tensor_findings(record.tensor, usable, mutants))
     # One line per finding, naming every tensor it was seen in.
     merged: dict[tuple[Label, str], Diagnosis] = {}
     for d in found:

@@ -134,7 +134,7 @@ def test_validate_writes_four_report_formats(tmp_path: Path) -> None:
     assert done.returncode == 1
     latest = tmp_path / "reports" / "latest"
     data = json.loads((latest / "submission.json").read_text())
-    assert data["schema"] == "gradcheck.submission/1" and data["results"]["verdict"] == "fail"
+    assert data["schema"] == "gradcheck.submission/2" and data["results"]["verdict"] == "fail"
     suite = ET.parse(latest / "submission.junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1"
     assert "sign_flip" in (latest / "submission.md").read_text()

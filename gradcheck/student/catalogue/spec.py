@@ -137,7 +137,9 @@ class LayerFunction:
     Hypothesis search for slow functions (naive convolutions). Without a ``reference`` the
     function is checked against finite differences of the submission's own forward only.
     ``backward_when(values)`` says whether a case calls the backward at all (batchnorm's
-    test mode is checked by its values only); by default every case does.
+    test mode is checked by its values only); by default every case does. Without a
+    ``cache`` the forward returns its outputs alone and the backward takes the upstream
+    gradients and then the forward's own arguments (``relu_backward(dout, x)``).
     """
 
     name: str
@@ -155,6 +157,7 @@ class LayerFunction:
     examples: int | None = None
     description: str = ""
     backward_when: Callable[[Values], bool] | None = None
+    cache: bool = True
 
     @property
     def entry_points(self) -> tuple[str, ...]:
