@@ -1,4 +1,4 @@
-# expect: fail wrong_forward
+# expect: fail wrong_forward wrong_routing
 """bug: temporal_softmax_loss never uses the mask, so the padded (<NULL>) positions count in the loss and get gradient"""
 
 import numpy as np

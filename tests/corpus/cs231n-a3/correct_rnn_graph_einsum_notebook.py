@@ -1,4 +1,4 @@
-# expect: partial
+# expect: pass
 """correct, notebook-exported rnn_layers with step-by-step computational graphs, einsum, np.split for the LSTM gates, leftover prints, plots and top-level test code"""
 
 import matplotlib.pyplot as plt
