@@ -142,6 +142,11 @@ class Check(ABC):
         """Records of the reference against finite differences (and torch where installed)."""
         return ()
 
+    def value_label(self, case: Any, tensor: str) -> Label | None:
+        """The label a wrong value of ``tensor`` gets when it is not a gradient (a forward
+        output, a running statistic), or None for a gradient, which the diagnosis measures."""
+        return None
+
     def trial_records(self, sandbox: Sandbox, case: Any) -> tuple[Record, ...]:
         """Records every trial adds to its comparison with the reference: a check without a
         reference compares the submission with itself here (finite differences)."""

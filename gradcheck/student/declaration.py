@@ -316,9 +316,14 @@ def _label(table: Any) -> str:
 
 
 def _contract(checks: list[Check]) -> str:
+    """One line per graded check: its points, its course file, and its contract."""
     lines = []
     for check in checks:
         function = getattr(check, "function", None)
         description = function.description if function is not None else ""
-        lines.append(f"{check.name}: {description}" if description else check.name)
+        where = [f"{check.points:g} points"]
+        where += [check.group] if check.group else []
+        where += ["optional"] if check.optional else []
+        head = f"{check.name} ({', '.join(where)})"
+        lines.append(f"{head}: {description}" if description else head)
     return "\n".join(lines)

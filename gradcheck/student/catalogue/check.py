@@ -355,6 +355,19 @@ class FunctionCheck(Check):
             for r in result.records
         )
 
+    def value_label(self, case: FunctionCase, tensor: str) -> Label | None:
+        """A wrong running statistic, or a wrong output in test mode, is ``wrong_mode``; any
+        other wrong output is ``wrong_forward``."""
+        fn = self.function
+        if any(tensor == c.state_name(k) for c in fn.configs for k in c.state):
+            return Label.WRONG_MODE
+        if tensor not in {o.name for o in fn.outputs}:
+            return None
+        test_mode = any(
+            isinstance(v, dict) and v.get("mode") == "test" for v in case.values.values()
+        )
+        return Label.WRONG_MODE if test_mode else Label.WRONG_FORWARD
+
     def trial_records(self, sandbox: Sandbox, case: FunctionCase) -> tuple[Record, ...]:
         """For a function without a reference, the comparison every trial makes."""
         return () if self.function.reference is not None else self.consistency(sandbox, case)
