@@ -8,7 +8,10 @@
 
     [[function]]                          # a function of the layer catalogue
     use = "batchnorm"
-    points = 3
+    points = 3                            # > 0; the default is 1
+    feedback = "full"                     # full, diagnosis (no values) or hidden
+    visibility = "visible"                # Gradescope's: visible, hidden, after_due_date,
+                                          # after_published
     forward = "bn_forward"                # optional: the names the course uses
     backward = "bn_backward"
     optional = false                      # true: graded only when the file defines it
@@ -52,7 +55,7 @@ from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from gradcheck.errors import GradcheckError, UnknownNameError
+from gradcheck.errors import GradcheckError, SpecError, UnknownNameError
 from gradcheck.student.catalogue.check import FunctionCheck
 from gradcheck.student.catalogue.registry import get_function
 from gradcheck.student.catalogue.spec import (
@@ -63,13 +66,13 @@ from gradcheck.student.catalogue.spec import (
     Output,
     one_of,
 )
-from gradcheck.student.contract import Assignment, Check
+from gradcheck.student.contract import Assignment, Check, graded
 from gradcheck.student.source import DEFAULT_FORBIDDEN
 
 __all__ = ["ASSIGNMENT_KEYS", "FUNCTION_KEYS", "declared_assignment"]
 
 ASSIGNMENT_KEYS = {"name", "title", "forbidden", "function", "class", "contract"}
-_GRADING_KEYS = {"points", "optional", "group", "feedback", "examples"}
+_GRADING_KEYS = {"points", "optional", "group", "feedback", "visibility", "examples"}
 FUNCTION_KEYS = {
     "use", "name", "forward", "backward", "cache", "sizes", "inputs", "configs", "outputs",
     "grads", *_GRADING_KEYS,
@@ -245,16 +248,20 @@ def _count(value: Any, key: str, where: _Where) -> int:
 
 
 def _graded(check: Check, spec: Mapping[str, Any], where: _Where) -> Check:
-    """The check with its points, its feedback level and whether it is optional."""
-    points = spec.get("points", 1)
-    if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
-        raise where.error(f"points must be a number >= 0, got {points!r}")
-    check.points = float(points)  # type: ignore[attr-defined]
+    """The check with its points, feedback level, Gradescope visibility, group and whether
+    it is optional."""
+    try:
+        check = graded(
+            check,
+            points=spec.get("points", 1.0),
+            feedback=spec.get("feedback"),
+            visibility=spec.get("visibility"),
+        )
+    except SpecError as error:
+        raise where.error(str(error)) from None
     check.optional = bool(spec.get("optional", False))
     if "group" in spec:
         check.group = str(spec["group"])
-    if "feedback" in spec:
-        check.feedback = str(spec["feedback"])  # type: ignore[attr-defined]
     return check
 
 
@@ -309,9 +316,14 @@ def _label(table: Any) -> str:
 
 
 def _contract(checks: list[Check]) -> str:
+    """One line per graded check: its points, its course file, and its contract."""
     lines = []
     for check in checks:
         function = getattr(check, "function", None)
         description = function.description if function is not None else ""
-        lines.append(f"{check.name}: {description}" if description else check.name)
+        where = [f"{check.points:g} points"]
+        where += [check.group] if check.group else []
+        where += ["optional"] if check.optional else []
+        head = f"{check.name} ({', '.join(where)})"
+        lines.append(f"{head}: {description}" if description else head)
     return "\n".join(lines)

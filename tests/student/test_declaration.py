@@ -156,7 +156,7 @@ def test_a_group_is_graded_only_when_the_file_defines_some_of_it(tmp_path: Path)
     ("text", "needle"),
     [
         ('[[function]]\nuse = "batchnrom"\n', "unknown layer function 'batchnrom'"),
-        ('[[function]]\nuse = "affine"\npoints = -1\n', "points must be a number >= 0"),
+        ('[[function]]\nuse = "affine"\npoints = -1\n', "points must be a number > 0"),
         ('[[function]]\nuse = "affine"\nsizes = { N = [1, 2] }\n', "applies only to a function"),
         ('[[function]]\nuse = "affine"\nforward = "not a name"\n', "must be a Python name"),
         ('[[function]]\nuse = "affine"\ncolour = 1\n', "unknown key 'colour'"),

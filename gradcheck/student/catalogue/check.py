@@ -29,7 +29,7 @@ from gradcheck.gradients import check_gradients
 from gradcheck.student.catalogue.spec import Input, LayerFunction, Sizes, Values
 from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
-from gradcheck.student.networks import literal
+from gradcheck.student.networks import import_line, literal
 from gradcheck.student.sandbox import CallFailed, Ref, Sandbox
 
 __all__ = ["FunctionCase", "FunctionCheck"]
@@ -355,6 +355,19 @@ class FunctionCheck(Check):
             for r in result.records
         )
 
+    def value_label(self, case: FunctionCase, tensor: str) -> Label | None:
+        """A wrong running statistic, or a wrong output in test mode, is ``wrong_mode``; any
+        other wrong output is ``wrong_forward``."""
+        fn = self.function
+        if any(tensor == c.state_name(k) for c in fn.configs for k in c.state):
+            return Label.WRONG_MODE
+        if tensor not in {o.name for o in fn.outputs}:
+            return None
+        test_mode = any(
+            isinstance(v, dict) and v.get("mode") == "test" for v in case.values.values()
+        )
+        return Label.WRONG_MODE if test_mode else Label.WRONG_FORWARD
+
     def trial_records(self, sandbox: Sandbox, case: FunctionCase) -> tuple[Record, ...]:
         """For a function without a reference, the comparison every trial makes."""
         return () if self.function.reference is not None else self.consistency(sandbox, case)
@@ -365,10 +378,10 @@ class FunctionCheck(Check):
         data.update({name: value.tolist() for name, value in case.douts.items()})
         return data
 
-    def snippet(self, case: FunctionCase) -> str:
+    def snippet(self, case: FunctionCase, *, source: str = "submission.py") -> str:
         fn = self.function
         names = [n for n in fn.entry_points]
-        lines = ["import numpy as np", f"from submission import {', '.join(names)}"]
+        lines = ["import numpy as np", import_line(source, names)]
         lines += [f"{name} = {_source(value)}" for name, value in case.values.items()]
         args = ", ".join(fn.call_order)
         if fn.backward is None:
