@@ -1,5 +1,5 @@
-# expect: fail wrong_axis
-"""bug: the compact backward (batchnorm_backward_alt) takes its two sums over axis=1 with keepdims, each sample's features, instead of over the batch; the forward and the graph-style batchnorm_backward are right"""
+# expect: partial wrong_axis
+"""bug in one of two: the compact backward (batchnorm_backward_alt) takes its two sums over axis=1 with keepdims, each sample's features, instead of over the batch; the forward and the graph-style batchnorm_backward are right"""
 
 import numpy as np
 

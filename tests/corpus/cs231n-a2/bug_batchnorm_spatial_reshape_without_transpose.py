@@ -1,5 +1,5 @@
-# expect: fail wrong_forward
-"""bug: spatial batchnorm reshapes x (N, C, H, W) straight to (N * H * W, C) without moving the channels last first, so each column mixes channels and positions; the vanilla batchnorm it calls is right"""
+# expect: partial wrong_forward
+"""bug in one of two: spatial batchnorm reshapes x (N, C, H, W) straight to (N * H * W, C) without moving the channels last first, so each column mixes channels and positions; the vanilla batchnorm it calls is right"""
 
 import numpy as np
 
