@@ -132,6 +132,7 @@ register_function(
         description="spatial_groupnorm_forward(x, gamma, beta, G, gn_param) -> (out, cache); "
         "spatial_groupnorm_backward(dout, cache) -> (dx, dgamma, dbeta); x (N, C, H, W) "
         "normalised over each group of C // G consecutive channels and H, W (biased "
-        "variance), gamma and beta (1, C, 1, 1) as in the 2019-2024 course, gn_param {'eps'}",
+        "variance), gamma and beta (1, C, 1, 1) as the 2019-2024 notebooks pass them (some "
+        "later docstrings say (C,)), gn_param {'eps'}",
     )
 )
