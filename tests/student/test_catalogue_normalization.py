@@ -218,3 +218,44 @@ def test_test_mode_calls_no_backward_and_its_mutants_need_no_gradients(name: str
     assert fn.backward_when({**values, "bn_param": {**values["bn_param"], "mode": "train"}})
     for _, mistake, tensors in fn.reference.mutants(values, {}):
         assert not set(tensors) & set(fn.grads), mistake
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@_SETTINGS
+def test_rounding_bounds_bound_every_value(name: str, data: st.DataObject) -> None:
+    """A bound on the terms summed into an entry is at least the entry's magnitude."""
+    fn = get_function(name)
+    assert fn.reference is not None and fn.reference.rounding is not None
+    values, douts = _with_test_mode(name, data)
+    backward = fn.backward_when is None or fn.backward_when(values)
+    douts = douts if backward else {}
+    right = fn.reference.forward(values)
+    right |= fn.reference.backward(values, douts) if backward else {}
+    bounds = fn.reference.rounding(values, douts)
+    assert "out" in bounds and (not backward or set(fn.grads) <= set(bounds))
+    for key, bound in bounds.items():
+        assert bound.shape == right[key].shape, key
+        assert np.all(bound >= np.abs(right[key]) * (1 - 1e-12)), key
+
+
+def test_rounding_covers_another_evaluation_order_where_dx_is_zero() -> None:
+    """x constant and dout constant: dx is exactly 0, and the graph-style evaluation order
+    leaves noise that only the rounding bound allows."""
+    ref = get_function("batchnorm").reference
+    assert ref is not None and ref.rounding is not None
+    values = _bn_case([[0.3]] * 5, "train")
+    dout = np.ones((5, 1))
+    ours = ref.backward(values, {"dout": dout})["dx"]
+    bound = ref.rounding(values, {"dout": dout})["dx"]
+    # the course's node-by-node graph
+    x, gamma, eps = values["x"], values["gamma"], 1e-5
+    xmu = x - x.mean(axis=0)
+    var = (xmu**2).mean(axis=0)
+    ivar = 1 / np.sqrt(var + eps)
+    dxhat = dout * gamma
+    dvar = -0.5 * (dxhat * xmu).sum(axis=0) * ivar**3
+    dxmu = dxhat * ivar + dvar * 2 * xmu / 5
+    graph = dxmu - dxmu.mean(axis=0)
+    assert np.all(np.abs(graph - ours) <= 16 * np.finfo(float).eps * bound)
+    assert np.all(bound > 1.0)

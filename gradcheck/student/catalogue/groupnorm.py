@@ -16,6 +16,7 @@ from gradcheck.student.catalogue.normalise_math import (
     layer_on_view,
     normalise,
     normalise_dx,
+    rounding_bounds,
 )
 from gradcheck.student.catalogue.registry import register_function
 from gradcheck.student.catalogue.spec import (
@@ -101,6 +102,11 @@ def _gn_mutants(v: Values, d: Mapping[str, Array]) -> list[MutantTensors]:
     ]
 
 
+def _gn_rounding(v: Values, d: Mapping[str, Array]) -> dict[str, Array]:
+    view, eps = _grouped(v)
+    return rounding_bounds(v["x"], v["gamma"], v["beta"], d.get("dout"), view, _GN_AXES, eps)
+
+
 def _groupnorm_sizes() -> st.SearchStrategy[dict[str, int]]:
     """C = G · (channels per group), each group holding at least two entries."""
     dims = {"N": st.integers(1, 2), "G": st.integers(1, 3), "per_group": st.integers(1, 3)}
@@ -127,7 +133,12 @@ register_function(
         grads=("dx", "dgamma", "dbeta"),
         sizes=_groupnorm_sizes,
         configs=(Config("G", lambda s: st.just(s["G"])), Config("gn_param", eps_param)),
-        reference=Reference(forward=_gn_forward, backward=_gn_backward, mutants=_gn_mutants),
+        reference=Reference(
+            forward=_gn_forward,
+            backward=_gn_backward,
+            mutants=_gn_mutants,
+            rounding=_gn_rounding,
+        ),
         arguments=("x", "gamma", "beta", "G", "gn_param"),
         description="spatial_groupnorm_forward(x, gamma, beta, G, gn_param) -> (out, cache); "
         "spatial_groupnorm_backward(dout, cache) -> (dx, dgamma, dbeta); x (N, C, H, W) "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Axes", "layer_on_view", "normalise", "normalise_dx", "reduce_to"]
+__all__ = ["Axes", "layer_on_view", "normalise", "normalise_dx", "reduce_to", "rounding_bounds"]
 
 Array = np.ndarray
 Axes = tuple[int, ...]
@@ -63,3 +63,34 @@ def layer_on_view(
         "dgamma": reduce_to(do * xh, gamma.shape),
         "dbeta": reduce_to(do, beta.shape),
     }
+
+
+def rounding_bounds(
+    x: Array,
+    gamma: Array,
+    beta: Array,
+    dout: Array | None,
+    view: tuple[int, ...],
+    axes: Axes,
+    eps: float,
+) -> dict[str, Array]:
+    """Bounds on the magnitude of the terms summed into each entry of out, dx, dgamma and
+    dbeta (the layer of ``layer_on_view``, gamma broadcast against x), so that any correct
+    evaluation order passes: x − μ cancels, and so do dx's three terms (exactly, where
+    dout is constant)."""
+    xv = x.reshape(view)
+    mu = xv.mean(axis=axes, keepdims=True)
+    std = np.sqrt(xv.var(axis=axes, keepdims=True) + eps)
+    xmag_v = (np.abs(xv) + np.abs(mu)) / std
+    xmag = xmag_v.reshape(x.shape)
+    bounds = {"out": np.abs(gamma) * xmag + np.abs(beta)}
+    if dout is None:
+        return bounds
+    m = int(np.prod([view[a] for a in axes]))
+    dmag = (np.abs(dout) * np.abs(gamma)).reshape(view)
+    total = dmag.sum(axis=axes, keepdims=True)
+    along = (dmag * xmag_v).sum(axis=axes, keepdims=True)
+    bounds["dx"] = ((m * dmag + total + xmag_v * along) / (m * std)).reshape(x.shape)
+    bounds["dgamma"] = reduce_to(np.abs(dout) * xmag, gamma.shape)
+    bounds["dbeta"] = reduce_to(np.abs(dout), beta.shape)
+    return bounds

@@ -25,7 +25,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from gradcheck.student.catalogue.groupnorm import EPS, eps_param
-from gradcheck.student.catalogue.normalise_math import Axes, layer_on_view, normalise, normalise_dx
+from gradcheck.student.catalogue.normalise_math import (
+    Axes,
+    layer_on_view,
+    normalise,
+    normalise_dx,
+    rounding_bounds,
+)
 from gradcheck.student.catalogue.registry import register_function
 from gradcheck.student.catalogue.spec import (
     Config,
@@ -248,11 +254,34 @@ def _spatial_without_transpose(v: Values, d: Mapping[str, Array]) -> MutantTenso
     )
 
 
+def _bn_rounding(axes: Axes) -> Callable[[Values, Mapping[str, Array]], dict[str, Array]]:
+    def rounding(v: Values, d: Mapping[str, Array]) -> dict[str, Array]:
+        x, param = v["x"], v["bn_param"]
+        keep = _keep_shape(x, axes)
+        gamma, beta = v["gamma"].reshape(keep), v["beta"].reshape(keep)
+        rm, rv, m = param["running_mean"], param["running_var"], param["momentum"]
+        if param["mode"] == "test":
+            std = np.sqrt(rv.reshape(keep) + param["eps"])
+            xmag = (np.abs(x) + np.abs(rm.reshape(keep))) / std
+            return {"out": np.abs(gamma) * xmag + np.abs(beta)}
+        found = rounding_bounds(x, gamma, beta, d.get("dout"), x.shape, axes, param["eps"])
+        for key in ("dgamma", "dbeta"):
+            if key in found:
+                found[key] = found[key].reshape(v["gamma"].shape)
+        spread = np.abs(x) + np.abs(x.mean(axis=axes, keepdims=True))
+        found[_RM] = m * np.abs(rm) + (1 - m) * np.abs(x).mean(axis=axes).reshape(rm.shape)
+        found[_RV] = m * np.abs(rv) + (1 - m) * (spread**2).mean(axis=axes).reshape(rv.shape)
+        return found
+
+    return rounding
+
+
 def _bn_reference(axes: Axes) -> Reference:
     return Reference(
         forward=lambda v: _bn_forward(v, axes),
         backward=lambda v, d: _bn_backward(v, d, axes),
         mutants=_bn_mutants(axes),
+        rounding=_bn_rounding(axes),
     )
 
 
@@ -383,7 +412,20 @@ register_function(
         grads=("dx", "dgamma", "dbeta"),
         sizes=_layernorm_sizes,
         configs=(Config("ln_param", eps_param),),
-        reference=Reference(forward=_ln_forward, backward=_ln_backward, mutants=_ln_mutants),
+        reference=Reference(
+            forward=_ln_forward,
+            backward=_ln_backward,
+            mutants=_ln_mutants,
+            rounding=lambda v, d: rounding_bounds(
+                v["x"],
+                v["gamma"],
+                v["beta"],
+                d.get("dout"),
+                v["x"].shape,
+                (1,),
+                v["ln_param"]["eps"],
+            ),
+        ),
         description="layernorm_forward(x, gamma, beta, ln_param) -> (out, cache); "
         "layernorm_backward(dout, cache) -> (dx, dgamma, dbeta); x (N, D) normalised over "
         "each row's D features with the biased variance, gamma and beta (D,), "
