@@ -171,18 +171,22 @@ def _imported_names(body: list[ast.stmt]) -> set[str]:
     return names
 
 
-def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
-    path = Path(request["path"])
-    tree = ast.parse(path.read_bytes(), filename=str(path))
-    body = [tree.body[i] for i in request["keep"]]
-    module = types.ModuleType(SUBMISSION)
-    module.__file__ = str(path)
-    sys.modules[SUBMISSION] = module
-    installed = {name for name in _imported_names(body) if importlib.util.find_spec(name) is None}
-    _stub_names.update(installed - _forbidden)
-    dropped = []
-    for node in body:
-        code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+def _where(entry: dict[str, Any], line: int) -> str:
+    """``line 12`` in the graded file, ``cell 4, line 2`` in a notebook, ``layers.py, line
+    12`` in a helper (as ``loader.location`` names them in the parent)."""
+    lines = entry.get("lines") or []
+    if 1 <= line <= len(lines):
+        return f"cell {lines[line - 1][0]}, line {lines[line - 1][1]}"
+    return f"line {line}" if entry.get("main") else f"{entry.get('display')}, line {line}"
+
+
+def _run_body(module: types.ModuleType, entry: dict[str, Any], dropped: list[str]) -> None:
+    """Execute the kept top-level statements of ``entry`` (one module) in ``module``."""
+    path = entry["path"]
+    tree = ast.parse(Path(path).read_bytes(), filename=path)
+    for index in entry["keep"]:
+        node = tree.body[index]
+        code = compile(ast.Module(body=[node], type_ignores=[]), path, "exec")
         try:
             exec(code, module.__dict__)
         except Exception as error:
@@ -190,10 +194,54 @@ def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
             # a failing import, definition or class body is the submission's crash.
             if not isinstance(node, ast.Assign | ast.AnnAssign) or isinstance(error, ImportError):
                 raise
-            dropped.append(f"line {node.lineno} ({type(error).__name__}: {error})")
+            dropped.append(f"{_where(entry, node.lineno)} ({type(error).__name__}: {error})")
+
+
+class _Modules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Second on sys.meta_path, after the guard: the submission's own modules (the graded
+    one and its helpers), by name, from the files the parent put in the sandbox."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = {entry["name"]: entry for entry in entries}
+        self.dropped: list[str] = []
+
+    def find_spec(
+        self, name: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        entry = self.entries.get(name)
+        if entry is None:
+            return None
+        spec = importlib.machinery.ModuleSpec(name, self, is_package=bool(entry["package"]))
+        spec.origin = entry["path"]
+        spec.has_location = True
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        _run_body(module, self.entries[module.__name__], self.dropped)
+
+
+def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
+    """Import the graded module (``request["main"]``) through ``_Modules``; it is also
+    ``sys.modules["submission"]``. The modules that no finder has and that a kept top-level
+    import names are stubbed while loading."""
+    entries = request["modules"]
+    modules = _Modules(entries)
+    sys.meta_path.insert(1, modules)
+    imported: set[str] = set()
+    for entry in entries:
+        if entry["keep"]:
+            tree = ast.parse(Path(entry["path"]).read_bytes(), filename=entry["path"])
+            imported |= _imported_names([tree.body[i] for i in entry["keep"]])
+    installed = {name for name in imported if importlib.util.find_spec(name) is None}
+    _stub_names.update(installed - _forbidden)
+    module = importlib.import_module(request["main"])
+    sys.modules[SUBMISSION] = module
     _stub_names.clear()  # later imports (inside functions) fail normally
     defined = sorted(name for name in vars(module) if not name.startswith("__"))
-    return {"defined": defined, "stubbed": list(_stubbed), "dropped": dropped}, module
+    return {"defined": defined, "stubbed": list(_stubbed), "dropped": modules.dropped}, module
 
 
 # Calls -----------------------------------------------------------------------------------
@@ -247,9 +295,12 @@ def _parameter_names(fn: Any, count: int) -> list[str]:
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
 
 
-def _failure(error: BaseException, path: str) -> dict[str, Any]:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == path]
-    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+def _failure(error: BaseException, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A failure reply; the traceback is cut down to the submission's own frames, each
+    named as ``_where`` names it (``cell 4, line 2``)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in files]
+    place = [_where(files[f.filename], f.lineno or 0) for f in frames]
+    where = f" ({place[-1]}: {frames[-1].line})" if frames else ""
     if isinstance(error, MemoryError):
         label = "memory_limit"
     elif isinstance(error, ForbiddenImport):
@@ -259,7 +310,10 @@ def _failure(error: BaseException, path: str) -> dict[str, Any]:
     else:
         label = "crash"
     message = f"{type(error).__name__}: {error}"[:2000] + where
-    trace = "".join(traceback.format_list(frames[-8:]))[-4000:]
+    trace = "".join(
+        f"  {at}, in {f.name}\n" + (f"    {f.line}\n" if f.line else "")
+        for at, f in zip(place[-8:], frames[-8:], strict=True)
+    )[-4000:]
     return {"ok": False, "label": label, "message": message, "traceback": trace}
 
 
@@ -284,7 +338,7 @@ class _Session:
         self.network = network
         self.slots: dict[str, Any] = {}
         self.module: types.ModuleType | None = None
-        self.path = ""
+        self.files: dict[str, dict[str, Any]] = {}  # file in the sandbox → its module's entry
 
     def resolve(self, slot: str, route: list[Any]) -> Any:
         value = self.slots[slot]
@@ -294,7 +348,7 @@ class _Session:
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         _forbidden.update(request.get("forbidden", []))
-        self.path = str(Path(request["path"]))
+        self.files = {entry["path"]: entry for entry in request["modules"]}
         info, self.module = _load(request)
         return {"ok": True, "network": self.network, **info}
 
@@ -340,7 +394,7 @@ def _answer(
         else:
             reply = {"ok": False, "label": "crash", "message": f"unknown request {op!r}"}
     except BaseException as error:
-        return _failure(error, session.path), {}
+        return _failure(error, session.files), {}
     return reply, out
 
 

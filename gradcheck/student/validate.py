@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,11 @@ from gradcheck.student.contract import Assignment, Check
 from gradcheck.student.diagnose import Diagnosis, diagnose
 from gradcheck.student.isolation import Isolation
 from gradcheck.student.labels import LABEL_MEANINGS, Label, SubmissionVerdict, verdict_for
+from gradcheck.student.loader import Submission, Unloadable, load_submission
 from gradcheck.student.result import CheckOutcome, CheckStatus, Counterexample, SubmissionResult
 from gradcheck.student.sandbox import CallFailed, Limits, Sandbox, SandboxDied
 from gradcheck.student.search import search
-from gradcheck.student.source import Finding, SourceReport, analyse_source
+from gradcheck.student.source import Finding, SourceReport, analyse_submission
 from gradcheck.student.trial import Trial, run_trial
 
 __all__ = ["DEFAULT_EXAMPLES", "validate_submission"]
@@ -179,6 +181,7 @@ def _static_result(
     seed: int,
     start: float,
     source: SourceReport | None,
+    loaded: Submission | None = None,
 ) -> SubmissionResult:
     labels = tuple(dict.fromkeys(f.label for f in findings))
     verdict = verdict_for(set(labels), failed=True)
@@ -195,8 +198,8 @@ def _static_result(
         float(len(assignment.checks)),
         seed,
         time.perf_counter() - start,
-        _notes(source, None),
-        meta=_meta(),
+        (*(loaded.notes if loaded else ()), *_notes(source, None)),
+        meta=_meta(loaded),
     )
 
 
@@ -222,15 +225,22 @@ def _notes(source: SourceReport | None, sandbox: Sandbox | None) -> tuple[str, .
     return tuple(notes)
 
 
-def _meta() -> dict[str, str]:
-    return {"gradcheck": __version__, "numpy": np.__version__}
+def _meta(loaded: Submission | None = None) -> dict[str, str]:
+    """Versions, and the name the graded module was loaded under (``module``)."""
+    module = {"module": loaded.module} if loaded is not None else {}
+    return {"gradcheck": __version__, "numpy": np.__version__, **module}
 
 
-def _read_source(path: Path, assignment: Assignment) -> SourceReport:
+def _read_source(
+    path: Path, assignment: Assignment
+) -> tuple[Submission, SourceReport, dict[str, tuple[int, ...]]]:
+    """Load the submission (a .py file, a notebook, a folder) and run the static checks on
+    every module of it. Raises Unloadable, or GradcheckError if it cannot be read."""
     try:
-        return analyse_source(path, assignment.forbidden)
+        loaded = load_submission(path, assignment.entry_points)
     except OSError as error:
         raise GradcheckError(f"cannot read submission {path}: {error.strerror or error}") from None
+    return (loaded, *analyse_submission(loaded, assignment.forbidden))
 
 
 def _present_checks(source: SourceReport, assignment: Assignment) -> list[Check]:
@@ -295,25 +305,30 @@ def validate_submission(
     ``isolation`` defaults to the strongest this machine has (``isolation.probe``)."""
     start = time.perf_counter()
     path = Path(path)
-    source = _read_source(path, assignment)
+    try:
+        loaded, source, keeps = _read_source(path, assignment)
+    except Unloadable as error:
+        finding = Finding(error.label, error.message)
+        return _static_result(path, assignment, [finding], seed, start, None)
     stopped = _stopping_findings(source, assignment)
     if stopped is not None:
-        return _static_result(path, assignment, stopped, seed, start, source)
+        return _static_result(path, assignment, stopped, seed, start, source, loaded)
     present = _present_checks(source, assignment)
     with Sandbox(
-        path, source.keep, forbidden=assignment.forbidden, limits=limits, isolation=isolation
+        loaded, keeps, forbidden=assignment.forbidden, limits=limits, isolation=isolation
     ) as sandbox:
         try:
             sandbox.start()
         except (SandboxDied, CallFailed) as error:
             loading = Finding(error.label, f"while loading: {error.message}")
-            return _static_result(path, assignment, [loading], seed, start, source)
+            return _static_result(path, assignment, [loading], seed, start, source, loaded)
         outcomes = _run_checks(assignment, present, sandbox, examples, seed, log)
         attempts = sandbox.forbidden_attempts
         output = sandbox.captured_output
-        notes = _notes(source, sandbox)
+        notes = (*loaded.notes, *_notes(source, sandbox))
     chars = sandbox.output.total
-    return _result(path, assignment, outcomes, attempts, output, chars, notes, seed, start)
+    result = _result(path, assignment, outcomes, attempts, output, chars, notes, seed, start)
+    return replace(result, meta={**result.meta, **_meta(loaded)})
 
 
 def _labels(outcomes: list[CheckOutcome], attempts: list[str]) -> tuple[Label, ...]:
