@@ -44,6 +44,7 @@ __all__ = [
     "location",
     "read_python",
     "span",
+    "star_imports",
 ]
 
 SUPPORTED = (".py", ".ipynb")
@@ -251,20 +252,38 @@ def _table(roots: list[Path], files: list[Path]) -> dict[str, tuple[Path | None,
     return table
 
 
+def _absolute(node: ast.ImportFrom, name: str, package: bool) -> str:
+    """The module an ``import from`` names, a relative one resolved against ``name``."""
+    base = name.split(".") if package else name.split(".")[:-1]
+    stem = base[: len(base) - node.level + 1] if node.level else []
+    return ".".join([*stem, *([node.module] if node.module else [])])
+
+
+def star_imports(source: SourceFile) -> list[str]:
+    """The modules ``source`` imports ``*`` from at its top level, relative ones resolved."""
+    try:
+        body = ast.parse(source.text).body
+    except (SyntaxError, ValueError):
+        return []
+    return [
+        _absolute(node, source.name, source.package)
+        for node in body
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+    ]
+
+
 def _imports(text: str, name: str, package: bool) -> set[str]:
     """Every module name an import anywhere in ``text`` may load, relative ones resolved."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return set()
-    base = name.split(".") if package else name.split(".")[:-1]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            stem = base[: len(base) - node.level + 1] if node.level else []
-            module = ".".join([*stem, *([node.module] if node.module else [])])
+            module = _absolute(node, name, package)
             if module:
                 found.add(module)
             found.update(f"{module}.{a.name}" if module else a.name for a in node.names)
@@ -327,6 +346,7 @@ def _load_folder(folder: Path, entry_points: tuple[str, ...]) -> Submission:
     main = SourceFile(name, display, texts[chosen], maps[chosen], package)
     helpers, shadowed = _helpers(main, table, folder)
     used = {chosen} | {p for h in helpers if (p := table[h.name][0]) is not None}
+    used |= {p for p in files if p.suffix == ".py" and p.stem in _PROVIDED}  # in a note
     unused = [str(p.relative_to(folder)) for p in files if p not in used]
     notes = [f"graded {display} (it defines the functions to grade)", *notes, *shadowed]
     notes += _dropped_note(display, drops[chosen])

@@ -24,7 +24,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gradcheck.student.labels import Label
-from gradcheck.student.loader import SourceFile, Submission, location, read_python, span
+from gradcheck.student.loader import (
+    SourceFile,
+    Submission,
+    location,
+    read_python,
+    span,
+    star_imports,
+)
 
 __all__ = [
     "DEFAULT_FORBIDDEN",
@@ -262,9 +269,11 @@ def analyse_submission(
     report = analyse_text(submission.main, forbidden, path=Path(submission.main.display))
     keeps = {submission.module: report.keep}
     findings, skipped = list(report.findings), list(report.skipped)
+    defined = {submission.module: set(report.defined)}
     for helper in submission.helpers:
         own = analyse_text(helper, forbidden, main=False)
         keeps[helper.name] = own.keep
+        defined[helper.name] = set(own.defined)
         findings += [
             f
             if f.message.startswith(helper.display)
@@ -272,4 +281,17 @@ def analyse_submission(
             for f in own.findings
         ]
         skipped += own.skipped
-    return replace(report, findings=tuple(findings), skipped=tuple(skipped)), keeps
+    names = _through_stars(submission, defined)
+    report = replace(report, findings=tuple(findings), skipped=tuple(skipped), defined=names)
+    return report, keeps
+
+
+def _through_stars(submission: Submission, defined: dict[str, set[str]]) -> frozenset[str]:
+    """The graded module's names, with the public names of the helpers it imports ``*``
+    from (and those they import ``*`` from) added."""
+    stars = {m.name: star_imports(m) for m in submission.modules}
+    for _ in submission.modules:  # enough rounds for the longest chain of star imports
+        for name, sources in stars.items():
+            for source in sources:
+                defined[name] |= {n for n in defined.get(source, ()) if not n.startswith("_")}
+    return frozenset(defined[submission.module])
