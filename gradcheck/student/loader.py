@@ -35,6 +35,7 @@ from gradcheck.student.labels import Label
 from gradcheck.student.notebook import NotebookError, notebook_text
 
 __all__ = [
+    "MAIN_MODULE",
     "MAX_FILES",
     "SUPPORTED",
     "SourceFile",
@@ -332,10 +333,16 @@ def _load_folder(folder: Path, entry_points: tuple[str, ...]) -> Submission:
             f"{folder.name}/ holds {len(files)} .py and .ipynb files; at most {MAX_FILES} are "
             "graded",
         )
-    texts, maps, drops = {}, {}, {}
+    texts, maps, drops, broken = {}, {}, {}, {}
     for path in files:
-        texts[path], maps[path], drops[path] = _text(path)
+        try:
+            texts[path], maps[path], drops[path] = _text(path)
+        except Unloadable as error:
+            broken[path] = error
+    if not texts:  # nothing but broken notebooks: the first one says why
+        raise next(iter(broken.values()))
     chosen = _choose(folder, texts, entry_points)
+    notes += [f"not graded: {error.message}" for error in broken.values()]
     display = str(chosen.relative_to(folder))
     roots = [folder] + ([chosen.parent] if chosen.parent != folder else [])
     table = _table(roots, files)
@@ -347,7 +354,7 @@ def _load_folder(folder: Path, entry_points: tuple[str, ...]) -> Submission:
     helpers, shadowed = _helpers(main, table, folder)
     used = {chosen} | {p for h in helpers if (p := table[h.name][0]) is not None}
     used |= {p for p in files if p.suffix == ".py" and p.stem in _PROVIDED}  # in a note
-    unused = [str(p.relative_to(folder)) for p in files if p not in used]
+    unused = [str(p.relative_to(folder)) for p in files if p not in used and p not in broken]
     notes = [f"graded {display} (it defines the functions to grade)", *notes, *shadowed]
     notes += _dropped_note(display, drops[chosen])
     if unused:

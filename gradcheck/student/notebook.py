@@ -53,8 +53,13 @@ def _read(path: Path) -> list[tuple[int, str]]:
     """(cell number, source) of each code cell. Raises NotebookError or OSError."""
     import nbformat
 
+    invalid: dict[str, Exception] = {}  # nbformat puts its error here instead of logging it
     try:
-        notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+        notebook = nbformat.read(  # type: ignore[no-untyped-call]
+            path, as_version=4, capture_validation_error=invalid
+        )
+        if "ValidationError" in invalid:
+            raise invalid["ValidationError"]
         nbformat.validate(notebook)
     except OSError:
         raise
