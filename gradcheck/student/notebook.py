@@ -60,7 +60,6 @@ def _read(path: Path) -> list[tuple[int, str]]:
         )
         if "ValidationError" in invalid:
             raise invalid["ValidationError"]
-        nbformat.validate(notebook)
     except OSError:
         raise
     except Exception as error:  # nbformat's NotJSONError, ValidationError, KeyError, …
