@@ -136,7 +136,8 @@ class _StubFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, name: str, path: Any = None, target: Any = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if name.partition(".")[0] in _stub_names:
+        parts = name.split(".")
+        if any(".".join(parts[:i]) in _stub_names for i in range(1, len(parts) + 1)):
             return importlib.machinery.ModuleSpec(name, _StubLoader(), is_package=True)
         return None
 
@@ -162,12 +163,13 @@ def _isolate_network() -> str:
 
 # Loading ---------------------------------------------------------------------------------
 def _imported_names(body: list[ast.stmt]) -> set[str]:
+    """The modules ``body`` imports absolutely, by their dotted names as written."""
     names: set[str] = set()
     for node in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, ast.Import):
-            names.update(alias.name.partition(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.partition(".")[0])
+            names.add(node.module)
     return names
 
 
@@ -235,8 +237,12 @@ def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
         if entry["keep"]:
             tree = ast.parse(Path(entry["path"]).read_bytes(), filename=entry["path"])
             imported |= _imported_names([tree.body[i] for i in entry["keep"]])
-    installed = {name for name in imported if importlib.util.find_spec(name) is None}
-    _stub_names.update(installed - _forbidden)
+    tops = {name.partition(".")[0] for name in imported}
+    installed = {name for name in tops if importlib.util.find_spec(name) is None}
+    # A module missing from one of the submission's own packages (cs231n/ handed in without
+    # its data_utils.py) is stubbed too; the package itself is the submission's.
+    missing = {n for n in imported if n.partition(".")[0] in modules.entries}
+    _stub_names.update((installed - _forbidden) | (missing - set(modules.entries)))
     module = importlib.import_module(request["main"])
     sys.modules[SUBMISSION] = module
     _stub_names.clear()  # later imports (inside functions) fail normally

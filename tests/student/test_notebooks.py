@@ -136,3 +136,18 @@ def test_a_notebook_in_a_folder_imports_its_helper_under_weak_isolation_too() ->
 def test_the_graded_module_is_loaded_under_its_file_stem() -> None:
     result = _validate(CORPUS / "two-layer" / "nb_bug_sign_flip.ipynb")
     assert result.meta["module"] == "nb_bug_sign_flip"
+
+
+def test_a_module_missing_from_the_students_own_package_is_stubbed(tmp_path: Path) -> None:
+    (tmp_path / "cs231n").mkdir()
+    (tmp_path / "cs231n" / "__init__.py").write_text("")
+    (tmp_path / "cs231n" / "utils.py").write_text(
+        "import numpy as np\n" + "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
+    )
+    (tmp_path / "cs231n" / "model.py").write_text(
+        "from cs231n.data_utils import load_CIFAR10  # not handed in\n"
+        "from .utils import sigmoid\n\n" + BACKPROP + "\n"
+    )
+    result = _validate(tmp_path)
+    assert result.verdict == "pass", result.message
+    assert "replaced by stubs: cs231n.data_utils" in " ".join(result.notes)
