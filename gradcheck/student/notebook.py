@@ -10,6 +10,9 @@ hand-parsed JSON. What Python cannot run is dropped, and each drop is listed wit
   ``%%timeit``, ``%%capture``), and the whole cell is dropped otherwise (``%%bash``,
   ``%%writefile``, ``%%html``).
 
+Lines are read one by one, as IPython's own line transforms do, so a continuation line of a
+bracketed expression that starts with ``%`` (``(a\n % b)``) is taken for a magic too.
+
 A dropped line becomes an empty line (``pass`` where it was indented, so that a block stays
 a block), so line numbers inside a cell never move. Cells are numbered from 1 counting every
 cell, markdown included, the way one counts them scrolling down the notebook; ``lines`` maps

@@ -151,3 +151,18 @@ def test_a_module_missing_from_the_students_own_package_is_stubbed(tmp_path: Pat
     result = _validate(tmp_path)
     assert result.verdict == "pass", result.message
     assert "replaced by stubs: cs231n.data_utils" in " ".join(result.notes)
+
+
+def test_python_that_looks_a_little_like_a_magic_is_kept(tmp_path: Path) -> None:
+    kept = [
+        "x = y % 2",
+        "if a != b:\n    s = '%s!' % a",
+        "w -= 0.1 * g",
+        "x %= 3",
+        "d = {'!': 1}",
+        "print('!ls')",
+    ]
+    path = _notebook(tmp_path / "hw.ipynb", *kept)
+    text = notebook_text(path)
+    assert text.dropped == ()
+    assert text.text == "".join(f"{cell}\n\n" for cell in kept)
