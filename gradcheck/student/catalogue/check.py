@@ -29,7 +29,7 @@ from gradcheck.gradients import check_gradients
 from gradcheck.student.catalogue.spec import Input, LayerFunction, Sizes, Values
 from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
-from gradcheck.student.networks import literal
+from gradcheck.student.networks import import_line, literal
 from gradcheck.student.sandbox import CallFailed, Ref, Sandbox
 
 __all__ = ["FunctionCase", "FunctionCheck"]
@@ -198,9 +198,13 @@ class FunctionCheck(Check):
         mutated = forward.mutated
         if self._calls_backward(case.values):
             assert fn.backward is not None
-            self._split(forward.value, len(fn.outputs) + 1, fn.forward, "(out, cache)")
             douts = [case.douts[f"d{o.name}"] for o in fn.outputs]
-            backward = sandbox.call(fn.backward, *douts, Ref(_FORWARD_SLOT)[len(fn.outputs)])
+            if fn.cache:
+                self._split(forward.value, len(fn.outputs) + 1, fn.forward, "(out, cache)")
+                rest: list[Any] = [Ref(_FORWARD_SLOT)[len(fn.outputs)]]
+            else:
+                rest = self._arguments(case)[0]
+            backward = sandbox.call(fn.backward, *douts, *rest)
             raw["backward"] = backward.value
             mutated = mutated + backward.mutated
         return raw, mutated
@@ -221,14 +225,14 @@ class FunctionCheck(Check):
     def read(self, case: FunctionCase, raw: Any) -> dict[str, Any]:
         fn = self.function
         outputs = [o.name for o in fn.outputs]
-        values: dict[str, Any] = {}
         if fn.backward is None:
             shape = "(" + ", ".join([*outputs, *fn.grads]) + ")"
             returned = self._split(raw["forward"], len(outputs) + len(fn.grads), fn.forward, shape)
             return dict(zip([*outputs, *fn.grads], returned, strict=True))
-        shape = "(" + ", ".join([*outputs, "cache"]) + ")"
-        forward = self._split(raw["forward"], len(outputs) + 1, fn.forward, shape)
-        values.update(zip(outputs, forward, strict=False))
+        names = [*outputs, "cache"] if fn.cache else outputs
+        shape = names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
+        forward = self._split(raw["forward"], len(names), fn.forward, shape)
+        values: dict[str, Any] = dict(zip(outputs, forward, strict=False))
         values.update(self._state(raw.get("state", [])))
         if "backward" in raw:
             grads = ", ".join(fn.grads)
@@ -325,7 +329,7 @@ class FunctionCheck(Check):
         def loss_fn(params: dict[str, Array]) -> float:
             args, report = self._arguments(FunctionCase(case.sizes, {**case.values, **params}, {}))
             out = sandbox.call(fn.forward, *args, report=report).value
-            count = len(fn.outputs) + (1 if fn.backward is not None else len(fn.grads))
+            count = len(fn.outputs) + (int(fn.cache) if fn.backward else len(fn.grads))
             returned = self._split(out, count, fn.forward, "its outputs")
             return self._objective(
                 dict(zip([o.name for o in fn.outputs], returned, strict=False)), case
@@ -342,9 +346,27 @@ class FunctionCheck(Check):
         except (GradcheckError, CallFailed, ContractError, TypeError, ValueError, KeyError):
             return ()  # the trial already reports what is wrong with the calls themselves
         return tuple(
-            replace(r, engine_a="submission backward", engine_b="fd of submission forward")
+            replace(
+                r,
+                tensor=f"d{r.tensor}",
+                engine_a="submission backward",
+                engine_b="fd of submission forward",
+            )
             for r in result.records
         )
+
+    def value_label(self, case: FunctionCase, tensor: str) -> Label | None:
+        """A wrong running statistic, or a wrong output in test mode, is ``wrong_mode``; any
+        other wrong output is ``wrong_forward``."""
+        fn = self.function
+        if any(tensor == c.state_name(k) for c in fn.configs for k in c.state):
+            return Label.WRONG_MODE
+        if tensor not in {o.name for o in fn.outputs}:
+            return None
+        test_mode = any(
+            isinstance(v, dict) and v.get("mode") == "test" for v in case.values.values()
+        )
+        return Label.WRONG_MODE if test_mode else Label.WRONG_FORWARD
 
     def trial_records(self, sandbox: Sandbox, case: FunctionCase) -> tuple[Record, ...]:
         """For a function without a reference, the comparison every trial makes."""
@@ -356,22 +378,23 @@ class FunctionCheck(Check):
         data.update({name: value.tolist() for name, value in case.douts.items()})
         return data
 
-    def snippet(self, case: FunctionCase) -> str:
+    def snippet(self, case: FunctionCase, *, source: str = "submission.py") -> str:
         fn = self.function
         names = [n for n in fn.entry_points]
-        lines = ["import numpy as np", f"from submission import {', '.join(names)}"]
+        lines = ["import numpy as np", import_line(source, names)]
         lines += [f"{name} = {_source(value)}" for name, value in case.values.items()]
         args = ", ".join(fn.call_order)
         if fn.backward is None:
             lines.append(f"print({fn.forward}({args}))")
             return "\n".join(lines)
         outputs = [o.name for o in fn.outputs]
-        lines.append(f"{', '.join(outputs)}, cache = {fn.forward}({args})")
+        returned = [*outputs, "cache"] if fn.cache else outputs
+        rest = "cache" if fn.cache else args
+        lines.append(f"{', '.join(returned)} = {fn.forward}({args})")
         if case.douts:
             lines += [f"{name} = {literal(value)}" for name, value in case.douts.items()]
-            lines.append(
-                f"print({', '.join(outputs)}, {fn.backward}({', '.join(case.douts)}, cache))"
-            )
+            call = f"{fn.backward}({', '.join(case.douts)}, {rest})"
+            lines.append(f"print({', '.join(outputs)}, {call})")
         else:
             lines.append(f"print({', '.join(outputs)})")
         return "\n".join(lines)

@@ -116,7 +116,11 @@ class Reference:
     - ``mutants(values, douts)``: references with one known mistake each, for the diagnosis;
     - ``adopt(values, outputs)``: for random layers, the values with the submission's own
       valid random choice in place (dropout's mask when it was drawn another way than the
-      seed replay), or ``values`` unchanged.
+      seed replay), or ``values`` unchanged;
+    - ``rounding(values, douts)``: by tensor name, bounds on the magnitude of the terms
+      summed into each entry (``contract.Expected.rounding``), where terms cancel (x − μ,
+      batchnorm's dx), so that any correct evaluation order passes; ``douts`` is empty
+      when the case calls no backward.
     """
 
     forward: Callable[[Values], dict[str, Array]]
@@ -124,6 +128,7 @@ class Reference:
     skip: Callable[[Values], dict[str, Array]] | None = None
     mutants: Callable[[Values, Mapping[str, Array]], list[MutantTensors]] | None = None
     adopt: Callable[[Values, Mapping[str, Array]], Values] | None = None
+    rounding: Callable[[Values, Mapping[str, Array]], dict[str, Array]] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,9 @@ class LayerFunction:
     Hypothesis search for slow functions (naive convolutions). Without a ``reference`` the
     function is checked against finite differences of the submission's own forward only.
     ``backward_when(values)`` says whether a case calls the backward at all (batchnorm's
-    test mode is checked by its values only); by default every case does.
+    test mode is checked by its values only); by default every case does. Without a
+    ``cache`` the forward returns its outputs alone and the backward takes the upstream
+    gradients and then the forward's own arguments (``relu_backward(dout, x)``).
     """
 
     name: str
@@ -155,6 +162,7 @@ class LayerFunction:
     examples: int | None = None
     description: str = ""
     backward_when: Callable[[Values], bool] | None = None
+    cache: bool = True
 
     @property
     def entry_points(self) -> tuple[str, ...]:
