@@ -39,7 +39,7 @@ from gradcheck.student.models.declaration import Architecture, ModelDeclaration,
 from gradcheck.student.models.masks import Masks, submission_masks
 from gradcheck.student.models.mistakes import MISTAKES
 from gradcheck.student.models.reference import CORRECT, Outcome, Variation, run_model
-from gradcheck.student.networks import literal
+from gradcheck.student.networks import import_line, literal
 from gradcheck.student.sandbox import CallFailed, CallResult, Sandbox
 from gradcheck.student.trial import compare_with, conform
 
@@ -368,13 +368,17 @@ class ModelCheck(Check):
         }
         return data
 
-    def snippet(self, case: ModelCase) -> str:
+    def value_label(self, case: ModelCase, tensor: str) -> Label | None:
+        """A wrong loss or test-mode scores is a wrong forward; gradients are measured."""
+        return Label.WRONG_FORWARD if tensor in ("loss", "scores") else None
+
+    def snippet(self, case: ModelCase, *, source: str = "submission.py") -> str:
         name = self.declaration.name
         kwargs = self.declaration.constructor(case.arch)
         params = ", ".join(f"{k!r}: {literal(v)}" for k, v in case.params.items())
         lines = [
             "import numpy as np",
-            f"from submission import {name}",
+            import_line(source, [name]),
             f"model = {name}({_arguments(kwargs)})",
             f"model.params = {{{params}}}",
             f"X = {literal(case.X)}",

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from gradcheck.errors import GradcheckError
+from gradcheck.errors import SpecError
 
 __all__ = [
     "NORMALIZATIONS",
@@ -104,7 +104,7 @@ class ModelOptions:
         names it."""
         unknown = sorted(set(chosen) - {"hidden_layers", "normalization", "keep_ratio", "reg"})
         if unknown:
-            raise GradcheckError(
+            raise SpecError(
                 f"unknown model option(s) {', '.join(unknown)} "
                 "(known: hidden_layers, normalization, keep_ratio, reg)"
             )
@@ -115,21 +115,19 @@ class ModelOptions:
                 picked = tuple(chosen[name])
                 outside = [v for v in picked if v not in allowed]
                 if outside or not picked:
-                    raise GradcheckError(
+                    raise SpecError(
                         f"{name} {outside or picked!r} is not among this model's {allowed!r}"
                     )
                 values[name] = picked
         if "reg" in chosen:
             regs = tuple(float(r) for r in chosen["reg"])
             if not regs or any(r < 0 for r in regs):
-                raise GradcheckError(f"reg must be a non-empty list of numbers ≥ 0, not {regs!r}")
+                raise SpecError(f"reg must be a non-empty list of numbers ≥ 0, not {regs!r}")
             values["reg"] = regs
         if "hidden_layers" in chosen:
             low, high = (int(v) for v in chosen["hidden_layers"])
             if not self.hidden_layers[0] <= low <= high <= self.hidden_layers[1]:
-                raise GradcheckError(
-                    f"hidden_layers ({low}, {high}) is not within {self.hidden_layers}"
-                )
+                raise SpecError(f"hidden_layers ({low}, {high}) is not within {self.hidden_layers}")
             values["hidden_layers"] = (low, high)
         return ModelOptions(**{**self.__dict__, **values})
 
