@@ -343,3 +343,21 @@ def test_the_snippet_reruns_the_case_and_the_inputs_are_json(
     data = json.loads(json.dumps(check.inputs(case)))
     assert data["constructor"] == json.loads(json.dumps(get_model(name).constructor(case.arch)))
     assert np.array_equal(np.array(data["X"]), case.X)
+
+
+def test_an_assignment_declares_a_model_class_with_its_options() -> None:
+    import tomllib
+
+    from gradcheck.student.declaration import declared_assignment
+
+    text = (
+        'name = "hw"\ntitle = "models"\n[[class]]\nuse = "FullyConnectedNet"\npoints = 5\n'
+        'options = { normalization = ["none", "layernorm"], reg = [0.5], hidden_layers = [1, 2] }\n'
+    )
+    (check,) = declared_assignment(tomllib.loads(text), "hw.toml").checks
+    assert isinstance(check, ModelCheck) and check.points == 5
+    assert check.options.normalization == (None, "layernorm") and check.options.reg == (0.5,)
+    assert check.options.hidden_layers == (1, 2)
+    bad = text.replace('"layernorm"', '"groupnorm"')
+    with pytest.raises(GradcheckError, match=r"class 1.*groupnorm"):
+        declared_assignment(tomllib.loads(bad), "hw.toml")
