@@ -1,0 +1,200 @@
+"""The conv sandwich layers of CS231n assignment 2's layer_utils.py: a conv layer, a relu
+and, in ``conv_relu_pool``, a max pool.
+
+``conv_relu_forward(x, w, b, conv_param)`` and ``conv_relu_pool_forward(x, w, b,
+conv_param, pool_param)`` return (out, cache); their backwards return (dx, dw, db). The
+course builds them on its fast functions, students often on their naive ones: only the
+contract counts. A pre-activation at exactly 0, or a tie for a pooling max above 0, leaves
+the gradient to convention, and every gradient entry it reaches is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from hypothesis import strategies as st
+
+from gradcheck.student.catalogue import sliding
+from gradcheck.student.catalogue.conv import (
+    INPUTS,
+    conv,
+    conv_grads,
+    conv_param,
+    conv_sizes,
+    geometry,
+)
+from gradcheck.student.catalogue.pooling import (
+    differing,
+    max_pool,
+    max_pool_grads,
+    max_pool_ties,
+    pool_param,
+)
+from gradcheck.student.catalogue.registry import register_function
+from gradcheck.student.catalogue.spec import (
+    Config,
+    LayerFunction,
+    MutantTensors,
+    Output,
+    Reference,
+    Values,
+    ranges,
+)
+from gradcheck.student.labels import Label
+
+__all__ = ["relu"]
+
+Array = np.ndarray
+
+
+def relu(a: Array) -> Array:
+    return np.maximum(a, 0.0)
+
+
+def _reach(ambiguous: Array, values: Values) -> dict[str, Array]:
+    """The gradient entries an ambiguous conv output (N, F, Ho, Wo) reaches: the receptive
+    field of its position in every channel of dx, and the whole of its filter in dw and db."""
+    x, w = values["x"], values["w"]
+    s, p = geometry(values)
+    n, c, h, wd = x.shape
+    field = np.asarray(ambiguous.any(axis=1), dtype=np.float64)[:, None, :, :, None, None]
+    g = np.broadcast_to(field, (n, c, *ambiguous.shape[2:], *w.shape[2:]))
+    hit = sliding.scatter(g, (n, c, h + 2 * p, wd + 2 * p), s)[:, :, p : p + h, p : p + wd]
+    filters = np.asarray(ambiguous.any(axis=(0, 2, 3)))
+    return {
+        "dx": hit > 0,
+        "dw": np.broadcast_to(filters[:, None, None, None], w.shape).copy(),
+        "db": filters.copy(),
+    }
+
+
+def _pre(values: Values) -> Array:
+    return conv(values["x"], values["w"], values["b"], *geometry(values))
+
+
+def _conv_relu_grads(values: Values, dout: Array) -> dict[str, Array]:
+    return conv_grads(values["x"], values["w"], dout * (_pre(values) > 0), *geometry(values))
+
+
+def _conv_relu_mutants(values: Values, douts: Mapping[str, Array]) -> list[MutantTensors]:
+    x, w, dout = values["x"], values["w"], douts["dout"]
+    return differing(
+        _conv_relu_grads(values, dout),
+        [
+            (
+                Label.MISSING_ACTIVATION_DERIVATIVE,
+                "relu′ left out: dout passed straight to the conv backward",
+                conv_grads(x, w, dout, *geometry(values)),
+            )
+        ],
+    )
+
+
+register_function(
+    LayerFunction(
+        name="conv_relu",
+        family="sandwich",
+        forward="conv_relu_forward",
+        backward="conv_relu_backward",
+        inputs=INPUTS,
+        outputs=(Output("out", ("N", "F", "Ho", "Wo")),),
+        grads=("dx", "dw", "db"),
+        sizes=conv_sizes,
+        configs=(Config("conv_param", conv_param),),
+        reference=Reference(
+            forward=lambda v: {"out": relu(_pre(v))},
+            backward=lambda v, d: _conv_relu_grads(v, d["dout"]),
+            skip=lambda v: _reach(_pre(v) == 0.0, v),
+            mutants=_conv_relu_mutants,
+        ),
+        examples=15,
+        description="conv_relu_forward(x, w, b, conv_param) -> (out, cache); "
+        "conv_relu_backward(dout, cache) -> (dx, dw, db): a conv layer then a relu",
+    )
+)
+
+
+def _conv_pool_sizes() -> st.SearchStrategy[dict[str, int]]:
+    """A pooled output of 1–2 by 1–2 (windows 1–2, stride 1–2) over a conv output of
+    Hc = (Ho − 1)·ps + ph, itself from H = (Hc − 1)·stride + HH − 2·pad ≥ 1."""
+
+    def whole(s: dict[str, int]) -> dict[str, int]:
+        hc, wc = (s["Ho"] - 1) * s["ps"] + s["ph"], (s["Wo"] - 1) * s["ps"] + s["pw"]
+        h = (hc - 1) * s["stride"] + s["HH"] - 2 * s["pad"]
+        w = (wc - 1) * s["stride"] + s["WW"] - 2 * s["pad"]
+        return {**s, "Hc": hc, "Wc": wc, "H": h, "W": w}
+
+    one, two, three = (1, 2), (1, 2), (1, 3)
+    draw = ranges(N=one, C=one, F=two, HH=three, WW=three, stride=two, pad=(0, 1))
+    pool = ranges(ph=two, pw=two, ps=two, Ho=two, Wo=two)
+    return (
+        st.tuples(draw(), pool())
+        .map(lambda t: whole({**t[0], **t[1]}))
+        .filter(lambda s: s["H"] >= 1 and s["W"] >= 1)
+    )
+
+
+def _pool(values: Values) -> tuple[int, int, int]:
+    p = values["pool_param"]
+    return int(p["pool_height"]), int(p["pool_width"]), int(p["stride"])
+
+
+def _crp_grads(values: Values, dout: Array, *, relu_prime: bool = True) -> dict[str, Array]:
+    a = _pre(values)
+    da = max_pool_grads(relu(a), _pool(values), dout)
+    if relu_prime:
+        da = da * (a > 0)
+    return conv_grads(values["x"], values["w"], da, *geometry(values))
+
+
+def _crp_skip(values: Values) -> dict[str, Array]:
+    a = _pre(values)
+    return _reach((a == 0.0) | max_pool_ties(relu(a), _pool(values), positive=True), values)
+
+
+def _crp_mutants(values: Values, douts: Mapping[str, Array]) -> list[MutantTensors]:
+    dout = douts["dout"]
+    a = _pre(values)
+    every = np.broadcast_to(dout[..., None, None], (*dout.shape, *_pool(values)[:2]))
+    spread = sliding.scatter(every, a.shape, _pool(values)[2]) * (a > 0)
+    return differing(
+        _crp_grads(values, dout),
+        [
+            (
+                Label.MISSING_ACTIVATION_DERIVATIVE,
+                "relu′ left out between the pool and the conv backward",
+                _crp_grads(values, dout, relu_prime=False),
+            ),
+            (
+                Label.WRONG_ROUTING,
+                "the pooling gradient sent to every entry of the window, not only to its max",
+                conv_grads(values["x"], values["w"], spread, *geometry(values)),
+            ),
+        ],
+    )
+
+
+register_function(
+    LayerFunction(
+        name="conv_relu_pool",
+        family="sandwich",
+        forward="conv_relu_pool_forward",
+        backward="conv_relu_pool_backward",
+        inputs=INPUTS,
+        outputs=(Output("out", ("N", "F", "Ho", "Wo")),),
+        grads=("dx", "dw", "db"),
+        sizes=_conv_pool_sizes,
+        configs=(Config("conv_param", conv_param), Config("pool_param", pool_param)),
+        reference=Reference(
+            forward=lambda v: {"out": max_pool(relu(_pre(v)), _pool(v))},
+            backward=lambda v, d: _crp_grads(v, d["dout"]),
+            skip=_crp_skip,
+            mutants=_crp_mutants,
+        ),
+        examples=15,
+        description="conv_relu_pool_forward(x, w, b, conv_param, pool_param) -> (out, cache); "
+        "conv_relu_pool_backward(dout, cache) -> (dx, dw, db): a conv layer, a relu and a "
+        "max pool (pool_param {'pool_height', 'pool_width', 'stride'})",
+    )
+)
