@@ -1,0 +1,394 @@
+"""The conv, pooling and conv-sandwich entries of the layer catalogue, against independent
+oracles: torch (forward and autograd, float64), central finite differences of the
+reference's own forward, and plain-loop implementations written here in the students'
+conventions (first of tied maxes, relu′(0) = 1) that must agree off the skip masks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gradcheck.student.catalogue import sliding
+from gradcheck.student.catalogue.registry import load
+from gradcheck.student.catalogue.spec import LayerFunction, Reference
+
+torch = pytest.importorskip("torch")
+from reference_impls.torch_catalogue import load as load_twins  # noqa: E402
+
+pytestmark = pytest.mark.reference
+
+CATALOGUE = load()
+TWINS = load_twins()
+NAMES = sorted(
+    n for n, f in CATALOGUE.items() if f.family in ("conv", "pooling") or n.startswith("conv_")
+)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+Values = dict[str, Any]
+
+
+def reference(name: str) -> Reference:
+    ref = CATALOGUE[name].reference
+    assert ref is not None
+    return ref
+
+
+def draw_arrays(
+    entry: LayerFunction, sizes: Mapping[str, int], rng: np.random.Generator, ties: bool
+) -> Values:
+    """Inputs of the entry's shapes and domains, or with ``ties`` integers in {-1, 0, 1}
+    (full of tied maxima and of pre-activations at exactly 0)."""
+    values: Values = {}
+    for spec in entry.inputs:
+        shape = spec.resolve(sizes)
+        if ties:
+            values[spec.name] = rng.integers(-1, 2, size=shape).astype(np.float64)
+        elif spec.domain == "distinct":
+            grid = np.linspace(-spec.bound, spec.bound, 4 * int(np.prod(shape)) + 2)
+            values[spec.name] = rng.choice(grid, size=shape, replace=False)
+        else:
+            values[spec.name] = rng.uniform(-spec.bound, spec.bound, size=shape)
+    return values
+
+
+Case = tuple[Values, dict[str, np.ndarray]]
+
+
+@st.composite
+def cases(draw: Callable[..., Any], name: str, ties: bool = False) -> Case:
+    """Sizes, inputs and configs of one call, and an upstream gradient per output; the
+    drawn sizes ride along as ``values["_sizes"]``."""
+    entry = CATALOGUE[name]
+    sizes = draw(entry.sizes())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    values = draw_arrays(entry, sizes, rng, ties)
+    for config in entry.configs:
+        values[config.name] = draw(config.build(sizes))
+    values["_sizes"] = sizes
+    douts = {"d" + o.name: rng.standard_normal(o.resolve(sizes)) for o in entry.outputs}
+    return values, douts
+
+
+def twin_outputs(name: str, values: Values) -> tuple[dict[str, Any], dict[str, Any]]:
+    entry = CATALOGUE[name]
+    tensors = {
+        i.name: torch.tensor(values[i.name], dtype=torch.float64, requires_grad=True)
+        for i in entry.inputs
+    }
+    configs = {c.name: values[c.name] for c in entry.configs}
+    return TWINS[name]({**tensors, **configs}), tensors
+
+
+def off_skip(name: str, values: Values) -> dict[str, np.ndarray]:
+    """Per gradient, True where it is compared (not skipped)."""
+    entry, ref = CATALOGUE[name], reference(name)
+    skip = ref.skip(values) if ref.skip else {}
+    return {
+        g: ~skip[g] if g in skip else np.ones(values[entry.wrt(g)].shape, dtype=bool)
+        for g in entry.grads
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_entry_has_a_twin_and_small_whole_sizes(name: str) -> None:
+    entry = CATALOGUE[name]
+    assert name in TWINS
+    assert entry.examples is not None and entry.examples <= 20
+
+    @settings(SETTINGS, max_examples=50)
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        sizes = data.draw(entry.sizes())
+        values = draw_arrays(entry, sizes, np.random.default_rng(0), ties=False)
+        values.update({c.name: data.draw(c.build(sizes)) for c in entry.configs})
+        out = reference(name).forward(values)
+        for o in entry.outputs:
+            assert out[o.name].shape == o.resolve(sizes)
+        assert values["x"].size <= 2 * 2 * 9 * 9
+        if "stride" in sizes:  # the course's assert: (H + 2·pad − HH) divisible by stride
+            span = sizes["H"] + 2 * sizes["pad"] - sizes["HH"]
+            assert span >= 0 and span % sizes["stride"] == 0
+
+    check()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_matches_torch(name: str) -> None:
+    @SETTINGS
+    @given(cases(name))
+    def check(case: Case) -> None:
+        values, _ = case
+        got = reference(name).forward(values)
+        want, _ = twin_outputs(name, values)
+        for key, tensor in want.items():
+            np.testing.assert_allclose(got[key], tensor.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+    check()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_matches_torch_autograd(name: str) -> None:
+    entry = CATALOGUE[name]
+
+    @SETTINGS
+    @given(cases(name))
+    def check(case: Case) -> None:
+        values, douts = case
+        outs, tensors = twin_outputs(name, values)
+        total = sum((outs[o.name] * torch.tensor(douts["d" + o.name])).sum() for o in entry.outputs)
+        total.backward()
+        got = reference(name).backward(values, douts)
+        compared = off_skip(name, values)
+        for g in entry.grads:
+            want = tensors[entry.wrt(g)].grad.numpy()
+            assert got[g].shape == want.shape
+            np.testing.assert_allclose(got[g][compared[g]], want[compared[g]], atol=1e-10)
+
+    check()
+
+
+def finite_differences(
+    name: str, values: Values, douts: Mapping[str, np.ndarray], wrt: str, eps: float = 1e-6
+) -> np.ndarray:
+    """Central differences of ⟨dout, out⟩ with respect to every entry of input ``wrt``."""
+    entry, ref = CATALOGUE[name], reference(name)
+
+    def inner(v: Values) -> float:
+        out = ref.forward(v)
+        return sum(float((out[o.name] * douts["d" + o.name]).sum()) for o in entry.outputs)
+
+    base = values[wrt]
+    grad = np.zeros_like(base)
+    for idx in np.ndindex(base.shape):
+        shifted = []
+        for step in (eps, -eps):
+            moved = base.copy()
+            moved[idx] += step
+            shifted.append(inner({**values, wrt: moved}))
+        grad[idx] = (shifted[0] - shifted[1]) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_matches_finite_differences(name: str) -> None:
+    entry = CATALOGUE[name]
+
+    @settings(SETTINGS, max_examples=10)
+    @given(cases(name))
+    def check(case: Case) -> None:
+        values, douts = case
+        got = reference(name).backward(values, douts)
+        compared = off_skip(name, values)
+        for g in entry.grads:
+            want = finite_differences(name, values, douts, entry.wrt(g))
+            np.testing.assert_allclose(got[g][compared[g]], want[compared[g]], atol=1e-6)
+
+    check()
+
+
+# Plain loops in the students' conventions: the first of tied maxima, relu′(0) = 1 ---------
+
+
+def loop_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    n, f, hh, ww = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    ho, wo = 1 + (xp.shape[2] - hh) // stride, 1 + (xp.shape[3] - ww) // stride
+    out = np.zeros((n, f, ho, wo))
+    for i, j, k, m in np.ndindex(n, f, ho, wo):
+        patch = xp[i, :, k * stride : k * stride + hh, m * stride : m * stride + ww]
+        out[i, j, k, m] = np.sum(patch * w[j]) + b[j]
+    return out
+
+
+def loop_conv_backward(
+    x: np.ndarray, w: np.ndarray, dout: np.ndarray, stride: int, pad: int
+) -> dict[str, np.ndarray]:
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    hh, ww = w.shape[2:]
+    for i, j, k, m in np.ndindex(dout.shape):
+        rows = slice(k * stride, k * stride + hh)
+        cols = slice(m * stride, m * stride + ww)
+        dxp[i, :, rows, cols] += w[j] * dout[i, j, k, m]
+        dw[j] += xp[i, :, rows, cols] * dout[i, j, k, m]
+    h, wd = x.shape[2:]
+    return {"dx": dxp[:, :, pad : pad + h, pad : pad + wd], "dw": dw, "db": dout.sum((0, 2, 3))}
+
+
+def loop_max_pool(
+    x: np.ndarray, pool: tuple[int, int, int], dout: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pooled output and dx, each window's gradient going to its first max."""
+    ph, pw, s = pool
+    n, c, h, w = x.shape
+    ho, wo = 1 + (h - ph) // s, 1 + (w - pw) // s
+    out, dx = np.zeros((n, c, ho, wo)), np.zeros_like(x)
+    for i, j, k, m in np.ndindex(n, c, ho, wo):
+        window = x[i, j, k * s : k * s + ph, m * s : m * s + pw]
+        r, q = np.unravel_index(np.argmax(window), window.shape)
+        out[i, j, k, m] = window[r, q]
+        dx[i, j, k * s + r, m * s + q] += dout[i, j, k, m]
+    return out, dx
+
+
+def pool_of(values: Values) -> tuple[int, int, int]:
+    p = values["pool_param"]
+    return p["pool_height"], p["pool_width"], p["stride"]
+
+
+def loop_grads(name: str, values: Values, dout: np.ndarray) -> dict[str, np.ndarray]:
+    """The gradients of ``name`` by the loops above."""
+    if "pool" in name and not name.startswith("conv"):
+        if name.startswith("avg"):
+            ph, pw, s = pool_of(values)
+            g = np.broadcast_to(dout[..., None, None] / (ph * pw), (*dout.shape, ph, pw))
+            return {"dx": sliding.scatter(g, values["x"].shape, s)}
+        return {"dx": loop_max_pool(values["x"], pool_of(values), dout)[1]}
+    x, w, b = values["x"], values["w"], values["b"]
+    stride, pad = values["conv_param"]["stride"], values["conv_param"]["pad"]
+    a = loop_conv(x, w, b, stride, pad)
+    if name == "conv_relu":
+        dout = dout * (a >= 0)
+    elif name == "conv_relu_pool":
+        dout = loop_max_pool(np.maximum(a, 0), pool_of(values), dout)[1] * (a >= 0)
+    return loop_conv_backward(x, w, dout, stride, pad)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+def test_plain_loops_agree_off_the_skip_masks(name: str, ties: bool) -> None:
+    """Inputs in {-1, 0, 1} tie pooling maxima and put pre-activations at exactly 0: a
+    right answer in another convention must still pass wherever the entry compares."""
+    entry = CATALOGUE[name]
+
+    @settings(SETTINGS, max_examples=15)
+    @given(cases(name, ties=ties))
+    def check(case: Case) -> None:
+        values, douts = case
+        got = reference(name).backward(values, douts)
+        want = loop_grads(name, values, douts["dout"])
+        compared = off_skip(name, values)
+        for g in entry.grads:
+            np.testing.assert_allclose(got[g][compared[g]], want[g][compared[g]], atol=1e-10)
+
+    check()
+
+
+def test_a_tied_window_is_skipped_where_conventions_disagree() -> None:
+    values: Values = {
+        "x": np.zeros((1, 1, 2, 3)),
+        "pool_param": dict(zip(("pool_height", "pool_width", "stride"), (2, 2, 1), strict=True)),
+    }
+    dout = np.array([[[[1.0, 2.0]]]])
+    ref = reference("max_pool_naive")
+    first = loop_max_pool(values["x"], (2, 2, 1), dout)[1]
+    every = ref.backward(values, {"dout": dout})["dx"]
+    assert not np.array_equal(first, every)  # the two conventions differ here …
+    assert ref.skip is not None and ref.skip(values)["dx"].all()  # … and all of dx is skipped
+
+
+def test_a_relu_kink_skips_its_receptive_field_and_filter() -> None:
+    """One pre-activation at exactly 0 (sample 0, filter 1, position (0, 0)) on a 3×3 input,
+    2×2 filters, stride 1, no padding: all other pre-activations are positive."""
+    rng = np.random.default_rng(1)  # integers, so that the sum is exactly 0 in any order
+    x = rng.integers(1, 4, (2, 1, 3, 3)).astype(np.float64)
+    w = rng.integers(1, 4, (2, 1, 2, 2)).astype(np.float64)
+    b = np.array([0.0, -float(np.sum(x[0, 0, :2, :2] * w[1, 0]))])
+    values: Values = {"x": x, "w": w, "b": b, "conv_param": {"stride": 1, "pad": 0}}
+    skip = reference("conv_relu").skip(values)  # type: ignore[misc]
+    field = np.zeros((2, 1, 3, 3), dtype=bool)
+    field[0, 0, :2, :2] = True
+    assert np.array_equal(skip["dx"], field)
+    assert np.array_equal(skip["db"], [False, True])
+    assert np.array_equal(skip["dw"][:, 0, 0, 0], [False, True])
+
+
+# The mutants ------------------------------------------------------------------------------
+
+# Sizes on which every mutant of the entry shows: padding, stride 2 below the filter size
+# (overlapping windows), two samples, several output positions; overlapping pools.
+RICH: dict[str, dict[str, int]] = {
+    "conv": {"N": 2, "C": 2, "F": 3, "HH": 3, "WW": 3, "stride": 2, "pad": 1,
+             "Ho": 2, "Wo": 2, "H": 3, "W": 3},
+    "pooling": {"N": 2, "C": 2, "ph": 3, "pw": 2, "ps": 1, "Ho": 2, "Wo": 2, "H": 4, "W": 3},
+    "conv_relu_pool": {"N": 2, "C": 2, "F": 2, "HH": 3, "WW": 3, "stride": 1, "pad": 1,
+                       "ph": 2, "pw": 2, "ps": 2, "Ho": 2, "Wo": 2, "Hc": 4, "Wc": 4,
+                       "H": 4, "W": 4},
+}  # fmt: skip
+MUTANTS = {
+    "conv_naive": ["shape_mismatch", "wrong_forward", "wrong_routing", "shape_mismatch",
+                   "wrong_axis", "lost_accumulation", "lost_accumulation"],
+    "max_pool_naive": ["wrong_routing", "wrong_routing", "lost_accumulation"],
+    "avg_pool_naive": ["scaled", "lost_accumulation"],
+    "conv_relu": ["missing_activation_derivative"],
+    "conv_relu_pool": ["missing_activation_derivative", "wrong_routing"],
+}  # fmt: skip
+
+
+def rich_case(name: str, seed: int = 0) -> Case:
+    entry = CATALOGUE[name]
+    sizes = RICH.get(name, RICH.get(entry.family, RICH["conv"]))
+    rng = np.random.default_rng(seed)
+    values = draw_arrays(entry, sizes, rng, ties=False)
+    for config in entry.configs:
+        values[config.name] = (
+            {"stride": sizes["stride"], "pad": sizes["pad"]}
+            if config.name == "conv_param"
+            else {"pool_height": sizes["ph"], "pool_width": sizes["pw"], "stride": sizes["ps"]}
+        )
+    return values, {"dout": rng.standard_normal(entry.outputs[0].resolve(sizes))}
+
+
+def differs(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_mutant_really_differs_from_the_reference(name: str) -> None:
+    values, douts = rich_case(name)
+    ref = reference(name)
+    assert ref.mutants is not None
+    right = {**ref.forward(values), **ref.backward(values, douts)}
+    mutants = ref.mutants(values, douts)
+    expected = MUTANTS[name.replace("_fast", "_naive")]
+    assert [str(m[0]) for m in mutants] == expected
+    for label, what, tensors in mutants:
+        assert tensors, what
+        assert any(differs(right[k], t) for k, t in tensors.items()), (label, what)
+        for key, tensor in tensors.items():
+            assert key in right, (what, key)
+            assert np.all(np.isfinite(tensor)), what
+
+
+def test_mutants_that_a_case_cannot_show_are_left_out() -> None:
+    """At stride 1 without padding, with one sample and a single output position, the
+    stride, cropping, batch-accumulation and overlap mistakes compute the right answer (db
+    kept spatial is still (F, 1, 1), not (F,))."""
+    rng = np.random.default_rng(2)
+    values: Values = {
+        "x": rng.standard_normal((1, 2, 3, 3)),
+        "w": rng.standard_normal((3, 2, 3, 3)),
+        "b": rng.standard_normal(3),
+        "conv_param": {"stride": 1, "pad": 0},
+    }
+    mutants = reference("conv_naive").mutants(values, {"dout": rng.standard_normal((1, 3, 1, 1))})  # type: ignore[misc]
+    assert [m[1].split(":")[0] for m in mutants] == [
+        "the kernel flipped",
+        "db summed over the batch only, keeping the spatial axes",
+        "db summed over the filters and the positions, per sample, not over the batch",
+    ]
+
+
+def test_a_single_channel_max_pool_has_no_cross_channel_mutant() -> None:
+    values, douts = rich_case("max_pool_naive")
+    values = {**values, "x": values["x"][:, :1]}
+    mutants = reference("max_pool_naive").mutants(values, {"dout": douts["dout"][:, :1]})  # type: ignore[misc]
+    assert [m[1].split(":")[0] for m in mutants] == [
+        "the gradient sent to every entry of the window, not only to its max",
+        "overlapping windows overwrite dx (dx[window] = …) instead of adding to it",
+    ]
