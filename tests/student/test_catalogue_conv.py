@@ -323,7 +323,7 @@ RICH: dict[str, dict[str, int]] = {
 MUTANTS = {
     "conv_naive": ["shape_mismatch", "wrong_forward", "wrong_routing", "shape_mismatch",
                    "wrong_axis", "lost_accumulation", "lost_accumulation"],
-    "max_pool_naive": ["wrong_routing", "wrong_routing", "lost_accumulation"],
+    "max_pool_naive": ["wrong_routing", "wrong_routing", "lost_accumulation", "lost_accumulation"],
     "avg_pool_naive": ["scaled", "lost_accumulation"],
     "conv_relu": ["missing_activation_derivative"],
     "conv_relu_pool": ["missing_activation_derivative", "wrong_routing"],
@@ -391,4 +391,6 @@ def test_a_single_channel_max_pool_has_no_cross_channel_mutant() -> None:
     assert [m[1].split(":")[0] for m in mutants] == [
         "the gradient sent to every entry of the window, not only to its max",
         "overlapping windows overwrite dx (dx[window] = …) instead of adding to it",
+        "the max's entry assigned (dx[argmax] = dout) instead of added to, so a max shared "
+        "by overlapping windows keeps only the last one's gradient",
     ]

@@ -137,6 +137,12 @@ def _max_pool_mutants(values: Values, douts: Mapping[str, Array]) -> list[Mutant
                 "overlapping windows overwrite dx (dx[window] = …) instead of adding to it",
                 {"dx": sliding.overwrite(mask * dout[..., None, None], x.shape, s)},
             ),
+            (
+                Label.LOST_ACCUMULATION,
+                "the max's entry assigned (dx[argmax] = dout) instead of added to, so a max "
+                "shared by overlapping windows keeps only the last one's gradient",
+                {"dx": sliding.overwrite(every, x.shape, s, where=mask)},
+            ),
         ],
     )
 

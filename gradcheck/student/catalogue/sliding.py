@@ -52,13 +52,19 @@ def scatter(g: Array, shape: tuple[int, ...], stride: int) -> Array:
     return out
 
 
-def overwrite(g: Array, shape: tuple[int, ...], stride: int) -> Array:
-    """Like ``scatter``, but each window *assigns* its whole (kh, kw) block in raster order
+def overwrite(g: Array, shape: tuple[int, ...], stride: int, where: Array | None = None) -> Array:
+    """Like ``scatter``, but each window *assigns* its (kh, kw) block in raster order
     (``dx[..., window] = …`` instead of ``+=``), the later window winning where they overlap:
-    the classic lost accumulation."""
+    the classic lost accumulation. With ``where`` (g's shape, boolean) only those entries
+    are assigned (``dx[argmax] = dout``), the others left as they were."""
     out = np.zeros(shape, dtype=np.float64)
     ho, wo, kh, kw = g.shape[2:]
     for i in range(ho):
         for j in range(wo):
-            out[:, :, stride * i : stride * i + kh, stride * j : stride * j + kw] = g[:, :, i, j]
+            block = out[:, :, stride * i : stride * i + kh, stride * j : stride * j + kw]
+            block[...] = (
+                g[:, :, i, j]
+                if where is None
+                else np.where(where[:, :, i, j], g[:, :, i, j], block)
+            )
     return out
