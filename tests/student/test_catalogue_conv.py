@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradcheck.student.catalogue import sliding
+from gradcheck.student.catalogue.conv import conv
 from gradcheck.student.catalogue.registry import load
 from gradcheck.student.catalogue.spec import LayerFunction, Reference
 
@@ -48,6 +49,8 @@ def draw_arrays(
         shape = spec.resolve(sizes)
         if ties:
             values[spec.name] = rng.integers(-1, 2, size=shape).astype(np.float64)
+        elif spec.domain == "positive":
+            values[spec.name] = rng.uniform(0.1, spec.bound, size=shape)
         elif spec.domain == "distinct":
             grid = np.linspace(-spec.bound, spec.bound, 4 * int(np.prod(shape)) + 2)
             values[spec.name] = rng.choice(grid, size=shape, replace=False)
@@ -241,6 +244,34 @@ def pool_of(values: Values) -> tuple[int, int, int]:
     return p["pool_height"], p["pool_width"], p["stride"]
 
 
+def loop_batchnorm(
+    a: np.ndarray, values: Values, dout: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Spatial batchnorm then relu (relu′(0) = 1), channel by channel, the backward through
+    the graph's nodes (dvar, then dmu); returns da and dgamma, dbeta."""
+    p, gamma, beta = values["bn_param"], values["gamma"], values["beta"]
+    da, dgamma, dbeta = np.zeros_like(a), np.zeros_like(gamma), np.zeros_like(beta)
+    for f in range(a.shape[1]):
+        z = a[:, f]
+        if p["mode"] == "train":
+            mu, var = z.mean(), ((z - z.mean()) ** 2).mean()
+        else:
+            mu, var = p["running_mean"][f], p["running_var"][f]
+        std = np.sqrt(var + p["eps"])
+        xhat = (z - mu) / std
+        dy = dout[:, f] * (gamma[f] * xhat + beta[f] >= 0)
+        dgamma[f], dbeta[f] = np.sum(dy * xhat), np.sum(dy)
+        dxhat = dy * gamma[f]
+        if p["mode"] == "test":
+            da[:, f] = dxhat / std
+            continue
+        m = z.size
+        dvar = np.sum(dxhat * (z - mu)) * -0.5 * (var + p["eps"]) ** -1.5
+        dmu = -np.sum(dxhat) / std + dvar * np.mean(-2 * (z - mu))
+        da[:, f] = dxhat / std + dvar * 2 * (z - mu) / m + dmu / m
+    return da, {"dgamma": dgamma, "dbeta": dbeta}
+
+
 def loop_grads(name: str, values: Values, dout: np.ndarray) -> dict[str, np.ndarray]:
     """The gradients of ``name`` by the loops above."""
     if "pool" in name and not name.startswith("conv"):
@@ -256,6 +287,9 @@ def loop_grads(name: str, values: Values, dout: np.ndarray) -> dict[str, np.ndar
         dout = dout * (a >= 0)
     elif name == "conv_relu_pool":
         dout = loop_max_pool(np.maximum(a, 0), pool_of(values), dout)[1] * (a >= 0)
+    elif name == "conv_bn_relu":
+        dout, affine = loop_batchnorm(a, values, dout)
+        return {**loop_conv_backward(x, w, dout, stride, pad), **affine}
     return loop_conv_backward(x, w, dout, stride, pad)
 
 
@@ -265,6 +299,8 @@ def test_plain_loops_agree_off_the_skip_masks(name: str, ties: bool) -> None:
     """Inputs in {-1, 0, 1} tie pooling maxima and put pre-activations at exactly 0: a
     right answer in another convention must still pass wherever the entry compares."""
     entry = CATALOGUE[name]
+    if ties and name == "conv_bn_relu":
+        pytest.skip("batch statistics of integers are inexact: y = 0 is not exactly 0")
 
     @settings(SETTINGS, max_examples=15)
     @given(cases(name, ties=ties))
@@ -327,7 +363,23 @@ MUTANTS = {
     "avg_pool_naive": ["scaled", "lost_accumulation"],
     "conv_relu": ["missing_activation_derivative"],
     "conv_relu_pool": ["missing_activation_derivative", "wrong_routing"],
+    "conv_bn_relu": ["missing_activation_derivative"],
 }  # fmt: skip
+
+
+def rich_config(name: str, sizes: Mapping[str, int]) -> dict[str, Any]:
+    if name == "conv_param":
+        return {"stride": sizes["stride"], "pad": sizes["pad"]}
+    if name == "pool_param":
+        return {"pool_height": sizes["ph"], "pool_width": sizes["pw"], "stride": sizes["ps"]}
+    zeros, ones = np.zeros(sizes["F"]), np.ones(sizes["F"])
+    return {
+        "mode": "train",
+        "eps": 1e-5,
+        "momentum": 0.9,
+        "running_mean": zeros,
+        "running_var": ones,
+    }
 
 
 def rich_case(name: str, seed: int = 0) -> Case:
@@ -336,11 +388,7 @@ def rich_case(name: str, seed: int = 0) -> Case:
     rng = np.random.default_rng(seed)
     values = draw_arrays(entry, sizes, rng, ties=False)
     for config in entry.configs:
-        values[config.name] = (
-            {"stride": sizes["stride"], "pad": sizes["pad"]}
-            if config.name == "conv_param"
-            else {"pool_height": sizes["ph"], "pool_width": sizes["pw"], "stride": sizes["ps"]}
-        )
+        values[config.name] = rich_config(config.name, sizes)
     return values, {"dout": rng.standard_normal(entry.outputs[0].resolve(sizes))}
 
 
@@ -394,3 +442,31 @@ def test_a_single_channel_max_pool_has_no_cross_channel_mutant() -> None:
         "the max's entry assigned (dx[argmax] = dout) instead of added to, so a max shared "
         "by overlapping windows keeps only the last one's gradient",
     ]
+
+
+def test_batchnorm_kinks_spread_over_their_channel_in_train_mode_only() -> None:
+    """One y at exactly 0 (sample 0, filter 1): in train mode the batch statistics carry it
+    to all of dx (every receptive field of channel 1) and to filter 1's dw, db, dgamma and
+    dbeta, not filter 0's; in test mode only to its own receptive field of dx."""
+    values, _ = rich_case("conv_bn_relu")
+    ref = reference("conv_bn_relu")
+    assert ref.skip is not None
+    values["gamma"][1], values["beta"][1] = 1.0, 0.0
+    out = ref.forward(values)["out"]  # relu(x̂) in channel 1
+    at = np.unravel_index(np.argmax(out[0, 1]), out.shape[2:])
+    values["beta"][1] = -out[0, 1][at]  # y = x̂ − x̂ = 0 exactly there, nowhere else
+    skip = ref.skip(values)
+    assert skip["dx"].all()
+    for g in ("dw", "db", "dgamma", "dbeta"):
+        assert skip[g][1].all() and not skip[g][0].any() and not skip[g][2].any(), g
+    values["beta"][1] = 0.0
+    values["gamma"][1] = 1.0
+    a = conv(values["x"], values["w"], values["b"], 2, 1)  # RICH: stride 2, pad 1, 3×3 filters
+    running_mean = np.zeros(3)
+    running_mean[1] = a[0, 1, 0, 0]  # y[0, 1, 0, 0] = (a − running_mean) / σ = 0 exactly
+    values["bn_param"] = {**values["bn_param"], "mode": "test", "running_mean": running_mean}
+    skip = reference("conv_bn_relu").skip(values)  # type: ignore[misc]
+    field = np.zeros(values["x"].shape, dtype=bool)
+    field[0, :, :2, :2] = True  # output (0, 0) reads padded rows/cols 0–2, i.e. x's 0–1
+    assert np.array_equal(skip["dx"], field)
+    assert np.array_equal(skip["dgamma"], [False, True, False])

@@ -1,5 +1,5 @@
 """The conv sandwich layers of CS231n assignment 2's layer_utils.py: a conv layer, a relu
-and, in ``conv_relu_pool``, a max pool.
+and, in ``conv_relu_pool``, a max pool; ``conv_bn_relu`` puts a spatial batchnorm between.
 
 ``conv_relu_forward(x, w, b, conv_param)`` and ``conv_relu_pool_forward(x, w, b,
 conv_param, pool_param)`` return (out, cache); their backwards return (dx, dw, db). The
@@ -11,6 +11,7 @@ the gradient to convention, and every gradient entry it reaches is skipped.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -34,10 +35,12 @@ from gradcheck.student.catalogue.pooling import (
 from gradcheck.student.catalogue.registry import register_function
 from gradcheck.student.catalogue.spec import (
     Config,
+    Input,
     LayerFunction,
     MutantTensors,
     Output,
     Reference,
+    Sizes,
     Values,
     ranges,
 )
@@ -196,5 +199,125 @@ register_function(
         description="conv_relu_pool_forward(x, w, b, conv_param, pool_param) -> (out, cache); "
         "conv_relu_pool_backward(dout, cache) -> (dx, dw, db): a conv layer, a relu and a "
         "max pool (pool_param {'pool_height', 'pool_width', 'stride'})",
+    )
+)
+
+
+# -- conv, spatial batchnorm, relu ---------------------------------------------------------
+
+_RM, _RV = "bn_param['running_mean']", "bn_param['running_var']"
+_AXES = (0, 2, 3)  # spatial batchnorm: statistics per channel over N, H and W
+
+
+def _bn_param(sizes: Sizes) -> st.SearchStrategy[dict[str, Any]]:
+    """A bn_param of either mode with explicit eps, momentum and running statistics."""
+    stats = {
+        "running_mean": (-1.0, 1.0),
+        "running_var": (0.5, 2.0),
+    }
+    return st.fixed_dictionaries(
+        {
+            "mode": st.sampled_from(["train", "test"]),
+            "eps": st.just(1e-5),
+            "momentum": st.sampled_from([0.9, 0.5]),
+            **{
+                k: st.lists(st.floats(lo, hi), min_size=sizes["F"], max_size=sizes["F"]).map(
+                    np.array
+                )
+                for k, (lo, hi) in stats.items()
+            },
+        }
+    )
+
+
+def _bn_stats(values: Values) -> tuple[Array, Array, Array]:
+    """The conv output a, and the mean and variance batchnorm normalises it with."""
+    a, param = _pre(values), values["bn_param"]
+    if param["mode"] == "test":
+        return a, param["running_mean"], param["running_var"]
+    return a, a.mean(axis=_AXES), a.var(axis=_AXES)
+
+
+def _bn(values: Values) -> tuple[Array, Array]:
+    """x̂ and y = γ·x̂ + β, the relu's input, of shape (N, F, Ho, Wo)."""
+    a, mu, var = _bn_stats(values)
+    xhat = (a - mu[:, None, None]) / np.sqrt(var + values["bn_param"]["eps"])[:, None, None]
+    return xhat, values["gamma"][:, None, None] * xhat + values["beta"][:, None, None]
+
+
+def _cbr_forward(values: Values) -> dict[str, Array]:
+    param = values["bn_param"]
+    _, mu, var = _bn_stats(values)
+    rm, rv = param["running_mean"], param["running_var"]
+    if param["mode"] == "train":
+        m = param["momentum"]
+        rm, rv = m * rm + (1 - m) * mu, m * rv + (1 - m) * var
+    return {"out": relu(_bn(values)[1]), _RM: np.array(rm), _RV: np.array(rv)}
+
+
+def _cbr_grads(values: Values, dout: Array, *, relu_prime: bool = True) -> dict[str, Array]:
+    xhat, y = _bn(values)
+    dy = dout * (y > 0) if relu_prime else dout
+    _, _, var = _bn_stats(values)
+    inv_std = 1.0 / np.sqrt(var + values["bn_param"]["eps"])[:, None, None]
+    dxhat = dy * values["gamma"][:, None, None]
+    if values["bn_param"]["mode"] == "train":
+        dxhat = dxhat - dxhat.mean(axis=_AXES, keepdims=True)
+        dxhat = dxhat - xhat * (dxhat * xhat).mean(axis=_AXES, keepdims=True)
+    grads = conv_grads(values["x"], values["w"], dxhat * inv_std, *geometry(values))
+    return {**grads, "dgamma": (dy * xhat).sum(axis=_AXES), "dbeta": dy.sum(axis=_AXES)}
+
+
+def _cbr_skip(values: Values) -> dict[str, Array]:
+    """A relu kink at y = 0: in test mode it reaches its receptive field, in train mode the
+    batch statistics spread it over its whole channel, hence all of dx."""
+    kink = _bn(values)[1] == 0.0
+    channels = np.asarray(kink.any(axis=_AXES))
+    if values["bn_param"]["mode"] == "train":
+        kink = np.broadcast_to(channels[None, :, None, None], kink.shape)
+    reach = _reach(kink, values)
+    return {**reach, "dgamma": channels.copy(), "dbeta": channels.copy()}
+
+
+def _cbr_mutants(values: Values, douts: Mapping[str, Array]) -> list[MutantTensors]:
+    dout = douts["dout"]
+    return differing(
+        _cbr_grads(values, dout),
+        [
+            (
+                Label.MISSING_ACTIVATION_DERIVATIVE,
+                "relu′ left out between the relu and the batchnorm backward",
+                _cbr_grads(values, dout, relu_prime=False),
+            )
+        ],
+    )
+
+
+register_function(
+    LayerFunction(
+        name="conv_bn_relu",
+        family="sandwich",
+        forward="conv_bn_relu_forward",
+        backward="conv_bn_relu_backward",
+        inputs=(*INPUTS, Input("gamma", ("F",), domain="positive"), Input("beta", ("F",))),
+        outputs=(Output("out", ("N", "F", "Ho", "Wo")),),
+        grads=("dx", "dw", "db", "dgamma", "dbeta"),
+        sizes=lambda: conv_sizes().filter(lambda s: s["N"] * s["Ho"] * s["Wo"] >= 2),
+        configs=(
+            Config("conv_param", conv_param),
+            Config("bn_param", _bn_param, state=("running_mean", "running_var")),
+        ),
+        reference=Reference(
+            forward=_cbr_forward,
+            backward=lambda v, d: _cbr_grads(v, d["dout"]),
+            skip=_cbr_skip,
+            mutants=_cbr_mutants,
+        ),
+        examples=15,
+        description="conv_bn_relu_forward(x, w, b, gamma, beta, conv_param, bn_param) -> "
+        "(out, cache); conv_bn_relu_backward(dout, cache) -> (dx, dw, db, dgamma, dbeta): a "
+        "conv layer, spatial batchnorm (bn_param {'mode': 'train' | 'test', 'eps', "
+        "'momentum', 'running_mean', 'running_var'}, biased batch variance, running "
+        "statistics updated in place in train mode) and a relu; in train mode db is 0",
     )
 )

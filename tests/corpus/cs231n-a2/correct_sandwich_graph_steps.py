@@ -1,7 +1,8 @@
 # expect: partial
-"""correct: conv_relu and conv_relu_pool written step by step like the computational
-graph in the course's hints (every intermediate named and cached), on the student's own
-naive conv and max pool written with np.where masks."""
+"""correct: conv_relu, conv_relu_pool and conv_bn_relu written step by step like the
+computational graph in the course's hints (every intermediate named and cached), on the
+student's own naive conv, a max pool with np.where masks and a private spatial batchnorm
+(transpose to (N*H*W, F), updates bn_param in place)."""
 
 import numpy as np
 
@@ -101,3 +102,59 @@ def conv_relu_pool_backward(dout, cache):
     dr = max_pool_backward_naive(dout, pool_cache)   # step 3
     da = dr * (a > 0)                                # step 2
     return conv_backward_naive(da, conv_cache)       # step 1
+
+
+def _spatial_bn_forward(a, gamma, beta, bn_param):
+    # (N, F, H, W) -> (N*H*W, F), vanilla batchnorm per column, and back
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    N, F, H, W = a.shape
+    z = a.transpose(0, 2, 3, 1).reshape(-1, F)
+    running_mean = bn_param.get("running_mean", np.zeros(F))
+    running_var = bn_param.get("running_var", np.zeros(F))
+    if mode == "train":
+        mu = z.mean(axis=0)
+        zc = z - mu
+        var = (zc ** 2).mean(axis=0)
+        std = np.sqrt(var + eps)
+        zhat = zc / std
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
+        cache = ("train", zhat, std, gamma)
+    else:
+        std = np.sqrt(running_var + eps)
+        zhat = (z - running_mean) / std
+        cache = ("test", zhat, std, gamma)
+    y = gamma * zhat + beta
+    return y.reshape(N, H, W, F).transpose(0, 3, 1, 2), cache
+
+
+def _spatial_bn_backward(dy, cache):
+    mode, zhat, std, gamma = cache
+    N, F, H, W = dy.shape
+    d = dy.transpose(0, 2, 3, 1).reshape(-1, F)
+    dgamma = (d * zhat).sum(axis=0)
+    dbeta = d.sum(axis=0)
+    dzhat = d * gamma
+    if mode == "train":
+        m = d.shape[0]
+        dz = (m * dzhat - dzhat.sum(axis=0) - zhat * (dzhat * zhat).sum(axis=0)) / (m * std)
+    else:
+        dz = dzhat / std
+    return dz.reshape(N, H, W, F).transpose(0, 3, 1, 2), dgamma, dbeta
+
+
+def conv_bn_relu_forward(x, w, b, gamma, beta, conv_param, bn_param):
+    a, conv_cache = conv_forward_naive(x, w, b, conv_param)          # step 1
+    y, bn_cache = _spatial_bn_forward(a, gamma, beta, bn_param)       # step 2
+    out = np.maximum(y, 0)                                            # step 3
+    return out, (conv_cache, bn_cache, y)
+
+
+def conv_bn_relu_backward(dout, cache):
+    conv_cache, bn_cache, y = cache
+    dy = dout * (y > 0)                                   # step 3
+    da, dgamma, dbeta = _spatial_bn_backward(dy, bn_cache)  # step 2
+    dx, dw, db = conv_backward_naive(da, conv_cache)      # step 1
+    return dx, dw, db, dgamma, dbeta
