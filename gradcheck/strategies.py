@@ -100,15 +100,15 @@ def _fitting_outputs(loss_name: str, output_activations: list[str] | None) -> li
 
 
 def _draw_widths(
-    draw: st.DrawFn, depth: int, widths: tuple[int, int], labels: bool
+    draw: st.DrawFn, depth: int, widths: tuple[int, int], labels: bool, output: int | None
 ) -> tuple[int, ...]:
     """n₀ … n_depth; hidden widths (and n₀) are often equal, so that residual layers get
-    drawn; ``labels`` outputs have at least 2 classes."""
+    drawn; ``labels`` outputs have at least 2 classes; ``output`` fixes n_depth."""
     shared = draw(st.integers(*widths))
     hidden = [draw(st.one_of(st.just(shared), st.integers(*widths))) for _ in range(depth - 1)]
     inputs = draw(st.one_of(st.just(shared), st.integers(*widths)))
     min_out = 2 if labels else widths[0]
-    out = draw(st.integers(max(min_out, widths[0]), max(min_out, widths[1])))
+    out = output or draw(st.integers(max(min_out, widths[0]), max(min_out, widths[1])))
     return (inputs, *hidden, out)
 
 
@@ -138,12 +138,13 @@ def _spec(
     reductions: list[str],
     residual: bool,
     dtypes: list[str],
+    output_width: int | None,
 ) -> NetworkSpec:
     loss_name = draw(st.sampled_from(losses))
     loss = LOSSES.get(loss_name)
     fits = _fitting_outputs(loss_name, output_activations)
     depth = draw(st.integers(*depths))
-    all_widths = _draw_widths(draw, depth, widths, loss.target == "labels")
+    all_widths = _draw_widths(draw, depth, widths, loss.target == "labels", output_width)
     bounded_output = loss.output_range != (-math.inf, math.inf)
     skips = _draw_residual(draw, all_widths, bounded_output) if residual else ()
     return NetworkSpec(
@@ -169,12 +170,19 @@ def network_specs(
     reductions: Sequence[str] = REDUCTIONS,
     residual: bool = True,
     dtypes: Sequence[str] = ("float64",),
+    output_width: int | None = None,
 ) -> st.SearchStrategy[NetworkSpec]:
     """Dense networks. ``activations`` are the hidden ones (default: every registered one);
-    the output activation is drawn among ``output_activations`` that fit the loss."""
+    the output activation is drawn among ``output_activations`` that fit the loss;
+    ``output_width`` fixes the number of output units (one sigmoid unit for a binary
+    classifier), which the width bounds otherwise draw."""
     _check_range("depth", min_depth, max_depth, 1)
     _check_range("width", min_width, max_width, 1)
+    if output_width is not None and (isinstance(output_width, bool) or output_width < 1):
+        raise InvalidArgument(f"output_width must be a positive integer, not {output_width!r}")
     losses_ = _names("losses", LOSSES, losses)
+    if output_width == 1 and any(LOSSES.get(n).target == "labels" for n in losses_):
+        raise InvalidArgument("softmax_ce needs output_width >= 2 for its output classes")
     if max_width < 2 and any(LOSSES.get(n).target == "labels" for n in losses_):
         raise InvalidArgument("softmax_ce needs max_width >= 2 for its output classes")
     bad = [r for r in reductions if r not in REDUCTIONS] or [d for d in dtypes if d not in DTYPES]
@@ -193,6 +201,7 @@ def network_specs(
         reductions=list(reductions),
         residual=residual,
         dtypes=list(dtypes),
+        output_width=output_width,
     )
 
 

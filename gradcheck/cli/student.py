@@ -1,7 +1,9 @@
 """The student-validation commands: ``validate``, ``grade`` and ``assignments``.
 
 Thin: they parse, call ``gradcheck.student``, and print or write what comes back. Exit codes:
-0 pass, 1 a submission failed or errored, 2 bad invocation (unknown assignment, missing file).
+0 pass (full marks); 1 a submission that is not a pass: ``partial`` (some points, not all)
+exits like ``fail`` and ``error``, so that a CI job or a pre-submit hook never reads a partial
+score as success; 2 bad invocation (unknown assignment, missing file, unknown format).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from gradcheck.cli.args import (
     seed,
 )
 from gradcheck.errors import GradcheckError
+from gradcheck.student.labels import VERDICTS
 
 __all__ = ["add_commands"]
+
+_STDOUT_FORMATS = ("text", "json", "gradescope", "prairielearn")
+_DEFAULT_REPORTS = ("md", "json", "html", "junit")
 
 # The TOML keys' types, checked here because the spec reader lets a string through where a
 # depth goes (``max_depth = "deep"`` failed deep inside with a TypeError).
@@ -102,9 +108,10 @@ def _add_validate(commands: Any) -> None:
     )
     validate.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=_STDOUT_FORMATS,
         default="text",
-        help="text (default) or one JSON object on stdout",
+        help="what goes to stdout: text (default), one JSON object, Gradescope's results.json "
+        "or PrairieLearn's results.json",
     )
     validate.add_argument(
         "--out",
@@ -116,7 +123,8 @@ def _add_validate(commands: Any) -> None:
         "--reports",
         type=names,
         default=None,
-        help="report files to write: md,json,html,junit (default all; 'none' for none)",
+        help="report files to write: md,json,html,junit,gradescope,prairielearn (default "
+        "md,json,html,junit; 'none' for none)",
     )
     validate.set_defaults(handler=_validate)
 
@@ -141,6 +149,14 @@ def _add_grade(commands: Any) -> None:
     )
     grade.add_argument(
         "--resume", action="store_true", help="skip submissions already in OUT/results.jsonl"
+    )
+    grade.add_argument(
+        "--format",
+        type=names,
+        default=None,
+        help="files to write: csv (summary.csv), gradebook (gradebook.csv), md, html, json, "
+        "junit, and per submission gradescope (<id>/results.json), prairielearn "
+        "(<id>/prairielearn.json); default all but prairielearn",
     )
     grade.set_defaults(handler=_grade)
 
@@ -201,7 +217,7 @@ def _report_formats(chosen: tuple[str, ...] | None) -> tuple[str, ...]:
     from gradcheck.report.submission import SUBMISSION_WRITERS
 
     if chosen is None:
-        return SUBMISSION_WRITERS.formats
+        return _DEFAULT_REPORTS
     if chosen == ("none",):
         return ()
     try:
@@ -230,8 +246,17 @@ def _validate(args: argparse.Namespace) -> int:
     )
     if reports:
         _write_submission_reports(args.out, result.to_dict(), reports)
+    _print_result(args, result)
+    return 0 if result.verdict == "pass" else 1
+
+
+def _print_result(args: argparse.Namespace, result: Any) -> None:
+    from gradcheck.report.submission import SUBMISSION_WRITERS
+
     if args.format == "json":
         print(json.dumps(result.to_dict(), default=str))
+    elif args.format != "text":
+        print(SUBMISSION_WRITERS.render[args.format](result.to_dict()), end="")
     else:
         print(result.message)
         for note in result.notes:
@@ -243,7 +268,6 @@ def _validate(args: argparse.Namespace) -> int:
             )
     if args.show_output and result.output:
         print(result.output, file=sys.stderr)
-    return 0 if result.verdict == "pass" else 1
 
 
 def _write_submission_reports(root: Path, data: dict[str, Any], formats: tuple[str, ...]) -> None:
@@ -257,11 +281,20 @@ def _write_submission_reports(root: Path, data: dict[str, Any], formats: tuple[s
 def _grade(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from gradcheck.io import atomic_write_text
-    from gradcheck.report.gradescope import render_gradescope
-    from gradcheck.report.grading import HEADERS, class_writers, summary_rows
+    from gradcheck.report.grading import (
+        GRADE_FORMATS,
+        HEADERS,
+        check_grade_formats,
+        summary_rows,
+        write_grading,
+    )
     from gradcheck.student.grade import Batch, find_submissions, grade_folder
 
+    formats = GRADE_FORMATS if args.format is None else args.format
+    try:
+        check_grade_formats(formats)
+    except GradcheckError as error:
+        raise GradcheckError(f"--format {','.join(formats)}: {error}") from None
     assignment, limits = _options(args)
     if not find_submissions(args.folder):
         raise GradcheckError(f"no submissions in {args.folder} (no .py file, no sub-folder)")
@@ -275,7 +308,7 @@ def _grade(args: argparse.Namespace) -> int:
     batch = Batch(args.assignment, args.examples, args.seed, limits, out=args.out)
 
     def show(record: dict[str, Any]) -> None:
-        print(f"{record['verdict']:5} {record['id']}", file=sys.stderr)
+        print(f"{record['verdict']:7} {record['id']}", file=sys.stderr)
 
     def note(message: str) -> None:
         print(f"gradcheck: note: {message}", file=sys.stderr)
@@ -289,19 +322,20 @@ def _grade(args: argparse.Namespace) -> int:
         on_result=show,
         log=note,
     )
-    for record in records:
-        atomic_write_text(args.out / str(record["id"]) / "results.json", render_gradescope(record))
-    writers = class_writers(assignment.name)
-    writers.write(records, args.out, ("csv", "md", "html", "json", "junit"))
+    written = write_grading(records, args.out, formats, assignment.name)
     print(
         tabulate(summary_rows(records), headers=HEADERS, tablefmt="github", disable_numparse=True)
     )
-    passed = sum(r["verdict"] == "pass" for r in records)
+    counts = {v: sum(r["verdict"] == v for r in records) for v in VERDICTS}
+    names = sorted({path.name for path in written if path.parent == args.out})
+    per_student = sorted({path.name for path in written if path.parent != args.out})
     print(
-        f"\n{passed}/{len(records)} passed. Reports in {args.out}/: "
-        "report.md, report.html, summary.csv, <id>/results.json"
+        f"\n{counts['pass']}/{len(records)} passed ("
+        + ", ".join(f"{n} {v}" for v, n in counts.items())
+        + f"). Reports in {args.out}/: "
+        + ", ".join([*names, *(f"<id>/{name}" for name in per_student)])
     )
-    return 0 if passed == len(records) else 1
+    return 0 if counts["pass"] == len(records) else 1
 
 
 def _assignments(args: argparse.Namespace) -> int:

@@ -36,7 +36,24 @@ FORMATS: dict[str, Format] = {
         Format("json", ".json", "JSON with a schema: every number, for tools"),
         Format("html", ".html", "one self-contained page: everything the Markdown has"),
         Format("junit", ".junit.xml", "JUnit XML: one testcase per check, for CI test views"),
-        Format("csv", ".csv", "CSV: one row per submission, for a gradebook"),
+        Format("csv", ".csv", "CSV: one row per submission, with its first problem"),
+        Format(
+            "gradebook",
+            ".csv",
+            "CSV for an LMS gradebook: one row per student id, score, max_score, percent, "
+            "verdict, labels",
+        ),
+        Format(
+            "gradescope",
+            ".json",
+            "Gradescope autograder results.json: one test per check, with its points and "
+            "visibility",
+        ),
+        Format(
+            "prairielearn",
+            ".json",
+            "PrairieLearn external-grader results: gradable, score 0..1, one test per check",
+        ),
     )
 }
 

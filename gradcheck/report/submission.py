@@ -19,9 +19,18 @@ from tabulate import tabulate
 from gradcheck.report.escape import clean, clean_json, markdown_cell, xml_document
 from gradcheck.report.escape import html_text as esc
 from gradcheck.report.formats import Writers
+from gradcheck.report.gradescope import render_gradescope
 from gradcheck.report.html import table
+from gradcheck.report.prairielearn import render_prairielearn
+from gradcheck.report.student_view import (
+    check_text,
+    full_feedback,
+    result_checks,
+    student_labels,
+)
 
 __all__ = [
+    "STUDENT_FILES",
     "SUBMISSION_SCHEMA",
     "SUBMISSION_WRITERS",
     "render_submission_html",
@@ -31,14 +40,8 @@ __all__ = [
     "result_checks",
 ]
 
-SUBMISSION_SCHEMA = "gradcheck.submission/1"
+SUBMISSION_SCHEMA = "gradcheck.submission/2"  # 2: partial, points, feedback levels
 _RECORD_HEADERS = ["check", "tensor", "index", "yours", "expected", "abs err", "allowed", "verdict"]
-
-
-def result_checks(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The checks of a result that are JSON objects (a resumed record may hold anything)."""
-    checks = result.get("checks")
-    return [c for c in checks if isinstance(c, dict)] if isinstance(checks, list) else []
 
 
 def _name(result: dict[str, Any]) -> str:
@@ -46,8 +49,11 @@ def _name(result: dict[str, Any]) -> str:
 
 
 def _record_rows(result: dict[str, Any]) -> list[list[str]]:
+    """The compared values of the checks with full feedback; the others' stay hidden."""
     rows = []
     for check in result_checks(result):
+        if not full_feedback(check):
+            continue
         for r in check.get("records", []):
             rows.append(
                 [check.get("check", "?"), r["tensor"], ",".join(map(str, r["index"])),
@@ -65,7 +71,7 @@ def _fence(text: str) -> str:
 def render_submission_markdown(result: dict[str, Any]) -> str:
     message = clean(result.get("message", ""))
     fence = _fence(message)
-    labels = ", ".join(map(str, result.get("labels", []))) or "none"
+    labels = ", ".join(student_labels(result)) or "none"
     lines = [
         f"# {markdown_cell(_name(result))}: {markdown_cell(result.get('verdict', '?'))}",
         "",
@@ -89,7 +95,7 @@ def render_submission_markdown(result: dict[str, Any]) -> str:
 def render_submission_html(result: dict[str, Any]) -> str:
     name = esc(_name(result))
     verdict = esc(result.get("verdict", "?"))
-    labels = esc(", ".join(map(str, result.get("labels", []))) or "none")
+    labels = esc(", ".join(student_labels(result)) or "none")
     notes = "".join(f"<li>{esc(n)}</li>" for n in result.get("notes", []))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -107,8 +113,10 @@ def render_submission_json(results: dict[str, Any] | Sequence[dict[str, Any]]) -
     return json.dumps(data, indent=2, default=str, allow_nan=False) + "\n"
 
 
-def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
-    """One testsuite per submission, one testcase per check (not implemented: skipped)."""
+def render_submission_junit(results: Sequence[dict[str, Any]], *, student: bool = False) -> str:
+    """One testsuite per submission, one testcase per check (not implemented, not run:
+    skipped). With ``student``, each check's text is what its feedback level shows (``validate``
+    writes it so, for a CI log a student may read); a class's file is the instructor's."""
     suites = ET.Element("testsuites", name="gradcheck grading")
     for result in results:
         ident = _name(result)
@@ -124,7 +132,7 @@ def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
         for check in checks:
             case = ET.SubElement(suite, "testcase", classname=ident, name=str(check.get("check")))
             status = check.get("status")
-            text = str(check.get("message", ""))
+            text = check_text(check) if student else str(check.get("message", ""))
             message = text.splitlines()[0] if text.strip() else ""
             if status == "fail":
                 failures += 1
@@ -132,7 +140,7 @@ def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
             elif status == "error":
                 errors += 1
                 ET.SubElement(case, "error", message=message, type="error").text = text
-            elif status == "not_implemented":
+            elif status in ("not_implemented", "not_run"):
                 skipped += 1
                 ET.SubElement(case, "skipped", message=message)
         suite.set("tests", str(len(checks)))
@@ -142,6 +150,9 @@ def render_submission_junit(results: Sequence[dict[str, Any]]) -> str:
     return xml_document(suites)
 
 
+# The autograder platforms' files, under the names their graders read.
+_PLATFORM_FILES = {"gradescope": "results.json", "prairielearn": "prairielearn.json"}
+
 SUBMISSION_WRITERS: Writers[dict[str, Any]] = Writers(
     "report",
     "submission",
@@ -149,6 +160,17 @@ SUBMISSION_WRITERS: Writers[dict[str, Any]] = Writers(
         "md": render_submission_markdown,
         "json": render_submission_json,
         "html": render_submission_html,
-        "junit": lambda result: render_submission_junit([result]),
+        "junit": lambda result: render_submission_junit([result], student=True),
+        "gradescope": render_gradescope,
+        "prairielearn": render_prairielearn,
     },
+    filenames=_PLATFORM_FILES,
+)
+
+# The files ``grade`` can write for each student into ``OUT/<id>/``.
+STUDENT_FILES: Writers[dict[str, Any]] = Writers(
+    "per-submission",
+    "results",
+    {"gradescope": render_gradescope, "prairielearn": render_prairielearn},
+    filenames=_PLATFORM_FILES,
 )

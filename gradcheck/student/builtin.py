@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 from gradcheck.student.contract import Assignment
+from gradcheck.student.declaration import declared_assignment
 from gradcheck.student.layers import layer_checks
 from gradcheck.student.networks import CourseraCheck, DeepMLPCheck, NielsenCheck, TwoLayerCheck
 from gradcheck.student.registry import register_assignment
 
-__all__: list[str] = []
+__all__ = ["PRESETS"]
 
 register_assignment(
     Assignment(
@@ -73,3 +77,8 @@ register_assignment(
         partial=True,
     )
 )
+
+# The course presets, declared in TOML like an instructor's own assignment.
+PRESETS = Path(__file__).with_name("presets")
+for _path in sorted(PRESETS.glob("*.toml")):
+    register_assignment(declared_assignment(tomllib.loads(_path.read_text()), _path.name))

@@ -318,7 +318,10 @@ class _Session:
         mutated = [m for i, s in saved.items() for m in _changes(s, names[i])]
         if request.get("store"):
             self.slots[request["store"]] = result
-        return {"ok": True, "result": protocol.encode(result, out), "mutated": mutated}
+        reply = {"ok": True, "result": protocol.encode(result, out), "mutated": mutated}
+        if request.get("report"):  # arguments the call is meant to update (running statistics)
+            reply["reported"] = protocol.encode([args[i] for i in request["report"]], out)
+        return reply
 
 
 def _answer(

@@ -7,28 +7,57 @@ shapes and orientation, so that every record speaks the student's language (``w1
 ``dW[0]``, ``dx``). The reference comes from gradcheck's core; ``references`` cross-checks
 it against finite differences and torch on the cases that are reported.
 
+Each check is worth ``points`` (1 by default) and says how much a student may see of it
+(``feedback``) and when Gradescope shows it (``visibility``); ``graded`` sets them on a copy::
+
+    graded(AffineCheck(), points=4, feedback="hidden", visibility="after_due_date")
+
 These are the base types only: the registry of assignments is ``registry``, the built-in
 ones are ``builtin``, and the lookup by name is ``assignment``.
 """
 
 from __future__ import annotations
 
+import copy
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from hypothesis import strategies as st
 
 from gradcheck.compare import Record
+from gradcheck.errors import SpecError
 from gradcheck.student.labels import Label
 from gradcheck.student.sandbox import Sandbox
 from gradcheck.student.source import DEFAULT_FORBIDDEN
 
-__all__ = ["Assignment", "Check", "ContractError", "Expected", "Mutant"]
+__all__ = [
+    "FEEDBACK_LEVELS",
+    "VISIBILITIES",
+    "Assignment",
+    "Check",
+    "ContractError",
+    "Expected",
+    "Feedback",
+    "Mutant",
+    "Visibility",
+    "graded",
+]
 
 Array = np.ndarray
+
+# How much of a check a student sees. ``full``: the values, the counterexample and how to
+# reproduce it; ``diagnosis``: whether it passed and the diagnosis, no value of the reference
+# or of the input; ``hidden``: only whether it passed and its points. The instructor's record
+# (``OUT/<id>/instructor.json``) always keeps everything.
+Feedback = Literal["full", "diagnosis", "hidden"]
+FEEDBACK_LEVELS: tuple[Feedback, ...] = get_args(Feedback)
+# When Gradescope shows a check's test to the student (its ``visibility`` field).
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+VISIBILITIES: tuple[Visibility, ...] = get_args(Visibility)
 
 
 class ContractError(Exception):
@@ -65,10 +94,19 @@ class Mutant:
 
 
 class Check(ABC):
-    """One function (or forward/backward pair) of an assignment."""
+    """One function (or forward/backward pair) of an assignment, worth ``points``, with the
+    ``feedback`` a student gets and Gradescope's ``visibility`` (set them with ``graded``)."""
 
     name: str = ""
     entry_points: tuple[str, ...] = ()
+    examples: int | None = None  # a cap on the search's examples, for slow functions
+    # Graded only when the submission defines it; or only when it defines some function of
+    # the same ``group`` (the course file it lives in).
+    optional: bool = False
+    group: str | None = None
+    points: float = 1.0
+    feedback: Feedback = "full"
+    visibility: Visibility = "visible"
 
     @abstractmethod
     def cases(self) -> st.SearchStrategy[Any]:
@@ -93,8 +131,9 @@ class Check(ABC):
         """A case like ``case`` with another batch size, to tell factors apart."""
 
     @abstractmethod
-    def snippet(self, case: Any) -> str:
-        """Python that re-runs the submission on ``case``."""
+    def snippet(self, case: Any, *, source: str = "submission.py") -> str:
+        """Python that re-runs the submission on ``case``; ``source`` is the submission's
+        file name, which the import line is made from (``networks.import_line``)."""
 
     @abstractmethod
     def inputs(self, case: Any) -> dict[str, Any]:
@@ -102,6 +141,16 @@ class Check(ABC):
 
     def references(self, case: Any) -> tuple[Record, ...]:
         """Records of the reference against finite differences (and torch where installed)."""
+        return ()
+
+    def value_label(self, case: Any, tensor: str) -> Label | None:
+        """The label a wrong value of ``tensor`` gets when it is not a gradient (a forward
+        output, a running statistic), or None for a gradient, which the diagnosis measures."""
+        return None
+
+    def trial_records(self, sandbox: Sandbox, case: Any) -> tuple[Record, ...]:
+        """Records every trial adds to its comparison with the reference: a check without a
+        reference compares the submission with itself here (finite differences)."""
         return ()
 
     def consistency(self, sandbox: Sandbox, case: Any) -> tuple[Record, ...]:
@@ -113,7 +162,8 @@ class Check(ABC):
 @dataclass(frozen=True)
 class Assignment:
     """A named contract and its checks. With ``partial`` set, a check whose functions are
-    missing is scored as not implemented instead of failing the submission."""
+    missing is scored as not implemented (0 points, the others still count: the verdict is
+    then ``partial``); without it, a missing function stops the submission (``fail``)."""
 
     name: str
     title: str
@@ -122,6 +172,50 @@ class Assignment:
     forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN
     partial: bool = False
 
+    def __post_init__(self) -> None:
+        for check in self.checks:  # points or levels set by hand, past ``graded``
+            graded(check, points=check.points, feedback=check.feedback, visibility=check.visibility)
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(c.points for c in self.checks))
+
     @property
     def entry_points(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(name for c in self.checks for name in c.entry_points))
+
+
+def graded(
+    check: Check,
+    *,
+    points: float | None = None,
+    feedback: str | None = None,
+    visibility: str | None = None,
+) -> Check:
+    """A copy of ``check`` worth ``points`` (finite, > 0), with the ``feedback`` level and
+    Gradescope ``visibility`` given; what is not given stays as it was. Raises SpecError
+    naming a bad value. A copy, so that one catalogue check can be worth different points
+    in two assignments."""
+    if points is not None and (
+        isinstance(points, bool)
+        or not isinstance(points, int | float)
+        or not math.isfinite(points)
+        or points <= 0
+    ):
+        raise SpecError(f"check {check.name}: points must be a number > 0, got {points!r}")
+    for what, value, allowed in (
+        ("feedback", feedback, FEEDBACK_LEVELS),
+        ("visibility", visibility, VISIBILITIES),
+    ):
+        if value is not None and value not in allowed:
+            raise SpecError(
+                f"check {check.name}: {what} must be one of {', '.join(allowed)}, got {value!r}"
+            )
+    copied = copy.copy(check)
+    if points is not None:
+        copied.points = float(points)
+    if feedback is not None:
+        copied.feedback = cast(Feedback, feedback)  # checked above
+    if visibility is not None:
+        copied.visibility = cast(Visibility, visibility)
+    return copied

@@ -11,6 +11,15 @@ TOML (``hw3.toml``)::
     max_depth = 3
     forbidden = ["torch", "jax"]   # modules the submission may not import
 
+    # coursera only: the course's names, and its one sigmoid output unit by default
+    forward = "L_model_forward"
+    backward = "L_model_backward"
+    output_width = 1
+    output_activations = ["sigmoid"]
+
+A spec without ``convention`` that lists ``[[function]]`` or ``[[class]]`` tables declares
+its graded functions one by one, with points (``declaration``).
+
 A Python spec is a file that assigns the same keys to a dict literal named ``ASSIGNMENT``;
 it is read with ``ast.literal_eval`` and never executed.
 """
@@ -28,7 +37,8 @@ from hypothesis.errors import InvalidArgument
 from gradcheck.errors import GradcheckError
 from gradcheck.student.assignment import get_assignment
 from gradcheck.student.contract import Assignment, Check
-from gradcheck.student.networks import DeepMLPCheck, TwoLayerCheck
+from gradcheck.student.declaration import declared_assignment
+from gradcheck.student.networks import CourseraCheck, DeepMLPCheck, TwoLayerCheck
 
 __all__ = ["load_assignment", "resolve_assignment"]
 
@@ -42,6 +52,10 @@ _KEYS = {
     "min_depth",
     "max_depth",
     "forbidden",
+    "forward",
+    "backward",
+    "output_width",
+    "output_activations",
 }
 
 
@@ -83,6 +97,8 @@ def _read(path: Path) -> dict[str, Any]:
 def load_assignment(path: Path) -> Assignment:
     """The assignment a spec file describes. Raises GradcheckError naming any bad key."""
     spec = _read(path)
+    if "convention" not in spec and ({"function", "class"} & set(spec)):
+        return declared_assignment(spec, path.name)
     unknown = sorted(set(spec) - _KEYS)
     if unknown:
         raise GradcheckError(
@@ -112,6 +128,8 @@ def load_assignment(path: Path) -> Assignment:
             checks = (_narrowed(cls, spec.get("entry_point"), narrow),)
         except GradcheckError as error:
             raise GradcheckError(f"assignment spec {path}: {error}") from None
+    elif base.name == "coursera":
+        checks = (_coursera(spec, narrow, path),)
     elif "entry_point" in spec or narrow.keys() - {"min_depth", "max_depth"}:
         raise GradcheckError(
             f"assignment spec {path}: convention {base.name} takes only min_depth, max_depth "
@@ -126,6 +144,34 @@ def load_assignment(path: Path) -> Assignment:
         checks=checks,
         forbidden=tuple(spec.get("forbidden", base.forbidden)),
     )
+
+
+def _coursera(spec: dict[str, Any], narrow: dict[str, Any], path: Path) -> Check:
+    """The course's network with its names, output width and output activations."""
+    extra = set(narrow) - {"min_depth", "max_depth"}
+    if "entry_point" in spec or extra:
+        raise GradcheckError(
+            f"assignment spec {path}: convention coursera takes forward, backward, "
+            "output_width, output_activations, min_depth, max_depth and forbidden"
+        )
+    options: dict[str, Any] = {}
+    for key in ("forward", "backward"):
+        if key in spec:
+            if not (isinstance(spec[key], str) and spec[key].isidentifier()):
+                raise GradcheckError(f"assignment spec {path}: {key} {spec[key]!r} is not a name")
+            options[key] = spec[key]
+    if "output_width" in spec:
+        options["output_width"] = spec["output_width"]
+    if "output_activations" in spec:
+        options["output_activations"] = list(spec["output_activations"])
+    check = CourseraCheck(**options)
+    if narrow:
+        check.bounds = tuple({**b, **narrow} for b in check.bounds)
+    try:
+        _validate(check)
+    except GradcheckError as error:
+        raise GradcheckError(f"assignment spec {path}: {error}") from None
+    return check
 
 
 def _narrowed(

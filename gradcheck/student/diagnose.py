@@ -12,7 +12,16 @@ the diagnosis measures what the values are, compared with the reference r:
   r: that mutant's label.
 
 Each finding must hold on every trial given (the minimal counterexample and a variant with
-another batch size), so a factor of 2 at B = 2 is not taken for a sum/mean confusion.
+another batch size), so a factor of 2 at B = 2 is not taken for a sum/mean confusion. A
+mutant is refuted by a trial on which the tensor is right and the mutant is not: a shrunk
+counterexample of zeros and ones makes many mutants coincide with a wrong answer, and the
+variants on which the same code is right must be allowed to say no. Every tensor that is
+wrong on some trial is diagnosed, not only those wrong on the first: two independent bugs
+are both reported even where the shrunk input shows only one of them. When the code changed
+its input, mutants are not consulted (the values come from the changed input).
+
+Besides the labels, ``evidence`` states the facts of each wrong tensor: its shape, the
+least-squares factor c with got = c·r when there is one, and the first entry that differs.
 """
 
 from __future__ import annotations
@@ -24,9 +33,9 @@ import numpy as np
 
 from gradcheck.student.contract import Check, Mutant
 from gradcheck.student.labels import Label
-from gradcheck.student.trial import Trial, compare_with
+from gradcheck.student.trial import Trial, compare_with, first_failing
 
-__all__ = ["Diagnosis", "diagnose", "factor"]
+__all__ = ["Diagnosis", "Evidence", "diagnose", "evidence", "factor"]
 
 Array = np.ndarray
 _FACTOR_RTOL = 1e-6
@@ -43,6 +52,73 @@ class Diagnosis:
     @property
     def detail(self) -> str:
         return f"{', '.join(self.tensors)}: {self.what}" if self.tensors else self.what
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The facts of one wrong tensor on the first trial where it is wrong (``trial`` 0 is
+    the smallest counterexample, k the k-th variant, of batch size ``batch``): its shape,
+    the factor c with got = c·expected (None when there is none), and the first entry in
+    C order that differs, with both values."""
+
+    tensor: str
+    shape: tuple[int, ...]
+    factor: float | None
+    index: tuple[int, ...]
+    yours: float
+    expected: float
+    trial: int = 0
+    batch: int = 1
+
+    def describe(self) -> str:
+        where = "" if self.trial == 0 else f"on another input (batch {self.batch}): "
+        entry = f"{self.tensor}[{', '.join(map(str, self.index))}]"
+        if self.factor is None:
+            scale = "not a constant multiple of the expected gradient"
+        else:
+            scale = f"yours = {self.factor:.6g} × expected (least squares)"
+        return (
+            f"{where}{self.tensor} (shape {self.shape}, as expected): first differing entry "
+            f"{entry}: yours {self.yours:.9g}, expected {self.expected:.9g}; {scale}"
+        )
+
+
+def evidence(trials: Sequence[Trial]) -> tuple[Evidence, ...]:
+    """One Evidence per tensor that is wrong on some trial, from the first such trial, in the
+    order the trials show them (the smallest counterexample's first)."""
+    found: dict[str, Evidence] = {}
+    for k, trial in enumerate(trials):
+        for record in trial.mismatched:
+            name = record.tensor
+            if name in found or name not in trial.tensors or name not in trial.expected.tensors:
+                continue
+            got, ref = trial.tensors[name], trial.expected.tensors[name]
+            index = first_failing(trial.expected, name, got)
+            if index is None:  # pragma: no cover - a failed record has a failing entry
+                index = record.index
+            found[name] = Evidence(
+                name,
+                tuple(ref.shape),
+                factor(got, ref),
+                index,
+                float(got[index]),
+                float(ref[index]),
+                k,
+                trial.expected.batch,
+            )
+    return tuple(found.values())
+
+
+def wrong_tensors(trials: Sequence[Trial]) -> list[str]:
+    """Every tensor that fails on some trial, once, the first trial's first."""
+    return list(
+        dict.fromkeys(
+            r.tensor
+            for t in trials
+            for r in t.mismatched
+            if r.tensor in t.expected.tensors  # not a comparison with itself (fd)
+        )
+    )
 
 
 def factor(got: Array, reference: Array) -> float | None:
@@ -136,16 +212,28 @@ def _scale_findings(
     return []
 
 
+def _refutes(trial: Trial, name: str, mutant: Mutant) -> bool:
+    """On ``trial`` the tensor is right, and the mutant is not."""
+    if name not in mutant.tensors or name not in trial.tensors:
+        return False
+    (mutant_vs_reference,) = compare_with(trial.expected, {name: mutant.tensors[name]})
+    return mutant_vs_reference.verdict == "fail"
+
+
 def _mutant_findings(
-    name: str, trials: Sequence[Trial], mutants: Sequence[Sequence[Mutant]]
+    name: str,
+    trials: Sequence[Trial],
+    mutants: Sequence[Sequence[Mutant]],
+    right: Sequence[tuple[Trial, Sequence[Mutant]]] = (),
 ) -> list[Diagnosis]:
-    """The mutant references that tensor ``name`` matches on every trial."""
+    """The mutant references that tensor ``name`` matches on every trial, and that no trial
+    in ``right`` (where the tensor is right) refutes."""
     found = []
-    for candidates in zip(*mutants, strict=True):
+    for position, candidates in enumerate(zip(*mutants, strict=True)):
         if all(
             name in t.tensors and _matches(t, name, m)
             for t, m in zip(trials, candidates, strict=True)
-        ):
+        ) and not any(_refutes(t, name, m[position]) for t, m in right):
             found.append(
                 Diagnosis(
                     candidates[0].label,
@@ -156,9 +244,25 @@ def _mutant_findings(
     return found
 
 
-def _tensor_findings(
+def _right(
     name: str, trials: Sequence[Trial], mutants: Sequence[Sequence[Mutant]]
+) -> list[tuple[Trial, Sequence[Mutant]]]:
+    """The trials (with their mutants) on which tensor ``name`` came back and passed."""
+    return [
+        (t, m)
+        for t, m in zip(trials, mutants, strict=True)
+        if any(r.tensor == name and r.verdict == "pass" for r in t.records)
+    ]
+
+
+def _tensor_findings(
+    name: str,
+    trials: Sequence[Trial],
+    mutants: Sequence[Sequence[Mutant]],
+    *,
+    consult_mutants: bool = True,
 ) -> list[Diagnosis]:
+    right = _right(name, trials, mutants)
     trials, mutants = _informative(name, trials, mutants)
     first = trials[0]
     got, ref = first.tensors[name], first.expected.tensors[name]
@@ -174,9 +278,16 @@ def _tensor_findings(
     ]
     if not found:
         found = _scale_findings(name, factors, [t.expected.batch for t in trials])
-    if any(d.label != Label.ZERO_GRADIENT for d in found):
+    if any(d.label != Label.ZERO_GRADIENT for d in found) or not consult_mutants:
         return found
-    return found + _mutant_findings(name, trials, mutants)
+    return found + _mutant_findings(name, trials, mutants, right)
+
+
+_VALUE_FINDINGS = {
+    Label.WRONG_FORWARD: "the forward's output differs from the reference forward",
+    Label.WRONG_MODE: "differs from the reference in this mode (train: the batch statistics "
+    "and running averages; test: the running statistics, no dropout)",
+}
 
 
 def diagnose(check: Check, trials: Sequence[Trial]) -> tuple[Diagnosis, ...]:
@@ -191,8 +302,12 @@ def diagnose(check: Check, trials: Sequence[Trial]) -> tuple[Diagnosis, ...]:
     if len({len(m) for m in mutants}) > 1:
         mutants = [mutants[0]]
         usable = [first]
-    for record in first.mismatched:
-        found.extend(_tensor_findings(record.tensor, usable, mutants))
+    mutated = any(p.label == Label.MUTATES_INPUT for p in first.problems)
+    for name in wrong_tensors(usable):
+        value = check.value_label(first.case, name)
+        if value is not None and not mutated:  # a wrong output, not a wrong gradient
+            found.append(Diagnosis(value, _VALUE_FINDINGS[value], (name,)))
+        found.extend(_tensor_findings(name, usable, mutants, consult_mutants=not mutated))
     # One line per finding, naming every tensor it was seen in.
     merged: dict[tuple[Label, str], Diagnosis] = {}
     for d in found:

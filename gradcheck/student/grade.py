@@ -61,7 +61,8 @@ __all__ = [
 
 LOCK = ".gradcheck.lock"
 INSTRUCTOR = "instructor.json"
-_PER_SUBMISSION = ("results.json", "output.txt", INSTRUCTOR)  # written into OUT/<id>/
+# written into OUT/<id>/
+_PER_SUBMISSION = ("results.json", "prairielearn.json", "output.txt", INSTRUCTOR)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,16 @@
 """The diagnosis labels and the verdict they imply.
 
-A submission's verdict is ``pass``, ``fail`` (it ran and is wrong, or it broke the
-contract) or ``error`` (it could not be evaluated at all: it does not parse, it hung, it ran
-out of memory or its process died).
+A submission's verdict follows its score (the points of the checks it passed, out of the
+points of all checks):
+
+- ``pass``: full marks, and nothing wrong;
+- ``partial``: some points but not all, whatever cost the rest (a check failed, was not
+  implemented, or was not run because the process had stopped). A timeout in the 5th of 10
+  checks after 4 passed is ``partial`` 4/10 with the ``timeout`` label; the 6th to 10th say
+  that they were not run;
+- ``fail``: it ran and scored nothing (it is wrong, or it broke the contract);
+- ``error``: it scored nothing and could not be evaluated at all: it does not parse, it hung,
+  it ran out of memory or its process died.
 """
 
 from __future__ import annotations
@@ -10,9 +18,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-__all__ = ["ERROR_LABELS", "LABEL_MEANINGS", "Label", "SubmissionVerdict", "verdict_for"]
+__all__ = [
+    "ERROR_LABELS",
+    "LABEL_MEANINGS",
+    "VERDICTS",
+    "Label",
+    "SubmissionVerdict",
+    "verdict_for",
+]
 
-SubmissionVerdict = Literal["pass", "fail", "error"]
+SubmissionVerdict = Literal["pass", "partial", "fail", "error"]
+VERDICTS: tuple[SubmissionVerdict, ...] = ("pass", "partial", "fail", "error")
 
 
 class Label(StrEnum):
@@ -82,9 +98,14 @@ ERROR_LABELS = frozenset(
 )
 
 
-def verdict_for(labels: set[Label] | frozenset[Label], failed: bool) -> SubmissionVerdict:
-    """``error`` if any label means the code could not be evaluated, else ``fail`` if some
-    check failed, else ``pass``."""
-    if labels & ERROR_LABELS:
-        return "error"
-    return "fail" if failed or labels else "pass"
+def verdict_for(
+    labels: set[Label] | frozenset[Label], score: float, max_score: float
+) -> SubmissionVerdict:
+    """``pass`` with full marks and no label; ``partial`` with some points short of that;
+    with no points, ``error`` if any label means the code could not be evaluated, else
+    ``fail``."""
+    if score > 0 and score >= max_score and not labels:
+        return "pass"
+    if score > 0:
+        return "partial"
+    return "error" if labels & ERROR_LABELS else "fail"

@@ -25,7 +25,7 @@ from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
-from gradcheck.student.networks import literal
+from gradcheck.student.networks import import_line, literal
 from gradcheck.student.sandbox import CallFailed, Ref, Sandbox
 
 __all__ = ["ActivationLayerCheck", "AffineCheck", "LayerCase", "LossCheck", "layer_checks"]
@@ -86,9 +86,9 @@ class _LayerCheck(Check):
             "grads": backward.value,
         }, forward.mutated + backward.mutated
 
-    def snippet(self, case: LayerCase) -> str:
+    def snippet(self, case: LayerCase, *, source: str = "submission.py") -> str:
         names = ", ".join(case.inputs)
-        lines = ["import numpy as np", f"from submission import {self.forward}, {self.backward}"]
+        lines = ["import numpy as np", import_line(source, [self.forward, self.backward])]
         lines += [f"{name} = {literal(value)}" for name, value in case.inputs.items()]
         lines += [f"dout = {literal(case.dout)}", f"out, cache = {self.forward}({names})"]
         lines.append(f"print(out, {self.backward}(dout, cache))")
@@ -357,10 +357,10 @@ class LossCheck(_LayerCheck):
             y = _random(rng, shape)
         return LayerCase({"x": _random(rng, shape), "y": y})
 
-    def snippet(self, case: LayerCase) -> str:
+    def snippet(self, case: LayerCase, *, source: str = "submission.py") -> str:
         x, y = case.inputs["x"], case.inputs["y"]
         return (
-            f"import numpy as np\nfrom submission import {self.forward}\n"
+            f"import numpy as np\n{import_line(source, [self.forward])}\n"
             f"x = {literal(x)}\ny = {literal(y)}\nprint({self.forward}(x, y))"
         )
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib.util
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -21,13 +23,14 @@ from gradcheck.case import Case
 from gradcheck.check import check_case
 from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
+from gradcheck.nn.activations import Activation
 from gradcheck.nn.network import backward, forward
 from gradcheck.numeric.kinks import subgradient_ambiguity
 from gradcheck.numeric.rounding import term_magnitudes
 from gradcheck.strategies import cases
 from gradcheck.student.contract import Check, ContractError, Expected, Mutant
 from gradcheck.student.labels import Label
-from gradcheck.student.mutants import network_mutants
+from gradcheck.student.mutants import NetworkMutant, network_mutants
 from gradcheck.student.sandbox import Ref, Sandbox
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "NetworkCheck",
     "NielsenCheck",
     "TwoLayerCheck",
+    "import_line",
     "literal",
 ]
 
@@ -48,6 +52,16 @@ def literal(array: Any) -> str:
     if array.dtype.kind in "iub":
         return f"np.array({array.tolist()!r})"
     return f"np.array({array.tolist()!r}, dtype=np.float64)"
+
+
+def import_line(source: str, names: Sequence[str]) -> str:
+    """How a reproduction gets the submission's ``names``: ``from bob import f, g`` for
+    ``bob.py`` (or a folder ``bob``); for a notebook, a comment saying to run the lines
+    after its cells, which define them."""
+    path = PurePath(source)
+    if path.suffix == ".ipynb":
+        return f"# run after the cells of {path.name}, which define {', '.join(names)}"
+    return f"from {path.stem} import {', '.join(names)}"
 
 
 def _sequence(raw: Any, length: int, what: str) -> Sequence[Any]:
@@ -132,10 +146,12 @@ class NetworkCheck(Check):
         return Expected(tensors, bounds, skip, batch=case.X.shape[0])
 
     def mutants(self, case: Case) -> list[Mutant]:
+        """The core's mutants (``mutants.network_mutants``) in this convention's names, the
+        cost confusions at a sigmoid output added, and each named for what it is."""
         outputs = {name: value for name, (value, _) in self.forward_outputs(case).items()}
         return [
             Mutant(m.label, m.mistake, {**self.convert(case, m.grads), **outputs})
-            for m in network_mutants(case)
+            for m in [*_named_mutants(case), *_cost_mutants(case)]
         ]
 
     def variant(self, case: Case, seed: int) -> Case:
@@ -153,6 +169,53 @@ class NetworkCheck(Check):
     def references(self, case: Case) -> tuple[Record, ...]:
         engines = ["core", "fd"] + (["torch"] if importlib.util.find_spec("torch") else [])
         return check_case(case, engines).records
+
+
+def _named_mutants(case: Case) -> list[NetworkMutant]:
+    """``network_mutants`` less the "every layer" ones where the hidden and the output
+    activations differ: those apply the hidden activation's mistake to the output layer
+    too (relu′ "left out" there leaves σ′ out), so their name is wrong, and each layer's
+    own mutants already cover the mistake. A missing σ′ at the output says what the
+    student's delta then is: under the quadratic cost it is the cross-entropy's a − y."""
+    spec = case.spec
+    found = []
+    for m in network_mutants(case):
+        if m.mistake.endswith(", in every layer") and spec.hidden != spec.output:
+            continue
+        if m.label == Label.MISSING_ACTIVATION_DERIVATIVE and m.mistake.endswith(
+            "in the output layer"
+        ):
+            cost = (
+                "dZ = dAL, ∂L/∂AL not multiplied by σ′(z)"
+                if spec.loss == "bce"
+                else "δ = a − y, the cross-entropy cost's delta, where the quadratic cost's "
+                "(a − y)·σ′(z) was due"
+            )
+            m = replace(m, mistake=f"{m.mistake} ({cost})")
+        found.append(m)
+    return found
+
+
+def _cost_mutants(case: Case) -> list[NetworkMutant]:
+    """At a sigmoid output under cross-entropy, whose delta is AL − Y: the quadratic
+    cost's delta (AL − Y)·σ′(z), i.e. σ′ applied once more (dAL = AL − Y, then the
+    sigmoid's backward)."""
+    spec = case.spec
+    if spec.output != "sigmoid" or spec.loss != "bce":
+        return []
+    cache = forward(spec, case.params, case.X)
+
+    def twice(layer: int, act: Activation, z: Array, f: Array) -> Array:
+        derivative = act.df(z, f)
+        return np.asarray(derivative * derivative if layer == spec.depth else derivative)
+
+    with np.errstate(all="ignore"):
+        grads = backward(spec, case.params, cache, case.y, derivative=twice)
+    mistake = (
+        "the quadratic cost's output delta (AL − Y)·σ′(z) where cross-entropy's AL − Y was "
+        "due (dAL = AL − Y, then the sigmoid's backward)"
+    )
+    return [NetworkMutant(Label.WRONG_ACTIVATION_DERIVATIVE, mistake, grads)]
 
 
 def _weights(case: Case, transpose: bool, column: bool = False) -> tuple[list[Array], list[Array]]:
@@ -231,10 +294,10 @@ class TwoLayerCheck(_SingleFunction):
             "b2": tensors["b2"],
         }
 
-    def snippet(self, case: Case) -> str:
+    def snippet(self, case: Case, *, source: str = "submission.py") -> str:
         X, y, w, b = self._arguments(case)
         return (
-            f"import numpy as np\nfrom submission import {self.function}\n"
+            f"import numpy as np\n{import_line(source, [self.function])}\n"
             f"X = {literal(X)}\ny = {literal(y)}\n"
             f"weights = {{'w1': {literal(w['w1'])}, 'w2': {literal(w['w2'])}}}\n"
             f"biases = {{'b1': {literal(b['b1'])}, 'b2': {literal(b['b2'])}}}\n"
@@ -291,10 +354,10 @@ class DeepMLPCheck(_SingleFunction):
         out.update({f"db[{i}]": tensors[f"b{i + 1}"] * k for i in range(depth)})
         return {name: (v.astype(bool) if not scale else v) for name, v in out.items()}
 
-    def snippet(self, case: Case) -> str:
+    def snippet(self, case: Case, *, source: str = "submission.py") -> str:
         X, y, W, b, activation, loss = self._arguments(case)
         return (
-            f"import numpy as np\nfrom submission import {self.function}\n"
+            f"import numpy as np\n{import_line(source, [self.function])}\n"
             f"X = {literal(X)}\ny = {literal(y)}\n"
             f"weights = [{', '.join(literal(w) for w in W)}]\n"
             f"biases = [{', '.join(literal(v) for v in b)}]\n"
@@ -314,9 +377,13 @@ class DeepMLPCheck(_SingleFunction):
 
 
 class CourseraCheck(NetworkCheck):
+    """The course's column-major L-layer network: ``forward(X, parameters) -> (AL, caches)``
+    and ``backward(AL, Y, caches) -> grads``, ReLU hidden layers and, as in the course, one
+    sigmoid output unit (``AL`` of shape (1, m)). The entry-point names, the output width
+    and the output activations drawn can be set (an assignment's TOML does)."""
+
     name = "L_model_backward"
-    entry_points = ("L_model_forward", "L_model_backward")
-    bounds = (
+    bounds: Sequence[Mapping[str, Any]] = (
         {
             "min_depth": 1,
             "max_depth": 4,
@@ -324,8 +391,25 @@ class CourseraCheck(NetworkCheck):
             "output_activations": ["sigmoid"],
             "losses": ["bce"],
             "reductions": ["mean"],
+            "output_width": 1,
         },
     )
+
+    def __init__(
+        self,
+        forward: str = "L_model_forward",
+        backward: str = "L_model_backward",
+        *,
+        output_width: int | None = 1,
+        output_activations: Sequence[str] = ("sigmoid",),
+    ) -> None:
+        self.forward, self.backward = forward, backward
+        self.name = backward
+        self.entry_points = (forward, backward)
+        self.bounds = tuple(
+            {**b, "output_width": output_width, "output_activations": list(output_activations)}
+            for b in CourseraCheck.bounds
+        )
 
     def _arguments(self, case: Case) -> tuple[Array, dict[str, Array], Array]:
         W, b = _weights(case, transpose=False, column=True)
@@ -336,11 +420,11 @@ class CourseraCheck(NetworkCheck):
 
     def call(self, sandbox: Sandbox, case: Case) -> tuple[Any, tuple[str, ...]]:
         X, parameters, Y = self._arguments(case)
-        forward_result = sandbox.call("L_model_forward", X, parameters, store="forward")
+        forward_result = sandbox.call(self.forward, X, parameters, store="forward")
         value = forward_result.value
         if not isinstance(value, list | tuple) or len(value) != 2:
-            raise ContractError(Label.BAD_RETURN, "L_model_forward must return (AL, caches)")
-        backward_result = sandbox.call("L_model_backward", Ref("forward")[0], Y, Ref("forward")[1])
+            raise ContractError(Label.BAD_RETURN, f"{self.forward} must return (AL, caches)")
+        backward_result = sandbox.call(self.backward, Ref("forward")[0], Y, Ref("forward")[1])
         return {
             "AL": value[0],
             "grads": backward_result.value,
@@ -351,7 +435,7 @@ class CourseraCheck(NetworkCheck):
         if not isinstance(grads, dict):
             raise ContractError(
                 Label.BAD_RETURN,
-                f"L_model_backward returned a {type(grads).__name__}; expected a dict dW1, db1, …",
+                f"{self.backward} returned a {type(grads).__name__}; expected a dict dW1, db1, …",
             )
         keys = [f"{p}{i}" for i in range(1, case.spec.depth + 1) for p in ("dW", "db")]
         return {"AL": raw["AL"], **{key: grads[key] for key in keys if key in grads}}
@@ -371,13 +455,14 @@ class CourseraCheck(NetworkCheck):
         bound = 1.0 + terms + np.abs(case.params[f"b{depth}"])
         return {"AL": (cache.output.T, bound.T)}
 
-    def snippet(self, case: Case) -> str:
+    def snippet(self, case: Case, *, source: str = "submission.py") -> str:
         X, parameters, Y = self._arguments(case)
         items = ", ".join(f"{k!r}: {literal(v)}" for k, v in parameters.items())
         return (
-            "import numpy as np\nfrom submission import L_model_forward, L_model_backward\n"
+            f"import numpy as np\n{import_line(source, [self.forward, self.backward])}\n"
             f"X = {literal(X)}\nY = {literal(Y)}\nparameters = {{{items}}}\n"
-            "AL, caches = L_model_forward(X, parameters)\nprint(L_model_backward(AL, Y, caches))"
+            f"AL, caches = {self.forward}(X, parameters)\n"
+            f"print({self.backward}(AL, Y, caches))"
         )
 
     def inputs(self, case: Case) -> dict[str, Any]:
@@ -436,10 +521,10 @@ class NielsenCheck(NetworkCheck):
         out.update({f"nabla_b[{i}]": tensors[f"b{i + 1}"][:, None] for i in range(depth)})
         return out
 
-    def snippet(self, case: Case) -> str:
+    def snippet(self, case: Case, *, source: str = "submission.py") -> str:
         sizes, W, b, x, y = self._arguments(case)
         return (
-            "import numpy as np\nfrom submission import Network\n"
+            f"import numpy as np\n{import_line(source, ['Network'])}\n"
             f"net = Network({sizes!r})\n"
             f"net.weights = [{', '.join(literal(w) for w in W)}]\n"
             f"net.biases = [{', '.join(literal(v) for v in b)}]\n"

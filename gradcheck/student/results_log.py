@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck.errors import GradcheckError
+from gradcheck.student.labels import VERDICTS
 
 __all__ = [
     "RESULTS",
@@ -32,7 +33,6 @@ __all__ = [
 ]
 
 RESULTS = "results.jsonl"
-VERDICTS = ("pass", "fail", "error")
 _JSON_TYPES = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
 
@@ -44,7 +44,7 @@ def record_problem(data: object) -> str | None:
     if not isinstance(data.get("id"), str) or not data["id"]:
         return "its id is not a non-empty string"
     if data.get("verdict") not in VERDICTS:
-        return "its verdict is not pass, fail or error"
+        return f"its verdict is not {', '.join(VERDICTS[:-1])} or {VERDICTS[-1]}"
     for key in ("score", "max_score"):
         if isinstance(data.get(key, 0), bool) or not isinstance(data.get(key, 0), int | float):
             return f"its {key} is not a number"

@@ -81,6 +81,7 @@ class CallResult:
     value: Any
     mutated: tuple[str, ...]
     seconds: float
+    reported: list[Any] = field(default_factory=list)  # the ``report`` arguments after the call
 
 
 @dataclass
@@ -396,10 +397,13 @@ class Sandbox:
         *args: Any,
         on: str | None = None,
         store: str | None = None,
+        report: Sequence[int] = (),
     ) -> CallResult:
         """Call the submission's ``fn`` (a method of stored object ``on`` if given) with
-        ``args``; arguments that are not Refs are checked for mutation. Raises CallFailed
-        when the submission raises, SandboxDied when the child is gone."""
+        ``args``; arguments that are not Refs are checked for mutation, except those at the
+        positions in ``report``, which the call may update and whose values after the call
+        come back as ``reported``. Raises CallFailed when the submission raises,
+        SandboxDied when the child is gone."""
         arrays: dict[str, np.ndarray] = {}
         document = {
             "op": "call",
@@ -407,19 +411,29 @@ class Sandbox:
             "on": on,
             "store": store,
             "args": [_encode_args(a, arrays) for a in args],
-            "watch": [i for i, a in enumerate(args) if not isinstance(a, Ref)],
+            "watch": [i for i, a in enumerate(args) if not isinstance(a, Ref) and i not in report],
+            "report": list(report),
         }
         reply_doc, reply_arrays = self._request(document, arrays)
         try:
             value = protocol.decode(reply_doc["result"], reply_arrays)
         except protocol.ProtocolError as error:
             raise CallFailed(Label.BAD_RETURN, f"the result could not be read: {error}") from None
+        reported: Any = []
+        if report:
+            try:
+                reported = protocol.decode(reply_doc.get("reported"), reply_arrays)
+            except protocol.ProtocolError as error:
+                raise CallFailed(
+                    Label.BAD_RETURN, f"the updated arguments could not be read: {error}"
+                ) from None
         mutated = reply_doc.get("mutated")
         seconds = reply_doc.get("seconds")
         return CallResult(
             value,
             tuple(_text(m) for m in mutated) if isinstance(mutated, list) else (),
             float(seconds) if isinstance(seconds, int | float) else 0.0,
+            reported if isinstance(reported, list) and len(reported) == len(report) else [],
         )
 
     def setattr(self, on: str, name: str, value: Any) -> None:

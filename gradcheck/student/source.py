@@ -49,13 +49,15 @@ class Finding:
 @dataclass(frozen=True)
 class SourceReport:
     """What the static checks found: problems, the top-level statements kept for loading
-    (indices into the module body), the lines skipped, and the names defined."""
+    (indices into the module body), the lines skipped, and the names defined (``functions``:
+    those that are top-level ``def`` or ``class`` statements kept for loading)."""
 
     path: Path
     findings: tuple[Finding, ...]
     keep: tuple[int, ...] = ()
     skipped: tuple[str, ...] = ()
     defined: frozenset[str] = field(default_factory=frozenset)
+    functions: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def ok(self) -> bool:
@@ -207,4 +209,9 @@ def analyse_source(path: Path, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> 
             )
             break
     skipped = tuple(_describe(node) for i, node in enumerate(tree.body) if i not in set(keep))
-    return SourceReport(path, tuple(findings), tuple(keep), skipped, frozenset(defined))
+    functions = frozenset(
+        node.name
+        for node in body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    )
+    return SourceReport(path, tuple(findings), tuple(keep), skipped, frozenset(defined), functions)

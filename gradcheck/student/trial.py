@@ -16,15 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.compare import Record, compare_tensor
+from gradcheck.compare import Record, _entries, compare_tensor
 from gradcheck.numeric.steps import TOLERANCES, machine_eps
 from gradcheck.student.contract import Check, ContractError, Expected
 from gradcheck.student.labels import Label
-from gradcheck.student.protocol import Opaque
+from gradcheck.student.protocol import ArraySubclass, Opaque
 from gradcheck.student.sandbox import CallFailed, Sandbox
 from gradcheck.student.source import Finding
 
-__all__ = ["SUBMISSION", "Trial", "compare_with", "conform", "run_trial"]
+__all__ = ["SUBMISSION", "Trial", "compare_with", "conform", "first_failing", "run_trial"]
 
 Array = np.ndarray
 SUBMISSION, REFERENCE = "submission", "reference"
@@ -69,6 +69,9 @@ def conform(
             problems.append(Finding(Label.BAD_RETURN, f"{name} is missing from what was returned"))
             continue
         value = values[name]
+        if isinstance(value, ArraySubclass):
+            problems.append(Finding(Label.BAD_RETURN, _subclass_message(name, value, reference)))
+            continue
         if isinstance(value, Opaque) or value is None or isinstance(value, str):
             problems.append(
                 Finding(
@@ -110,6 +113,18 @@ def conform(
     return tensors, problems
 
 
+def _subclass_message(name: str, value: ArraySubclass, reference: Array) -> str:
+    if value.kind == "matrix":
+        return (
+            f"{name} is a numpy.matrix, which is always 2-D (and * on it is a matrix product); "
+            f"return a plain numpy.ndarray of shape {reference.shape} (np.asarray)"
+        )
+    return (
+        f"{name} is a numpy masked array; return a plain numpy.ndarray of shape "
+        f"{reference.shape} (a masked entry has no value to compare)"
+    )
+
+
 def _close(a: Array, b: Array) -> bool:
     scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
     return bool(np.all(np.abs(a - b) <= 1e-8 * scale))
@@ -140,6 +155,32 @@ def compare_with(
     )
 
 
+def first_failing(expected: Expected, name: str, got: Array) -> tuple[int, ...] | None:
+    """The first entry (in C order) of tensor ``name`` that fails against the expected one,
+    under exactly the tolerance of ``compare_with``; None when every entry passes."""
+    reference = expected.tensors[name]
+    scale = max(
+        (float(np.max(np.abs(t), initial=0.0)) for t in expected.tensors.values()), default=0.0
+    )
+    a, b = np.asarray(got, np.float64), np.asarray(reference, np.float64)
+    rounding = expected.rounding.get(name)
+    _, _, ratio = _entries(
+        a,
+        b,
+        np.zeros_like(a),
+        TOLERANCE,
+        scale,
+        rounding=rounding,
+        eps=machine_eps("float64"),
+        tiny=float(np.finfo(np.float64).tiny),
+    )
+    skip = expected.skip.get(name)
+    failing = ratio > 1 if skip is None else (ratio > 1) & ~np.asarray(skip, bool)
+    if not failing.any():
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(failing)), failing.shape))
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (
@@ -152,6 +193,13 @@ def _same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, ArraySubclass) or isinstance(b, ArraySubclass):
+        return (
+            isinstance(a, ArraySubclass)
+            and isinstance(b, ArraySubclass)
+            and a.kind == b.kind
+            and _same(a.array, b.array)
+        )
     if isinstance(a, Opaque) and isinstance(b, Opaque):
         return a.type_name == b.type_name
     if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
@@ -188,4 +236,5 @@ def run_trial(check: Check, sandbox: Sandbox, case: Any, *, repeat: bool = True)
         return Trial(case, expected, {}, (*problems, Finding(error.label, error.message)), ())
     tensors, found = conform(expected.tensors, values)
     problems.extend(found)
-    return Trial(case, expected, tensors, tuple(problems), compare_with(expected, tensors))
+    records = compare_with(expected, tensors) + check.trial_records(sandbox, case)
+    return Trial(case, expected, tensors, tuple(problems), records)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from gradcheck._version import __version__
 from gradcheck.compare import Record
 from gradcheck.errors import GradcheckError
 from gradcheck.student.contract import Assignment, Check
-from gradcheck.student.diagnose import Diagnosis, diagnose
+from gradcheck.student.diagnose import Diagnosis, diagnose, evidence
+from gradcheck.student.feedback import student_text
 from gradcheck.student.isolation import Isolation
 from gradcheck.student.labels import LABEL_MEANINGS, Label, SubmissionVerdict, verdict_for
 from gradcheck.student.result import CheckOutcome, CheckStatus, Counterexample, SubmissionResult
@@ -46,15 +48,30 @@ def _describe(trial: Trial) -> str:
     return str(getattr(case, "describe", lambda: "")())
 
 
-def _mismatch_lines(trial: Trial) -> list[str]:
-    lines = []
-    for r in trial.mismatched:
-        index = ", ".join(map(str, r.index))
-        lines.append(
-            f"{r.tensor}[{index}]: yours {r.value_a:.9g}, expected {r.value_b:.9g} "
-            f"(|diff| {r.abs_err:.3g}, allowed {r.allowed:.3g})"
-        )
-    return lines
+def _mismatch_lines(trials: list[Trial]) -> list[str]:
+    """One line per wrong tensor, from the first trial where it is wrong (a tensor right
+    on the smallest input but wrong on a variant is a second bug, and is listed too), and
+    one per failed comparison without a reference (with finite differences of the
+    submission's own forward), at its worst entry."""
+    first = trials[0]
+    unreferenced = [
+        f"{r.entry}: yours {r.value_a:.9g}, {r.engine_b} {r.value_b:.9g} "
+        f"(|diff| {r.abs_err:.3g}, allowed {r.allowed:.3g})"
+        for r in first.mismatched
+        if r.tensor not in first.expected.tensors
+    ]
+    return [e.describe() for e in evidence(trials)] + unreferenced
+
+
+def _mutation_lines(minimal: Trial) -> list[str]:
+    """What to say when the code changed its inputs: that change is the likely cause."""
+    return [
+        f"  Likely cause: {p.message} in place (an in-place operator such as -= or /=, "
+        "out=, or an assignment into its entries). Work on a copy (x = x - x.mean(), "
+        "dout = dout.copy()); any wrong values below follow from it."
+        for p in minimal.problems
+        if p.label == Label.MUTATES_INPUT
+    ]
 
 
 def _failed_check(
@@ -68,20 +85,23 @@ def _failed_check(
         pass
     diagnoses = diagnose(check, trials)
     counterexample = Counterexample(
-        check.name, _describe(minimal), check.inputs(minimal.case), check.snippet(minimal.case)
+        check.name,
+        _describe(minimal),
+        check.inputs(minimal.case),
+        check.snippet(minimal.case, source=sandbox.path.name),
     )
     lines = [f"{check.name}: FAILED on the smallest input found ({counterexample.description})."]
-    lines += [f"  {p.message}" for p in minimal.problems]
-    lines += [f"  {line}" for line in _mismatch_lines(minimal)]
-    if diagnoses:
+    lines += _mutation_lines(minimal)
+    lines += [f"  {p.message}" for p in minimal.problems if p.label != Label.MUTATES_INPUT]
+    clean = [minimal, *(t for t in trials[1:] if not t.problems)]
+    lines += [f"  {line}" for line in _mismatch_lines(clean)]
+    shown = {p.message for p in minimal.problems}
+    likely = [d for d in diagnoses if d.detail not in shown]
+    if likely:
         lines.append("  Likely mistake(s):")
-        lines += [
-            f"    {d.label}: {d.detail}"
-            for d in diagnoses
-            if d.label not in {p.label for p in minimal.problems}
-        ]
+        lines += [f"    {d.label}: {d.detail}" for d in likely]
     own = _consistency(check, sandbox, minimal.case)
-    if own:
+    if own and not any(p.label == Label.MUTATES_INPUT for p in minimal.problems):
         agree = all(r.verdict != "fail" for r in own)
         lines.append(
             "  Your backward "
@@ -118,7 +138,7 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
                 check.name,
                 "the input the submission was running on",
                 check.inputs(found.died_on),
-                check.snippet(found.died_on),
+                check.snippet(found.died_on, source=sandbox.path.name),
             )
         return CheckOutcome(
             check.name,
@@ -130,7 +150,7 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
             message=f"{check.name}: could not be evaluated: {died.message}",
         )
     if found.flaky and found.first_failure is not None:
-        return _flaky_check(check, found.first_failure, found.trials)
+        return _flaky_check(check, found.first_failure, found.trials, sandbox.path.name)
     if found.minimal is not None and found.minimal.failed:
         return _failed_check(check, sandbox, found.minimal, found.trials, seed)
     passing = found.passing
@@ -149,7 +169,7 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
     )
 
 
-def _flaky_check(check: Check, trial: Trial, trials: int) -> CheckOutcome:
+def _flaky_check(check: Check, trial: Trial, trials: int, source: str) -> CheckOutcome:
     """A failure that did not repeat when the same input was given again."""
     message = (
         "failed on an input, then passed on the same input when it was given again: the "
@@ -166,7 +186,7 @@ def _flaky_check(check: Check, trial: Trial, trials: int) -> CheckOutcome:
             check.name,
             "the input it failed on first",
             check.inputs(trial.case),
-            check.snippet(trial.case),
+            check.snippet(trial.case, source=source),
         ),
         message=f"{check.name}: {message}",
     )
@@ -180,10 +200,16 @@ def _static_result(
     start: float,
     source: SourceReport | None,
 ) -> SubmissionResult:
+    """A submission that was not run: no points, so ``fail``, or ``error`` where it could not
+    be evaluated at all (it does not parse, its process died while loading)."""
     labels = tuple(dict.fromkeys(f.label for f in findings))
-    verdict = verdict_for(set(labels), failed=True)
-    lines = [f"{'ERROR' if verdict == 'error' else 'FAIL'}: {path.name} was not run."]
+    max_score = assignment.max_score
+    verdict = verdict_for(set(labels), 0.0, max_score)
+    not_graded = _not_graded(source, assignment)
+    head = f"{_headline(verdict, 0.0, max_score)}: {path.name} against assignment {assignment.name}"
+    lines = [f"{head}: it was not run."]
     lines += [f"  {f.label}: {f.message}" for f in findings]
+    lines += _not_graded_lines(not_graded)
     return SubmissionResult(
         str(path),
         assignment.name,
@@ -192,12 +218,34 @@ def _static_result(
         (),
         "\n".join(lines),
         0.0,
-        float(len(assignment.checks)),
+        max_score,
         seed,
         time.perf_counter() - start,
         _notes(source, None),
         meta=_meta(),
+        not_graded=not_graded,
     )
+
+
+def _headline(verdict: SubmissionVerdict, score: float, max_score: float) -> str:
+    """``PASS 12/12``, ``PARTIAL 9/12``, ``FAIL 0/12``, ``ERROR``."""
+    if verdict == "error":
+        return "ERROR"
+    return f"{verdict.upper()} {score:g}/{max_score:g}"
+
+
+def _not_graded(source: SourceReport | None, assignment: Assignment) -> tuple[str, ...]:
+    """The public functions and classes the file defines that no check calls."""
+    if source is None:
+        return ()
+    graded = set(assignment.entry_points)
+    return tuple(sorted(n for n in source.functions if n not in graded and not n.startswith("_")))
+
+
+def _not_graded_lines(not_graded: tuple[str, ...]) -> list[str]:
+    if not not_graded:
+        return []
+    return [f"Not graded (this assignment does not check them): {', '.join(not_graded)}"]
 
 
 def _notes(source: SourceReport | None, sandbox: Sandbox | None) -> tuple[str, ...]:
@@ -238,12 +286,27 @@ def _present_checks(source: SourceReport, assignment: Assignment) -> list[Check]
     return [c for c in assignment.checks if not source.missing(c.entry_points)]
 
 
+def graded_checks(source: SourceReport, assignment: Assignment) -> list[Check]:
+    """The checks that count for this submission: an optional one only when it is defined,
+    one of a ``group`` (a course file) only when some function of the group is defined.
+    With nothing defined at all, every check that is not optional counts."""
+    present = _present_checks(source, assignment)
+    groups = {c.group for c in present if c.group is not None}
+    graded = [
+        c
+        for c in assignment.checks
+        if (c in present or not c.optional) and (c.group is None or c.group in groups)
+    ]
+    return graded or [c for c in assignment.checks if not c.optional]
+
+
 def _stopping_findings(source: SourceReport, assignment: Assignment) -> list[Finding] | None:
     """What stops the submission from being run, or None: a static check it fails, or
     functions missing (none defined at all, or any where every check counts)."""
     if not source.ok:
         return list(source.findings)
-    missing = [f for c in assignment.checks for f in source.missing(c.entry_points)]
+    graded = graded_checks(source, assignment)
+    missing = [f for c in graded for f in source.missing(c.entry_points)]
     if not _present_checks(source, assignment) or (missing and not assignment.partial):
         return list(dict.fromkeys(missing))
     return None
@@ -254,7 +317,7 @@ def _unrun(check: Check, status: CheckStatus, why: str) -> CheckOutcome:
 
 
 def _run_checks(
-    assignment: Assignment,
+    graded: list[Check],
     present: list[Check],
     sandbox: Sandbox,
     examples: int,
@@ -264,14 +327,16 @@ def _run_checks(
     """Every check in order; once the submission's process has stopped, the rest are not run."""
     outcomes: list[CheckOutcome] = []
     alive = True
-    for check in assignment.checks:
+    for check in graded:
         if check not in present:
             names = ", ".join(check.entry_points)
             outcomes.append(
                 _unrun(check, "not_implemented", f"not implemented ({names} not defined)")
             )
         elif not alive:
-            outcomes.append(_unrun(check, "error", "not run, the submission's process had stopped"))
+            outcomes.append(
+                _unrun(check, "not_run", "not run, the submission's process had stopped")
+            )
         else:
             if log is not None:
                 log(f"checking {check.name}")
@@ -297,6 +362,9 @@ def validate_submission(
     path = Path(path)
     source = _read_source(path, assignment)
     stopped = _stopping_findings(source, assignment)
+    full = assignment
+    if source.ok:  # the assignment as this submission is graded on: its groups and options
+        assignment = replace(assignment, checks=tuple(graded_checks(source, assignment)))
     if stopped is not None:
         return _static_result(path, assignment, stopped, seed, start, source)
     present = _present_checks(source, assignment)
@@ -308,12 +376,22 @@ def validate_submission(
         except (SandboxDied, CallFailed) as error:
             loading = Finding(error.label, f"while loading: {error.message}")
             return _static_result(path, assignment, [loading], seed, start, source)
-        outcomes = _run_checks(assignment, present, sandbox, examples, seed, log)
+        outcomes = _run_checks(list(assignment.checks), present, sandbox, examples, seed, log)
         attempts = sandbox.forbidden_attempts
         output = sandbox.captured_output
         notes = _notes(source, sandbox)
     chars = sandbox.output.total
-    return _result(path, assignment, outcomes, attempts, output, chars, notes, seed, start)
+    return _result(
+        path,
+        assignment,
+        outcomes,
+        attempts,
+        (output, chars),
+        notes,
+        seed,
+        start,
+        _not_graded(source, full),
+    )
 
 
 def _labels(outcomes: list[CheckOutcome], attempts: list[str]) -> tuple[Label, ...]:
@@ -344,21 +422,37 @@ def _message(
     attempts: list[str],
     labels: tuple[Label, ...],
     verdict: SubmissionVerdict,
-    score: float,
+    not_graded: tuple[str, ...],
 ) -> str:
-    head = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[verdict]
+    """The student's text: the headline, each check at its feedback level, what was not
+    graded, the labels a student may see, and how to reproduce a check with full feedback."""
+    score = sum(o.points for o in outcomes)
+    max_score = sum(o.max_points for o in outcomes)
     lines = [
-        f"{head}: {path.name} against assignment {assignment.name} "
-        f"({score:g}/{len(outcomes)} checks passed)"
+        f"{_headline(verdict, score, max_score)}: {path.name} against assignment {assignment.name}"
     ]
     if attempts:
         lines.append(f"  forbidden_import: the code tried to import {', '.join(attempts)}")
-    lines += [o.message for o in outcomes]
+    lines += [o.student_message for o in outcomes]
+    lines += _not_graded_lines(not_graded)
     if labels:
         lines.append(
             "Labels: " + "; ".join(f"{label} ({LABEL_MEANINGS[label]})" for label in labels)
         )
-    return "\n".join(lines + _reproduce_lines(outcomes))
+    full = [o for o in outcomes if o.feedback == "full"]
+    return "\n".join(lines + _reproduce_lines(full))
+
+
+def _scored(check: Check, outcome: CheckOutcome, void: bool) -> CheckOutcome:
+    """``outcome`` with the check's points, feedback and visibility, and the student's text."""
+    scored = replace(
+        outcome,
+        points=check.points if outcome.status == "pass" and not void else 0.0,
+        max_points=check.points,
+        feedback=check.feedback,
+        visibility=check.visibility,
+    )
+    return replace(scored, student_message=student_text(scored))
 
 
 def _result(
@@ -366,29 +460,39 @@ def _result(
     assignment: Assignment,
     outcomes: list[CheckOutcome],
     attempts: list[str],
-    output: str,
-    output_chars: int,
+    output: tuple[str, int],
     notes: tuple[str, ...],
     seed: int,
     start: float,
+    not_graded: tuple[str, ...] = (),
 ) -> SubmissionResult:
-    unique = _labels(outcomes, attempts)
-    failed = any(o.status in ("fail", "error") for o in outcomes)
-    verdict = verdict_for(set(unique), failed)
-    score = float(sum(o.status == "pass" for o in outcomes))
-    return SubmissionResult(
+    """Score the outcomes: the points of the checks that passed. A forbidden import voids
+    them all (the contract was broken, however the checks came out), so it is a ``fail``."""
+    scored = [
+        _scored(check, outcome, bool(attempts))
+        for check, outcome in zip(assignment.checks, outcomes, strict=True)
+    ]
+    unique = _labels(scored, attempts)
+    score = float(sum(o.points for o in scored))
+    verdict = verdict_for(set(unique), score, assignment.max_score)
+    result = SubmissionResult(
         str(path),
         assignment.name,
         verdict,
         unique,
-        tuple(outcomes),
-        _message(path, assignment, outcomes, attempts, unique, verdict, score),
+        tuple(scored),
+        "",
         score,
-        float(len(outcomes)),
+        assignment.max_score,
         seed,
         time.perf_counter() - start,
         notes,
-        output,
+        output[0],
         meta=_meta(),
-        output_chars=output_chars,
+        output_chars=output[1],
+        not_graded=not_graded,
     )
+    message = _message(
+        path, assignment, scored, attempts, result.student_labels, verdict, not_graded
+    )
+    return replace(result, message=message)

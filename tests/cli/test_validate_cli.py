@@ -44,7 +44,7 @@ def test_json_output_is_exactly_one_object_with_the_keys() -> None:
     result = json.loads(done.stdout)  # one object, nothing else on stdout
     assert {"verdict", "labels", "counterexample", "checks", "message"} <= set(result)
     assert result["verdict"] == "fail" and "batch_reduction" in result["labels"]
-    assert "from submission import backprop" in result["counterexample"]["reproduce"]
+    assert "from bug_batch_reduction_mean import backprop" in result["counterexample"]["reproduce"]
 
 
 def test_a_passing_submission_exits_zero() -> None:
@@ -134,7 +134,7 @@ def test_validate_writes_four_report_formats(tmp_path: Path) -> None:
     assert done.returncode == 1
     latest = tmp_path / "reports" / "latest"
     data = json.loads((latest / "submission.json").read_text())
-    assert data["schema"] == "gradcheck.submission/1" and data["results"]["verdict"] == "fail"
+    assert data["schema"] == "gradcheck.submission/2" and data["results"]["verdict"] == "fail"
     suite = ET.parse(latest / "submission.junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1"
     assert "sign_flip" in (latest / "submission.md").read_text()

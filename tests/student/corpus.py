@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-_EXPECT = re.compile(r"^#\s*expect:\s*(pass|fail|error)\b(.*)$")
+_EXPECT = re.compile(r"^#\s*expect:\s*(pass|partial|fail|error)\b(.*)$")
 _OPTION = re.compile(r"^#\s*(timeout|memory):\s*(\d+(?:\.\d+)?)\s*$")
 
 
@@ -30,7 +30,9 @@ def read_expectation(path: Path) -> Expectation:
     lines = path.read_text(errors="replace").splitlines()[:3]
     match = _EXPECT.match(lines[0]) if lines else None
     if match is None:
-        raise ValueError(f"{path}: the first line must be '# expect: pass|fail|error LABEL…'")
+        raise ValueError(
+            f"{path}: the first line must be '# expect: pass|partial|fail|error LABEL…'"
+        )
     options = {m.group(1): m.group(2) for line in lines[1:] if (m := _OPTION.match(line))}
     return Expectation(
         path,

@@ -67,7 +67,7 @@ class _Mutants(Check):
     def variant(self, case: Any, seed: int) -> Any:
         raise AssertionError("not used by diagnose")
 
-    def snippet(self, case: Any) -> str:
+    def snippet(self, case: Any, *, source: str = "submission.py") -> str:
         raise AssertionError("not used by diagnose")
 
     def inputs(self, case: Any) -> dict[str, Any]:
@@ -696,3 +696,101 @@ def test_diagnose_merges_mutant_findings_and_keeps_problems_apart() -> None:
         Diagnosis(Label.BAD_RETURN, "two"),
         Diagnosis(MISSING, "matches a reference with a", ("dW", "dX")),
     )
+
+
+# --- refutation, mutated inputs, tensors wrong only on a variant ----------------------------
+
+
+def test_a_trial_where_the_tensor_is_right_refutes_a_mutant_that_is_not() -> None:
+    # Matched on the shrunk input, but on the variant dW is right and the mutant is wrong.
+    trials = [_trial(0, 2, {"dW": R2}, {"dW": M2}), _trial(1, 3, {"dW": R3}, {"dW": R3})]
+    mutants = [[_mutant(MISSING, "a", dW=M2)], [_mutant(MISSING, "a", dW=M3)]]
+    assert diagnose(_Mutants({0: mutants[0], 1: mutants[1]}), trials) == ()
+    # A variant on which the mutant equals the reference says nothing against it.
+    trials[1] = _trial(1, 3, {"dW": R3}, {"dW": R3})
+    same = {0: mutants[0], 1: [_mutant(MISSING, "a", dW=R3.copy())]}
+    assert diagnose(_Mutants(same), trials) == (
+        Diagnosis(MISSING, "matches a reference with a", ("dW",)),
+    )
+
+
+def test_refutes_needs_the_tensor_on_both_sides() -> None:
+    right = _trial(1, 3, {"dW": R3}, {"dW": R3})
+    assert dg._refutes(right, "dW", _mutant(MISSING, "a", dW=M3))
+    assert not dg._refutes(right, "dW", _mutant(MISSING, "a", db=M3))
+    assert not dg._refutes(_trial(1, 3, {"dW": R3}, {}), "dW", _mutant(MISSING, "a", dW=M3))
+
+
+def test_a_mutated_input_consults_no_mutant_but_keeps_the_measured_findings() -> None:
+    changed = Finding(Label.MUTATES_INPUT, "the code changed its input X")
+    zeros = np.zeros((2, 2))
+    trials = [_trial(0, 2, {"dW": R2}, {"dW": zeros}, changed)]
+    check = _Mutants({0: [_mutant(WRONG, "a", dW=zeros)]})
+    assert diagnose(check, trials) == (
+        Diagnosis(Label.MUTATES_INPUT, "the code changed its input X"),
+        Diagnosis(Label.ZERO_GRADIENT, ZEROS, ("dW",)),
+    )
+    # The same trial without the mutation: the mutant speaks.
+    plain = [_trial(0, 2, {"dW": R2}, {"dW": zeros})]
+    assert Diagnosis(WRONG, "matches a reference with a", ("dW",)) in diagnose(check, plain)
+
+
+def test_a_tensor_wrong_only_on_a_variant_is_diagnosed_too() -> None:
+    # Two independent bugs: the shrunk input shows dW's, the variant db's as well.
+    trials = [
+        _trial(0, 2, {"dW": R2, "db": B2}, {"dW": -R2, "db": B2}),
+        _trial(1, 3, {"dW": R3, "db": B3}, {"dW": -R3, "db": 7 * B3}),
+    ]
+    assert diagnose(_Mutants(), trials) == (
+        Diagnosis(Label.SIGN_FLIP, SIGN_FLIP, ("dW",)),
+        _scaled_db("c × the gradient with c = 7"),
+    )
+    assert dg.wrong_tensors(trials) == ["dW", "db"]
+
+
+def _scaled_db(what: str) -> Diagnosis:
+    return Diagnosis(Label.SCALED, what, ("db",))
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+def test_evidence_names_the_first_differing_entry_in_c_order_not_the_worst() -> None:
+    got = R2.copy()
+    got[0, 1], got[1, 0] = 2.5, 30.0  # [1, 0] is worse; [0, 1] comes first
+    (e,) = dg.evidence([_trial(0, 2, {"dW": R2}, {"dW": got})])
+    assert (e.tensor, e.shape, e.index, e.yours, e.expected) == ("dW", (2, 2), (0, 1), 2.5, 2.0)
+    assert e.factor is None and e.trial == 0
+    assert e.describe() == (
+        "dW (shape (2, 2), as expected): first differing entry dW[0, 1]: yours 2.5, "
+        "expected 2; not a constant multiple of the expected gradient"
+    )
+
+
+def test_evidence_gives_the_least_squares_factor_when_it_fits() -> None:
+    (e,) = dg.evidence([_trial(0, 2, {"dW": R2}, {"dW": 4 * R2})])
+    assert e.factor == pytest.approx(4.0, rel=1e-14)
+    assert e.index == (0, 0) and (e.yours, e.expected) == (4.0, 1.0)
+    assert e.describe().endswith("yours = 4 × expected (least squares)")
+
+
+def test_evidence_skips_entries_on_kinks_and_entries_within_tolerance() -> None:
+    got = R2.copy()
+    got[0, 0] = -7.0  # on a kink: not compared
+    got[0, 1] = 2.0 * (1 + 1e-12)  # within the tolerance
+    got[1, 1] = 9.0
+    skip = {"dW": np.array([[True, False], [False, False]])}
+    (e,) = dg.evidence([_trial(0, 2, {"dW": R2}, {"dW": got}, skip=skip)])
+    assert e.index == (1, 1) and (e.yours, e.expected) == (9.0, 4.0)
+
+
+def test_evidence_covers_every_wrong_tensor_once_from_the_first_trial_showing_it() -> None:
+    trials = [
+        _trial(0, 2, {"dW": R2, "db": B2}, {"dW": -R2, "db": B2}),
+        _trial(1, 3, {"dW": R3, "db": B3}, {"dW": -R3, "db": 3 * B3}),
+    ]
+    dw, db = dg.evidence(trials)
+    assert (dw.tensor, dw.trial, dw.factor) == ("dW", 0, -1.0)
+    assert (db.tensor, db.trial, db.batch, db.index) == ("db", 1, 3, (0,))
+    assert db.describe().startswith("on another input (batch 3): db (shape (2,), as expected)")
+    assert dg.evidence([_trial(0, 2, {"dW": R2}, {"dW": R2})]) == ()

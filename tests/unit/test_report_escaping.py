@@ -149,6 +149,9 @@ VALID: dict[str, Callable[[str], None]] = {
     "json": _valid_json,
     "junit": _valid_junit,
     "csv": _valid_csv,
+    "gradebook": _valid_csv,
+    "gradescope": _valid_json,
+    "prairielearn": _valid_json,
 }
 
 

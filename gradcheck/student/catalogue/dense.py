@@ -115,18 +115,22 @@ _ACTIVATIONS: dict[
 
 
 def _activation_mutants(name: str) -> Callable[[Values, Mapping[str, Array]], list[MutantTensors]]:
-    f, df, _ = _ACTIVATIONS[name]
+    f, df, kinks = _ACTIVATIONS[name]
 
     def mutants(values: Values, douts: Mapping[str, Array]) -> list[MutantTensors]:
         x, dout = values["x"], douts["dout"]
-        return [
-            (Label.MISSING_ACTIVATION_DERIVATIVE, f"{name}′ left out", {"dx": dout.copy()}),
-            (
-                Label.WRONG_ACTIVATION_DERIVATIVE,
-                f"{name}′ taken at the output, f′(f(x))",
-                {"dx": dout * df(f(x))},
-            ),
+        found: list[MutantTensors] = [
+            (Label.MISSING_ACTIVATION_DERIVATIVE, f"{name}′ left out", {"dx": dout.copy()})
         ]
+        if not kinks:  # a piecewise-linear f′ is the same at f(x) as at x
+            found.append(
+                (
+                    Label.WRONG_ACTIVATION_DERIVATIVE,
+                    f"{name}′ taken at the output, f′(f(x))",
+                    {"dx": dout * df(f(x))},
+                )
+            )
+        return found
 
     return mutants
 

@@ -21,7 +21,7 @@ finite differences of the submission's own forward.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -136,6 +136,10 @@ class LayerFunction:
     then the configs. ``batch`` is the size a variant grows by one. ``examples`` caps the
     Hypothesis search for slow functions (naive convolutions). Without a ``reference`` the
     function is checked against finite differences of the submission's own forward only.
+    ``backward_when(values)`` says whether a case calls the backward at all (batchnorm's
+    test mode is checked by its values only); by default every case does. Without a
+    ``cache`` the forward returns its outputs alone and the backward takes the upstream
+    gradients and then the forward's own arguments (``relu_backward(dout, x)``).
     """
 
     name: str
@@ -152,7 +156,8 @@ class LayerFunction:
     batch: str = "N"
     examples: int | None = None
     description: str = ""
-    aliases: tuple[str, ...] = field(default=())
+    backward_when: Callable[[Values], bool] | None = None
+    cache: bool = True
 
     @property
     def entry_points(self) -> tuple[str, ...]:

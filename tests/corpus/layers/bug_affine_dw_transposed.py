@@ -1,4 +1,4 @@
-# expect: fail transposed shape_mismatch
+# expect: partial transposed shape_mismatch
 """bug: affine_backward returns dw as dout.T @ x, i.e. (M, D) instead of (D, M)"""
 
 import numpy as np

@@ -1,4 +1,4 @@
-# expect: fail shape_mismatch
+# expect: partial shape_mismatch
 """bug: affine_backward returns dx flattened to (N, D) instead of the shape of x"""
 
 import numpy as np

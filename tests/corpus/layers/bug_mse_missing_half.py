@@ -1,4 +1,4 @@
-# expect: fail scaled
+# expect: partial scaled
 """bug: mse_loss without the 1/2, so loss and dx are both twice too big"""
 
 import numpy as np

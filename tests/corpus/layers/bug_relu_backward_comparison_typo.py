@@ -1,4 +1,4 @@
-# expect: fail zero_gradient
+# expect: partial zero_gradient
 """bug: '==' typed for '=' in relu_backward, so dx stays all zeros"""
 
 import numpy as np

@@ -1,4 +1,4 @@
-# expect: fail wrong_activation_derivative
+# expect: partial wrong_activation_derivative
 """bug: sigmoid_backward re-applies sigmoid to the cached output, giving sigma'(sigma(x))"""
 
 import numpy as np

@@ -1,4 +1,4 @@
-# expect: fail scaled batch_reduction
+# expect: partial scaled batch_reduction
 """bug: softmax_loss averages the loss but forgets to divide dx by N"""
 
 import numpy as np

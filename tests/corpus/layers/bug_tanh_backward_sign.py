@@ -1,4 +1,4 @@
-# expect: fail sign_flip
+# expect: partial sign_flip
 """bug: tanh_backward uses (tanh^2 - 1) instead of (1 - tanh^2)"""
 
 import numpy as np

@@ -1,5 +1,5 @@
-# expect: pass
-"""correct but incomplete: only affine and relu layers written (missing functions lower the score only)"""
+# expect: partial
+"""correct but incomplete: only affine and relu layers written (missing functions cost their points: partial)"""
 
 import numpy as np
 
