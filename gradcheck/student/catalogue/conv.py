@@ -15,7 +15,6 @@ import numpy as np
 from hypothesis import strategies as st
 
 from gradcheck.student.catalogue import sliding
-from gradcheck.student.catalogue.pooling import differing
 from gradcheck.student.catalogue.registry import register_function
 from gradcheck.student.catalogue.spec import (
     Config,
@@ -82,16 +81,14 @@ def conv(x: Array, w: Array, b: Array, stride: int, padding: int) -> Array:
     return np.einsum("nchwij,fcij->nfhw", win, w) + b[None, :, None, None]
 
 
-def conv_grads(
-    x: Array, w: Array, dout: Array, stride: int, padding: int, *, crop: bool = True
-) -> dict[str, Array]:
-    """dx (cropped back to x's shape unless ``crop`` is False), dw and db of ``conv``."""
+def conv_grads(x: Array, w: Array, dout: Array, stride: int, padding: int) -> dict[str, Array]:
+    """dx (cropped back to x's shape), dw and db of ``conv``."""
     xp = sliding.pad(x, padding)
     win = sliding.windows(xp, w.shape[2], w.shape[3], stride)
     dxp = sliding.scatter(np.einsum("nfhw,fcij->nchwij", dout, w), xp.shape, stride)
     h, wd = x.shape[2:]
     return {
-        "dx": dxp[:, :, padding : padding + h, padding : padding + wd] if crop else dxp,
+        "dx": dxp[:, :, padding : padding + h, padding : padding + wd],
         "dw": np.einsum("nchwij,nfhw->fcij", win, dout),
         "db": dout.sum(axis=(0, 2, 3)),
     }
@@ -111,43 +108,44 @@ def _stride_ignored(x: Array, w: Array, dout: Array, padding: int) -> dict[str, 
 
 
 def _conv_mutants(values: Values, douts: Mapping[str, Array]) -> list[MutantTensors]:
+    """The classic mistakes, always all of them and in this order (the diagnosis pairs the
+    mutants of two cases by position; one equal to the reference on a case matches nothing
+    there). Shape mistakes (dx left padded, db kept spatial) are the contract's to label."""
     x, w, b, dout = values["x"], values["w"], values["b"], douts["dout"]
     s, p = geometry(values)
-    right = conv_grads(x, w, dout, s, p)
     flipped = w[:, :, ::-1, ::-1]
+    true_conv = conv_grads(x, flipped, dout, s, p)
     xp = sliding.pad(x, p)
     g = np.einsum("nfhw,fcij->nchwij", dout, w)
-    last = conv_grads(x[-1:], w, dout[-1:], s, p)["dw"]
-    mutants: list[MutantTensors] = [
+    overwritten = sliding.overwrite(g, xp.shape, s)[:, :, p : p + x.shape[2], p : p + x.shape[3]]
+    return [
         (
-            Label.SHAPE_MISMATCH,
-            "dx returned in the padded shape, not cropped back to x's",
-            {"dx": conv_grads(x, w, dout, s, p, crop=False)["dx"]},
+            Label.WRONG_FORWARD,
+            "the kernel flipped: a true convolution instead of the cross-correlation, "
+            "its backward consistent with it",
+            {
+                "out": conv(x, flipped, b, s, p),
+                "dx": true_conv["dx"],
+                "dw": true_conv["dw"][:, :, ::-1, ::-1],
+            },
         ),
         (
             Label.WRONG_FORWARD,
-            "the kernel flipped: a true convolution instead of the cross-correlation",
+            "the kernel flipped in the forward only",
             {"out": conv(x, flipped, b, s, p)},
         ),
         (Label.WRONG_ROUTING, "the stride ignored in the backward", _stride_ignored(x, w, dout, p)),
         (
-            Label.SHAPE_MISMATCH,
-            "db summed over the batch only, keeping the spatial axes: (F, Ho, Wo)",
-            {"db": dout.sum(axis=0)},
+            Label.LOST_ACCUMULATION,
+            "dw overwritten per sample: the last one's only",
+            {"dw": conv_grads(x[-1:], w, dout[-1:], s, p)["dw"]},
         ),
-        (
-            Label.WRONG_AXIS,
-            "db summed over the filters and the positions, per sample, not over the batch",
-            {"db": dout.sum(axis=(1, 2, 3))},
-        ),
-        (Label.LOST_ACCUMULATION, "dw overwritten per sample: the last one's only", {"dw": last}),
         (
             Label.LOST_ACCUMULATION,
             "overlapping windows overwrite dx (dx_pad[window] = …) instead of adding to it",
-            {"dx": sliding.overwrite(g, xp.shape, s)[:, :, p : p + x.shape[2], p : p + x.shape[3]]},
+            {"dx": overwritten},
         ),
     ]
-    return differing({"out": conv(x, w, b, s, p), **right}, mutants)
 
 
 def _conv_reference() -> Reference:

@@ -32,7 +32,7 @@ from gradcheck.student.catalogue.spec import (
 )
 from gradcheck.student.labels import Label
 
-__all__ = ["differing", "max_pool", "max_pool_grads", "max_pool_ties", "pool_param"]
+__all__ = ["max_pool", "max_pool_grads", "max_pool_ties", "pool_param"]
 
 Array = np.ndarray
 Pool = tuple[int, int, int]  # pool_height, pool_width, stride
@@ -71,17 +71,6 @@ def _pool_sizes() -> st.SearchStrategy[dict[str, int]]:
     )
 
 
-def differing(reference: Mapping[str, Array], mutants: list[MutantTensors]) -> list[MutantTensors]:
-    """The mutants that differ from ``reference`` in some tensor on this case (a stride
-    mistake is invisible at stride 1), so that none names a mistake a right answer shares."""
-
-    def differs(name: str, tensor: Array) -> bool:
-        ref = reference[name]
-        return ref.shape != tensor.shape or not np.allclose(ref, tensor, rtol=1e-9, atol=1e-12)
-
-    return [m for m in mutants if any(differs(k, t) for k, t in m[2].items())]
-
-
 def max_pool(x: Array, pool: Pool) -> Array:
     ph, pw, s = pool
     return sliding.windows(x, ph, pw, s).max(axis=(4, 5))
@@ -118,33 +107,30 @@ def _max_pool_mutants(values: Values, douts: Mapping[str, Array]) -> list[Mutant
     mask = _argmax_mask(x, pool)
     every = np.broadcast_to(dout[..., None, None], mask.shape)
     across = win == win.max(axis=(1, 4, 5), keepdims=True)
-    return differing(
-        {"dx": max_pool_grads(x, pool, dout)},
-        [
-            (
-                Label.WRONG_ROUTING,
-                "the gradient sent to every entry of the window, not only to its max",
-                {"dx": sliding.scatter(every, x.shape, s)},
-            ),
-            (
-                Label.WRONG_ROUTING,
-                "the max taken over all channels at once in the backward: only the channel "
-                "holding the largest value gets a gradient",
-                {"dx": sliding.scatter(across * dout[..., None, None], x.shape, s)},
-            ),
-            (
-                Label.LOST_ACCUMULATION,
-                "overlapping windows overwrite dx (dx[window] = …) instead of adding to it",
-                {"dx": sliding.overwrite(mask * dout[..., None, None], x.shape, s)},
-            ),
-            (
-                Label.LOST_ACCUMULATION,
-                "the max's entry assigned (dx[argmax] = dout) instead of added to, so a max "
-                "shared by overlapping windows keeps only the last one's gradient",
-                {"dx": sliding.overwrite(every, x.shape, s, where=mask)},
-            ),
-        ],
-    )
+    return [
+        (
+            Label.WRONG_ROUTING,
+            "the gradient sent to every entry of the window, not only to its max",
+            {"dx": sliding.scatter(every, x.shape, s)},
+        ),
+        (
+            Label.WRONG_ROUTING,
+            "the max taken over all channels at once in the backward: only the channel "
+            "holding the largest value gets a gradient",
+            {"dx": sliding.scatter(across * dout[..., None, None], x.shape, s)},
+        ),
+        (
+            Label.LOST_ACCUMULATION,
+            "overlapping windows overwrite dx (dx[window] = …) instead of adding to it",
+            {"dx": sliding.overwrite(mask * dout[..., None, None], x.shape, s)},
+        ),
+        (
+            Label.LOST_ACCUMULATION,
+            "the max's entry assigned (dx[argmax] = dout) instead of added to, so a max "
+            "shared by overlapping windows keeps only the last one's gradient",
+            {"dx": sliding.overwrite(every, x.shape, s, where=mask)},
+        ),
+    ]
 
 
 def avg_pool(x: Array, pool: Pool) -> Array:
@@ -167,21 +153,18 @@ def _avg_pool_mutants(values: Values, douts: Mapping[str, Array]) -> list[Mutant
     x, dout, pool = values["x"], douts["dout"], _pool(values)
     ph, pw, s = pool
     spread = _avg_pool_spread(dout, pool)
-    return differing(
-        {"dx": avg_pool_grads(x, pool, dout)},
-        [
-            (
-                Label.SCALED,
-                "the 1/(pool_height·pool_width) of the mean left out of dx",
-                {"dx": sliding.scatter(spread, x.shape, s)},
-            ),
-            (
-                Label.LOST_ACCUMULATION,
-                "overlapping windows overwrite dx (dx[window] = …) instead of adding to it",
-                {"dx": sliding.overwrite(spread / (ph * pw), x.shape, s)},
-            ),
-        ],
-    )
+    return [
+        (
+            Label.SCALED,
+            "the 1/(pool_height·pool_width) of the mean left out of dx",
+            {"dx": sliding.scatter(spread, x.shape, s)},
+        ),
+        (
+            Label.LOST_ACCUMULATION,
+            "overlapping windows overwrite dx (dx[window] = …) instead of adding to it",
+            {"dx": sliding.overwrite(spread / (ph * pw), x.shape, s)},
+        ),
+    ]
 
 
 def _max_reference() -> Reference:
