@@ -484,3 +484,32 @@ def test_a_constant_batch_is_within_rounding_of_every_kink() -> None:
     values["bn_param"] = {**values["bn_param"], "mode": "test", "running_var": np.zeros(3)}
     skip = ref.skip(values)
     assert not skip["out"].any() and not skip["dx"].any() and not skip["dgamma"].any()
+
+
+def test_a_pre_activation_one_ulp_from_0_is_a_kink_too() -> None:
+    """The kink of the exact test above moved one ulp off 0: a submission summing in
+    another order may land on either side, so it is skipped just the same."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(1, 4, (2, 1, 3, 3)).astype(np.float64)
+    w = rng.integers(1, 4, (2, 1, 2, 2)).astype(np.float64)
+    total = float(np.sum(x[0, 0, :2, :2] * w[1, 0]))
+    b = np.array([0.0, np.nextafter(-total, 0.0)])
+    values: Values = {"x": x, "w": w, "b": b, "conv_param": {"stride": 1, "pad": 0}}
+    assert 0 < conv(x, w, b, 1, 0)[0, 1, 0, 0] < 1e-14
+    skip = reference("conv_relu").skip(values)  # type: ignore[misc]
+    assert skip["dx"][0, 0, :2, :2].all() and skip["dx"].sum() == 4
+    assert np.array_equal(skip["db"], [False, True])
+
+
+def test_pool_maxima_one_ulp_apart_are_a_tie_after_a_conv() -> None:
+    """A 1×1 identity conv, then a 2×1 pool over x = [1, 1 + ulp]: the submission's own
+    conv may order them either way, so both entries' gradients are skipped."""
+    values: Values = {
+        "x": np.array([[[[1.0], [np.nextafter(1.0, 2.0)], [-1.0]]]]),
+        "w": np.ones((1, 1, 1, 1)),
+        "b": np.zeros(1),
+        "conv_param": {"stride": 1, "pad": 0},
+        "pool_param": {"pool_height": 2, "pool_width": 1, "stride": 1},
+    }
+    skip = reference("conv_relu_pool").skip(values)  # type: ignore[misc]
+    assert skip["dx"][0, 0, :2, 0].all()

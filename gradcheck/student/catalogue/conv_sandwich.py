@@ -71,6 +71,20 @@ def _reach(ambiguous: Array, values: Values) -> dict[str, Array]:
     }
 
 
+def _rounding(values: Values) -> Array:
+    """A bound on the rounding error of each conv output (N, F, Ho, Wo) as a submission may
+    sum it, in any order: 4·(terms + 1)·eps·Σ|x|·|w| + |b|."""
+    x, w, b = values["x"], values["w"], values["b"]
+    terms = w[0].size + 1
+    bound = conv(np.abs(x), np.abs(w), np.abs(b), *geometry(values))
+    return 4 * terms * np.finfo(np.float64).eps * bound
+
+
+def _kinks(values: Values) -> Array:
+    """The pre-activations at 0 or within rounding of it, where relu′ is either answer."""
+    return np.asarray(np.abs(_pre(values)) <= _rounding(values))
+
+
 def _pre(values: Values) -> Array:
     return conv(values["x"], values["w"], values["b"], *geometry(values))
 
@@ -104,7 +118,7 @@ register_function(
         reference=Reference(
             forward=lambda v: {"out": relu(_pre(v))},
             backward=lambda v, d: _conv_relu_grads(v, d["dout"]),
-            skip=lambda v: _reach(_pre(v) == 0.0, v),
+            skip=lambda v: _reach(_kinks(v), v),
             mutants=_conv_relu_mutants,
         ),
         examples=15,
@@ -148,8 +162,9 @@ def _crp_grads(values: Values, dout: Array, *, relu_prime: bool = True) -> dict[
 
 
 def _crp_skip(values: Values) -> dict[str, Array]:
-    a = _pre(values)
-    return _reach((a == 0.0) | max_pool_ties(relu(a), _pool(values), positive=True), values)
+    a, slack = _pre(values), 2 * _rounding(values)
+    ties = max_pool_ties(relu(a), _pool(values), positive=True, slack=slack)
+    return _reach(_kinks(values) | ties, values)
 
 
 def _crp_mutants(values: Values, douts: Mapping[str, Array]) -> list[MutantTensors]:

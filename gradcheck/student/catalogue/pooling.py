@@ -89,15 +89,22 @@ def max_pool_grads(x: Array, pool: Pool, dout: Array) -> Array:
     return sliding.scatter(g, x.shape, pool[2])
 
 
-def max_pool_ties(x: Array, pool: Pool, *, positive: bool = False) -> Array:
+def max_pool_ties(
+    x: Array, pool: Pool, *, positive: bool = False, slack: Array | None = None
+) -> Array:
     """The dx entries covered by a window whose max is tied (and, with ``positive``, above
-    0: after a relu, a window of zeros ties harmlessly, its gradient stopped by relu′)."""
-    mask = _argmax_mask(x, pool)
-    tied = mask.sum(axis=(4, 5)) > 1
+    0: after a relu, a window of zeros ties harmlessly, its gradient stopped by relu′).
+    With ``slack`` (x's shape), entries within it of the max count as tied: x computed by
+    the submission may order them otherwise by a rounding."""
+    ph, pw, s = pool
+    win = sliding.windows(x, ph, pw, s)
+    top = win.max(axis=(4, 5), keepdims=True)
+    near = win >= top - (0.0 if slack is None else sliding.windows(slack, ph, pw, s))
+    tied = near.sum(axis=(4, 5)) > 1
     if positive:
         tied &= max_pool(x, pool) > 0
-    g = np.broadcast_to(tied[..., None, None], mask.shape).astype(np.float64)
-    return sliding.scatter(g, x.shape, pool[2]) > 0
+    g = np.broadcast_to(tied[..., None, None], near.shape).astype(np.float64)
+    return sliding.scatter(g, x.shape, s) > 0
 
 
 def _max_pool_mutants(values: Values, douts: Mapping[str, Array]) -> list[MutantTensors]:
