@@ -55,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
-    entries = corpus()
+    entries = [e for e in corpus() if e.path.suffix == ".py"]  # notebooks: grade_notebooks.py
 
     start = time.perf_counter()
     subprocess.run([sys.executable, "-I", "-c", "import numpy"], check=True)

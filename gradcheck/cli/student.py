@@ -99,7 +99,9 @@ def _add_validate(commands: Any) -> None:
         description="Run a submission in an isolated child process, search with Hypothesis for "
         "inputs where its gradients disagree with the references, and explain the likely mistake.",
     )
-    validate.add_argument("file", type=path, help="the submission (.py)")
+    validate.add_argument(
+        "file", type=path, help="the submission (.py, .ipynb, or a folder of them)"
+    )
     _limits(validate)
     validate.add_argument(
         "--show-output",
@@ -232,8 +234,8 @@ def _validate(args: argparse.Namespace) -> int:
 
     reports = _report_formats(args.reports)
     assignment, limits = _options(args)
-    if not args.file.is_file():
-        raise GradcheckError(f"submission {args.file} does not exist or is not a file")
+    if not (args.file.is_file() or args.file.is_dir()):
+        raise GradcheckError(f"submission {args.file} does not exist or is not a file or folder")
     if reports:  # before grading, so that a bad --out cannot cost the verdict
         check_output_folder(args.out, runs=True)
     _isolation(args)
@@ -297,7 +299,7 @@ def _grade(args: argparse.Namespace) -> int:
         raise GradcheckError(f"--format {','.join(formats)}: {error}") from None
     assignment, limits = _options(args)
     if not find_submissions(args.folder):
-        raise GradcheckError(f"no submissions in {args.folder} (no .py file, no sub-folder)")
+        raise GradcheckError(f"no submissions in {args.folder} (no file, no sub-folder)")
     out, folder = args.out.resolve(), args.folder.resolve()
     if out == folder or folder in out.parents:
         raise GradcheckError(

@@ -136,7 +136,8 @@ class _StubFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, name: str, path: Any = None, target: Any = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if name.partition(".")[0] in _stub_names:
+        parts = name.split(".")
+        if any(".".join(parts[:i]) in _stub_names for i in range(1, len(parts) + 1)):
             return importlib.machinery.ModuleSpec(name, _StubLoader(), is_package=True)
         return None
 
@@ -162,27 +163,32 @@ def _isolate_network() -> str:
 
 # Loading ---------------------------------------------------------------------------------
 def _imported_names(body: list[ast.stmt]) -> set[str]:
+    """The modules ``body`` imports absolutely, by their dotted names as written."""
     names: set[str] = set()
     for node in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, ast.Import):
-            names.update(alias.name.partition(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.partition(".")[0])
+            names.add(node.module)
     return names
 
 
-def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
-    path = Path(request["path"])
-    tree = ast.parse(path.read_bytes(), filename=str(path))
-    body = [tree.body[i] for i in request["keep"]]
-    module = types.ModuleType(SUBMISSION)
-    module.__file__ = str(path)
-    sys.modules[SUBMISSION] = module
-    installed = {name for name in _imported_names(body) if importlib.util.find_spec(name) is None}
-    _stub_names.update(installed - _forbidden)
-    dropped = []
-    for node in body:
-        code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+def _where(entry: dict[str, Any], line: int) -> str:
+    """``line 12`` in the graded file, ``cell 4, line 2`` in a notebook, ``layers.py, line
+    12`` in a helper (as ``loader.location`` names them in the parent)."""
+    lines = entry.get("lines") or []
+    if 1 <= line <= len(lines):
+        return f"cell {lines[line - 1][0]}, line {lines[line - 1][1]}"
+    return f"line {line}" if entry.get("main") else f"{entry.get('display')}, line {line}"
+
+
+def _run_body(module: types.ModuleType, entry: dict[str, Any], dropped: list[str]) -> None:
+    """Execute the kept top-level statements of ``entry`` (one module) in ``module``."""
+    path = entry["path"]
+    tree = ast.parse(Path(path).read_bytes(), filename=path)
+    for index in entry["keep"]:
+        node = tree.body[index]
+        code = compile(ast.Module(body=[node], type_ignores=[]), path, "exec")
         try:
             exec(code, module.__dict__)
         except Exception as error:
@@ -190,10 +196,58 @@ def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
             # a failing import, definition or class body is the submission's crash.
             if not isinstance(node, ast.Assign | ast.AnnAssign) or isinstance(error, ImportError):
                 raise
-            dropped.append(f"line {node.lineno} ({type(error).__name__}: {error})")
+            dropped.append(f"{_where(entry, node.lineno)} ({type(error).__name__}: {error})")
+
+
+class _Modules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Second on sys.meta_path, after the guard: the submission's own modules (the graded
+    one and its helpers), by name, from the files the parent put in the sandbox."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = {entry["name"]: entry for entry in entries}
+        self.dropped: list[str] = []
+
+    def find_spec(
+        self, name: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        entry = self.entries.get(name)
+        if entry is None:
+            return None
+        spec = importlib.machinery.ModuleSpec(name, self, is_package=bool(entry["package"]))
+        spec.origin = entry["path"]
+        spec.has_location = True
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        _run_body(module, self.entries[module.__name__], self.dropped)
+
+
+def _load(request: dict[str, Any]) -> tuple[dict[str, Any], types.ModuleType]:
+    """Import the graded module (``request["main"]``) through ``_Modules``; it is also
+    ``sys.modules["submission"]``. The modules that no finder has and that a kept top-level
+    import names are stubbed while loading."""
+    entries = request["modules"]
+    modules = _Modules(entries)
+    sys.meta_path.insert(1, modules)
+    imported: set[str] = set()
+    for entry in entries:
+        if entry["keep"]:
+            tree = ast.parse(Path(entry["path"]).read_bytes(), filename=entry["path"])
+            imported |= _imported_names([tree.body[i] for i in entry["keep"]])
+    tops = {name.partition(".")[0] for name in imported}
+    installed = {name for name in tops if importlib.util.find_spec(name) is None}
+    # A module missing from one of the submission's own packages (cs231n/ handed in without
+    # its data_utils.py) is stubbed too; the package itself is the submission's.
+    missing = {n for n in imported if n.partition(".")[0] in modules.entries}
+    _stub_names.update((installed - _forbidden) | (missing - set(modules.entries)))
+    module = importlib.import_module(request["main"])
+    sys.modules[SUBMISSION] = module
     _stub_names.clear()  # later imports (inside functions) fail normally
     defined = sorted(name for name in vars(module) if not name.startswith("__"))
-    return {"defined": defined, "stubbed": list(_stubbed), "dropped": dropped}, module
+    return {"defined": defined, "stubbed": list(_stubbed), "dropped": modules.dropped}, module
 
 
 # Calls -----------------------------------------------------------------------------------
@@ -247,9 +301,12 @@ def _parameter_names(fn: Any, count: int) -> list[str]:
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
 
 
-def _failure(error: BaseException, path: str) -> dict[str, Any]:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == path]
-    where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+def _failure(error: BaseException, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A failure reply; the traceback is cut down to the submission's own frames, each
+    named as ``_where`` names it (``cell 4, line 2``)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in files]
+    place = [_where(files[f.filename], f.lineno or 0) for f in frames]
+    where = f" ({place[-1]}: {frames[-1].line})" if frames else ""
     if isinstance(error, MemoryError):
         label = "memory_limit"
     elif isinstance(error, ForbiddenImport):
@@ -259,7 +316,10 @@ def _failure(error: BaseException, path: str) -> dict[str, Any]:
     else:
         label = "crash"
     message = f"{type(error).__name__}: {error}"[:2000] + where
-    trace = "".join(traceback.format_list(frames[-8:]))[-4000:]
+    trace = "".join(
+        f"  {at}, in {f.name}\n" + (f"    {f.line}\n" if f.line else "")
+        for at, f in zip(place[-8:], frames[-8:], strict=True)
+    )[-4000:]
     return {"ok": False, "label": label, "message": message, "traceback": trace}
 
 
@@ -284,7 +344,7 @@ class _Session:
         self.network = network
         self.slots: dict[str, Any] = {}
         self.module: types.ModuleType | None = None
-        self.path = ""
+        self.files: dict[str, dict[str, Any]] = {}  # file in the sandbox → its module's entry
 
     def resolve(self, slot: str, route: list[Any]) -> Any:
         value = self.slots[slot]
@@ -294,7 +354,7 @@ class _Session:
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         _forbidden.update(request.get("forbidden", []))
-        self.path = str(Path(request["path"]))
+        self.files = {entry["path"]: entry for entry in request["modules"]}
         info, self.module = _load(request)
         return {"ok": True, "network": self.network, **info}
 
@@ -343,7 +403,7 @@ def _answer(
         else:
             reply = {"ok": False, "label": "crash", "message": f"unknown request {op!r}"}
     except BaseException as error:
-        return _failure(error, session.path), {}
+        return _failure(error, session.files), {}
     return reply, out
 
 

@@ -1,11 +1,12 @@
 """Grading a folder of submissions: in parallel, resumable, one record per submission.
 
-A submission is a ``.py`` file directly in the folder, or a sub-folder holding one ``.py``
-file (its name is then the submission's id). Each result is appended to ``results.jsonl`` as
-soon as it is known, with a flush and an fsync, so an interrupted batch loses nothing;
-``resume`` skips the ids that have a valid record there. One run at a time writes to a folder:
-it holds an exclusive lock on ``OUT/.gradcheck.lock``, which the kernel releases however the
-run ends, ``kill -9`` included.
+A submission is a ``.py`` file or a ``.ipynb`` notebook directly in the folder, or a
+sub-folder of them (its name is then the submission's id; ``loader`` picks the graded module
+and its helpers); every other entry gets a record saying why it was not graded. Each result
+is appended to ``results.jsonl`` as soon as it is known, with a flush and an fsync, so an
+interrupted batch loses nothing; ``resume`` skips the ids that have a valid record there. One
+run at a time writes to a folder: it holds an exclusive lock on ``OUT/.gradcheck.lock``,
+which the kernel releases however the run ends, ``kill -9`` included.
 
 Every submission runs in its own child process with its own limits, so a submission that
 hangs, crashes or exhausts memory costs only its own time. Each of the ``jobs`` slots is a
@@ -36,6 +37,7 @@ from gradcheck.errors import GradcheckError
 from gradcheck.io import atomic_write_bytes, atomic_write_text
 from gradcheck.report.escape import clean
 from gradcheck.student.labels import Label
+from gradcheck.student.loader import SUPPORTED
 from gradcheck.student.results_log import (
     RESULTS,
     append_record,
@@ -81,36 +83,60 @@ def submission_id(name: str) -> str:
     return clean(name.replace("\\", "\\\\"))
 
 
+def _has_code(folder: Path) -> bool:
+    """Whether ``folder`` holds a .py or .ipynb file outside hidden folders."""
+    return any(
+        p.suffix in SUPPORTED and not any(part.startswith(".") for part in p.parts)
+        for p in folder.rglob("*")
+    )
+
+
 def find_submissions(folder: Path) -> dict[str, Path | str]:
-    """id → file, or id → a message saying why the folder holds no single submission. A
-    folder without a .py file gives way to a file of the same name (``alice/`` of an earlier
-    ``--out`` beside ``alice.py``); a file and a folder that both hold one are an error."""
+    """id → the file or folder to grade, or id → a message saying why it cannot be graded.
+
+    Every entry of ``folder`` gets an id, so nothing is skipped unseen: a ``.py`` file, a
+    ``.ipynb`` notebook and a folder (``loader`` picks its graded module) are submissions;
+    any other file (``.txt``, ``.zip``, ``.pdf``) gets a message saying it is unsupported and
+    what is. Only hidden entries (``.DS_Store``, ``.ipynb_checkpoints``) and ``__pycache__``
+    are ignored. A folder without code gives way to a file of the same name (``alice/`` of an
+    earlier ``--out`` beside ``alice.py``); two entries of one id that both hold code (a
+    file and a folder, ``bob.py`` and ``bob.ipynb``) are an error."""
     if not folder.is_dir():
         raise GradcheckError(f"submissions folder {folder} does not exist or is not a folder")
     found: dict[str, Path | str] = {}
-    empty: set[str] = set()
+    holders: dict[str, list[str]] = {}  # id → the entries of that id that hold code
     for entry in sorted(folder.iterdir()):
-        target: Path | str
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name == "__pycache__":
             continue
-        if entry.is_file() and entry.suffix == ".py":
-            ident, target = submission_id(entry.stem), entry
-        elif entry.is_dir():
-            ident = submission_id(entry.name)
-            files = sorted(p for p in entry.rglob("*.py") if not p.name.startswith("."))
-            if len(files) == 1:
-                target = files[0]
-            elif files:
-                target = f"{len(files)} .py files in {ident}/; expected one"
-            else:
-                target = f"no .py file in {ident}/"
-                empty.add(ident)
+        target: Path | str = entry
+        if entry.is_dir():
+            ident, shown = submission_id(entry.name), f"{submission_id(entry.name)}/"
+            if not _has_code(entry):
+                found.setdefault(ident, f"no .py or .ipynb file in {shown}")
+                continue
+        elif entry.suffix in SUPPORTED:
+            ident, shown = submission_id(entry.stem), submission_id(entry.name)
         else:
+            ident = submission_id(entry.name)
+            found[ident] = (
+                f"{ident} is not a submission gradcheck can grade ({_kind(entry)}); {_WHAT}"
+            )
             continue
-        if ident in found and ident not in empty:  # sorted: alice/ comes before alice.py
-            target = f"both {ident}.py and {ident}/ hold a submission; expected one"
+        holders.setdefault(ident, []).append(shown)
+        if len(holders[ident]) > 1:
+            named = sorted(holders[ident], key=lambda n: (n.endswith("/"), n))
+            target = f"both {' and '.join(named)} hold a submission; expected one"
         found[ident] = target
     return found
+
+
+_WHAT = "supported are .py files, .ipynb notebooks and folders of them"
+
+
+def _kind(entry: Path) -> str:
+    if not entry.is_file():
+        return "not a regular file"
+    return f"a {entry.suffix} file" if entry.suffix else "a file without an extension"
 
 
 @contextlib.contextmanager

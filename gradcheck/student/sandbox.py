@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import numpy as np
 from gradcheck.student import protocol
 from gradcheck.student.isolation import SANDBOX_DIR, Isolation, bwrap_command, probe
 from gradcheck.student.labels import Label
+from gradcheck.student.loader import SourceFile, Submission, load_submission
 
 __all__ = ["CallFailed", "Limits", "Ref", "Sandbox", "SandboxDied"]
 
@@ -145,22 +146,38 @@ def _environment(home: str) -> dict[str, str]:
     return env
 
 
+def _file_name(index: int) -> str:
+    """The graded module is ``submission.py`` in the sandbox, its helpers ``module1.py``, …"""
+    return "submission.py" if index == 0 else f"module{index}.py"
+
+
 class Sandbox:
     """One child process running one submission. Use as a context manager and call
-    :meth:`start`; leaving the context kills the child and removes its folder."""
+    :meth:`start`; leaving the context kills the child and removes its folder.
+
+    ``submission`` is a loaded submission (``loader``) or the path of a .py file; ``keep``
+    holds the top-level statements to run (``source``): of each module by name, or of the
+    graded module alone."""
 
     def __init__(
         self,
-        path: Path,
-        keep: Sequence[int],
+        submission: Path | Submission,
+        keep: Sequence[int] | Mapping[str, Sequence[int]],
         *,
         forbidden: Sequence[str],
         limits: Limits = Limits(),
         python: str = sys.executable,
         isolation: Isolation | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.keep = list(keep)
+        if not isinstance(submission, Submission):
+            submission = load_submission(Path(submission))
+        self.submission = submission
+        self.path = submission.path
+        self.keep = (
+            {name: list(k) for name, k in keep.items()}
+            if isinstance(keep, Mapping)
+            else {submission.module: list(keep)}
+        )
         self.forbidden = list(forbidden)
         self.limits = limits
         self.python = python
@@ -188,23 +205,44 @@ class Sandbox:
     def start(self) -> None:
         limits = [str(self.limits.memory_mb * 1024 * 1024), str(int(self.limits.timeout) + 3)]
         start = self._start_isolated if self.isolation.strong else self._start_weak
-        path = start(limits)
+        folder = start(limits)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.info = _load_info(
-            self._request(
-                {"op": "load", "path": path, "keep": self.keep, "forbidden": self.forbidden}
-            )
-        )
+        modules = [
+            self._entry(index, module, f"{folder}/{_file_name(index)}")
+            for index, module in enumerate(self.submission.modules)
+        ]
+        request = {
+            "op": "load",
+            "main": self.submission.module,
+            "modules": modules,
+            "forbidden": self.forbidden,
+        }
+        self.info = _load_info(self._request(request))
+
+    def _entry(self, index: int, module: SourceFile, path: str) -> dict[str, Any]:
+        """What the child needs to import one module of the submission."""
+        return {
+            "name": module.name,
+            "path": path,
+            "keep": self.keep.get(module.name, []),
+            "package": module.package,
+            "display": module.display,
+            "lines": [list(pair) for pair in module.lines],
+            "main": index == 0,
+        }
 
     def _start_isolated(self, limits: list[str]) -> str:
-        """Under bubblewrap (``isolation``): the submission and the child's stderr live in
-        memory files, so nothing of the student's is ever written to disk."""
-        source = os.memfd_create("submission")
-        os.write(source, self.path.read_bytes())
-        os.lseek(source, 0, os.SEEK_SET)
+        """Under bubblewrap (``isolation``): the submission's modules and the child's stderr
+        live in memory files, so nothing of the student's is ever written to disk."""
+        sources = []
+        for module in self.submission.modules:
+            source = os.memfd_create("submission")
+            os.write(source, module.text.encode("utf-8", "replace"))
+            os.lseek(source, 0, os.SEEK_SET)
+            sources.append(source)
         self._stderr_fd = os.memfd_create("stderr")
-        self._memory_files = [source, self._stderr_fd]
+        self._memory_files = [*sources, self._stderr_fd]
         env = {
             **_environment("/tmp"),
             "GRADCHECK_SANDBOX_SITE": f"{SANDBOX_DIR}/site",
@@ -214,7 +252,7 @@ class Sandbox:
         command, _ = bwrap_command(
             [f"{SANDBOX_DIR}/child.py", *limits],
             files={"child.py": _CHILD, "protocol.py": _CHILD.with_name("protocol.py")},
-            data={"submission.py": source},
+            data={_file_name(i): fd for i, fd in enumerate(sources)},
             env=env,
         )
         self._process = subprocess.Popen(
@@ -225,16 +263,18 @@ class Sandbox:
             cwd="/",
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             start_new_session=True,
-            pass_fds=(source,),
+            pass_fds=tuple(sources),
         )
-        os.close(source)
-        self._memory_files.remove(source)
-        return f"{SANDBOX_DIR}/submission.py"
+        for source in sources:
+            os.close(source)
+            self._memory_files.remove(source)
+        return SANDBOX_DIR
 
     def _start_weak(self, limits: list[str]) -> str:
         self._folder = tempfile.mkdtemp(prefix="gradcheck-submission-")
-        copy = Path(self._folder) / "submission.py"
-        shutil.copyfile(self.path, copy)
+        for index, module in enumerate(self.submission.modules):
+            copy = Path(self._folder) / _file_name(index)
+            copy.write_bytes(module.text.encode("utf-8", "replace"))
         self._process = subprocess.Popen(
             # The child sets its own limits first thing (no preexec_fn: the parent may run
             # threads, torch's among them, and forking with them is only safe up to exec).
@@ -247,7 +287,7 @@ class Sandbox:
             start_new_session=True,
             close_fds=True,
         )
-        return str(copy)
+        return self._folder
 
     def _read(self) -> None:
         assert self._process is not None and self._process.stdout is not None

@@ -7,6 +7,11 @@
 - Only imports, function and class definitions and constant assignments (lambdas included)
   of the top level are kept for loading; demo calls, training loops, plots and data loading
   at import time are skipped, and the report says which lines were.
+
+``analyse_text`` works on a module's text (a ``.py`` file, a notebook's code cells, a helper
+of a folder), naming places as ``loader.location`` does (``cell 4, line 2``);
+``analyse_submission`` runs it on every module of a loaded submission; ``analyse_source``
+reads one file and is kept for the callers that have a path.
 """
 
 from __future__ import annotations
@@ -14,13 +19,28 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gradcheck.student.labels import Label
+from gradcheck.student.loader import (
+    SourceFile,
+    Submission,
+    location,
+    read_python,
+    span,
+    star_imports,
+)
 
-__all__ = ["DEFAULT_FORBIDDEN", "Finding", "SourceReport", "analyse_source"]
+__all__ = [
+    "DEFAULT_FORBIDDEN",
+    "Finding",
+    "SourceReport",
+    "analyse_source",
+    "analyse_submission",
+    "analyse_text",
+]
 
 DEFAULT_FORBIDDEN = (
     "autograd",
@@ -88,7 +108,9 @@ def _python2(text: str, error: SyntaxError | None) -> str | None:
     return None
 
 
-def _forbidden_imports(tree: ast.Module, forbidden: frozenset[str]) -> list[Finding]:
+def _forbidden_imports(
+    tree: ast.Module, forbidden: frozenset[str], where: Callable[[int], str]
+) -> list[Finding]:
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.stmt | ast.expr):
@@ -109,7 +131,7 @@ def _forbidden_imports(tree: ast.Module, forbidden: frozenset[str]) -> list[Find
                 found.append(
                     Finding(
                         Label.FORBIDDEN_IMPORT,
-                        f"line {node.lineno}: imports {name}, which this assignment forbids "
+                        f"{where(node.lineno)}: imports {name}, which this assignment forbids "
                         f"({', '.join(sorted(forbidden))})",
                     )
                 )
@@ -161,7 +183,7 @@ def _defined(body: list[ast.stmt]) -> set[str]:
     return names
 
 
-def _describe(node: ast.stmt) -> str:
+def _describe(node: ast.stmt, spans: Callable[[int, int], str]) -> str:
     kind = {
         ast.Expr: "a call"
         if isinstance(getattr(node, "value", None), ast.Call)
@@ -171,26 +193,48 @@ def _describe(node: ast.stmt) -> str:
         ast.If: "an if block",
         ast.With: "a with block",
     }.get(type(node), "a statement")
-    end = node.end_lineno or node.lineno
-    lines = f"line {node.lineno}" if end == node.lineno else f"lines {node.lineno}-{end}"
-    return f"{lines} ({kind})"
+    return f"{spans(node.lineno, node.end_lineno or node.lineno)} ({kind})"
 
 
 def analyse_source(path: Path, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> SourceReport:
-    """Parse ``path`` and run the static checks. Raises OSError if it cannot be read."""
-    raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace")
+    """Parse the .py file at ``path`` and run the static checks. Raises OSError if it cannot
+    be read."""
+    return analyse_text(SourceFile(path.stem, path.name, read_python(path)), forbidden, path=path)
+
+
+def _syntax_report(
+    path: Path, text: str, error: Exception, where: Callable[[int], str]
+) -> SourceReport:
+    syntax = error if isinstance(error, SyntaxError) else None
+    place = f"{where(syntax.lineno)}: " if syntax is not None and syntax.lineno else ""
+    message = f"{place}{syntax.msg if syntax is not None else error}"
+    py2 = _python2(text, syntax)
+    if py2:
+        message += f". The file looks like Python 2 ({py2}); it is graded as Python 3"
+    return SourceReport(path, (Finding(Label.SYNTAX_ERROR, message),))
+
+
+def analyse_text(
+    source: SourceFile,
+    forbidden: Iterable[str] = DEFAULT_FORBIDDEN,
+    *,
+    path: Path | None = None,
+    main: bool = True,
+) -> SourceReport:
+    """Run the static checks on ``source``. Places are named by ``loader.location``: a
+    helper's (``main=False``) carry its file name. ``path`` is what the report names
+    (default: the source's display name)."""
+    path = Path(source.display) if path is None else path
+    text = source.text
+
+    def where(line: int) -> str:
+        return location(source, line, main=main)
+
     try:
-        tree = ast.parse(raw, filename=str(path))
+        tree = ast.parse(text, filename=str(path))
     except (SyntaxError, ValueError) as error:
-        syntax = error if isinstance(error, SyntaxError) else None
-        where = f"line {syntax.lineno}: " if syntax is not None and syntax.lineno else ""
-        message = f"{where}{syntax.msg if syntax is not None else error}"
-        py2 = _python2(text, syntax)
-        if py2:
-            message += f". The file looks like Python 2 ({py2}); it is graded as Python 3"
-        return SourceReport(path, (Finding(Label.SYNTAX_ERROR, message),))
-    findings = _forbidden_imports(tree, frozenset(forbidden))
+        return _syntax_report(path, text, error, where)
+    findings = _forbidden_imports(tree, frozenset(forbidden), where)
     keep = [i for i, node in enumerate(tree.body) if _kept(node)]
     body = [tree.body[i] for i in keep]
     defined = _defined(body)
@@ -203,15 +247,58 @@ def analyse_source(path: Path, forbidden: Iterable[str] = DEFAULT_FORBIDDEN) -> 
                 0,
                 Finding(
                     Label.SYNTAX_ERROR,
-                    f"line {node.lineno}: {node.id} does not exist in Python 3. The file looks "
-                    "like Python 2; it is graded as Python 3",
+                    f"{where(node.lineno)}: {node.id} does not exist in Python 3. The file "
+                    "looks like Python 2; it is graded as Python 3",
                 ),
             )
             break
-    skipped = tuple(_describe(node) for i, node in enumerate(tree.body) if i not in set(keep))
+
+    def spans(first: int, last: int) -> str:
+        return span(source, first, last, main=main)
+
+    skipped = tuple(
+        _describe(node, spans) for i, node in enumerate(tree.body) if i not in set(keep)
+    )
     functions = frozenset(
         node.name
         for node in body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     )
     return SourceReport(path, tuple(findings), tuple(keep), skipped, frozenset(defined), functions)
+
+
+def analyse_submission(
+    submission: Submission, forbidden: Iterable[str] = DEFAULT_FORBIDDEN
+) -> tuple[SourceReport, dict[str, tuple[int, ...]]]:
+    """The report of the graded module, with its helpers' findings and skipped lines added
+    (named by file), and the statements to keep of every module, by module name."""
+    forbidden = tuple(forbidden)
+    report = analyse_text(submission.main, forbidden, path=Path(submission.main.display))
+    keeps = {submission.module: report.keep}
+    findings, skipped = list(report.findings), list(report.skipped)
+    defined = {submission.module: set(report.defined)}
+    for helper in submission.helpers:
+        own = analyse_text(helper, forbidden, main=False)
+        keeps[helper.name] = own.keep
+        defined[helper.name] = set(own.defined)
+        findings += [
+            f
+            if f.message.startswith(helper.display)
+            else replace(f, message=f"{helper.display}: {f.message}")
+            for f in own.findings
+        ]
+        skipped += own.skipped
+    names = _through_stars(submission, defined)
+    report = replace(report, findings=tuple(findings), skipped=tuple(skipped), defined=names)
+    return report, keeps
+
+
+def _through_stars(submission: Submission, defined: dict[str, set[str]]) -> frozenset[str]:
+    """The graded module's names, with the public names of the helpers it imports ``*``
+    from (and those they import ``*`` from) added."""
+    stars = {m.name: star_imports(m) for m in submission.modules}
+    for _ in submission.modules:  # enough rounds for the longest chain of star imports
+        for name, sources in stars.items():
+            for source in sources:
+                defined[name] |= {n for n in defined.get(source, ()) if not n.startswith("_")}
+    return frozenset(defined[submission.module])

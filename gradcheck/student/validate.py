@@ -21,10 +21,11 @@ from gradcheck.student.diagnose import Diagnosis, diagnose, evidence
 from gradcheck.student.feedback import student_text
 from gradcheck.student.isolation import Isolation
 from gradcheck.student.labels import LABEL_MEANINGS, Label, SubmissionVerdict, verdict_for
+from gradcheck.student.loader import Submission, Unloadable, load_submission
 from gradcheck.student.result import CheckOutcome, CheckStatus, Counterexample, SubmissionResult
 from gradcheck.student.sandbox import CallFailed, Limits, Sandbox, SandboxDied
 from gradcheck.student.search import search
-from gradcheck.student.source import Finding, SourceReport, analyse_source
+from gradcheck.student.source import Finding, SourceReport, analyse_submission
 from gradcheck.student.trial import Trial, run_trial
 
 __all__ = ["DEFAULT_EXAMPLES", "validate_submission"]
@@ -88,7 +89,7 @@ def _failed_check(
         check.name,
         _describe(minimal),
         check.inputs(minimal.case),
-        check.snippet(minimal.case, source=sandbox.path.name),
+        check.snippet(minimal.case, source=sandbox.submission.reproduce_as),
     )
     lines = [f"{check.name}: FAILED on the smallest input found ({counterexample.description})."]
     lines += _mutation_lines(minimal)
@@ -138,7 +139,7 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
                 check.name,
                 "the input the submission was running on",
                 check.inputs(found.died_on),
-                check.snippet(found.died_on, source=sandbox.path.name),
+                check.snippet(found.died_on, source=sandbox.submission.reproduce_as),
             )
         return CheckOutcome(
             check.name,
@@ -150,7 +151,9 @@ def _run_check(check: Check, sandbox: Sandbox, examples: int, seed: int) -> Chec
             message=f"{check.name}: could not be evaluated: {died.message}",
         )
     if found.flaky and found.first_failure is not None:
-        return _flaky_check(check, found.first_failure, found.trials, sandbox.path.name)
+        return _flaky_check(
+            check, found.first_failure, found.trials, sandbox.submission.reproduce_as
+        )
     if found.minimal is not None and found.minimal.failed:
         return _failed_check(check, sandbox, found.minimal, found.trials, seed)
     passing = found.passing
@@ -199,6 +202,7 @@ def _static_result(
     seed: int,
     start: float,
     source: SourceReport | None,
+    loaded: Submission | None = None,
 ) -> SubmissionResult:
     """A submission that was not run: no points, so ``fail``, or ``error`` where it could not
     be evaluated at all (it does not parse, its process died while loading)."""
@@ -221,8 +225,8 @@ def _static_result(
         max_score,
         seed,
         time.perf_counter() - start,
-        _notes(source, None),
-        meta=_meta(),
+        (*(loaded.notes if loaded else ()), *_notes(source, None)),
+        meta=_meta(loaded),
         not_graded=not_graded,
     )
 
@@ -270,15 +274,22 @@ def _notes(source: SourceReport | None, sandbox: Sandbox | None) -> tuple[str, .
     return tuple(notes)
 
 
-def _meta() -> dict[str, str]:
-    return {"gradcheck": __version__, "numpy": np.__version__}
+def _meta(loaded: Submission | None = None) -> dict[str, str]:
+    """Versions, and the name the graded module was loaded under (``module``)."""
+    module = {"module": loaded.module} if loaded is not None else {}
+    return {"gradcheck": __version__, "numpy": np.__version__, **module}
 
 
-def _read_source(path: Path, assignment: Assignment) -> SourceReport:
+def _read_source(
+    path: Path, assignment: Assignment
+) -> tuple[Submission, SourceReport, dict[str, tuple[int, ...]]]:
+    """Load the submission (a .py file, a notebook, a folder) and run the static checks on
+    every module of it. Raises Unloadable, or GradcheckError if it cannot be read."""
     try:
-        return analyse_source(path, assignment.forbidden)
+        loaded = load_submission(path, assignment.entry_points)
     except OSError as error:
         raise GradcheckError(f"cannot read submission {path}: {error.strerror or error}") from None
+    return (loaded, *analyse_submission(loaded, assignment.forbidden))
 
 
 def _present_checks(source: SourceReport, assignment: Assignment) -> list[Check]:
@@ -360,28 +371,32 @@ def validate_submission(
     ``isolation`` defaults to the strongest this machine has (``isolation.probe``)."""
     start = time.perf_counter()
     path = Path(path)
-    source = _read_source(path, assignment)
+    try:
+        loaded, source, keeps = _read_source(path, assignment)
+    except Unloadable as error:
+        finding = Finding(error.label, error.message)
+        return _static_result(path, assignment, [finding], seed, start, None)
     stopped = _stopping_findings(source, assignment)
     full = assignment
     if source.ok:  # the assignment as this submission is graded on: its groups and options
         assignment = replace(assignment, checks=tuple(graded_checks(source, assignment)))
     if stopped is not None:
-        return _static_result(path, assignment, stopped, seed, start, source)
+        return _static_result(path, assignment, stopped, seed, start, source, loaded)
     present = _present_checks(source, assignment)
     with Sandbox(
-        path, source.keep, forbidden=assignment.forbidden, limits=limits, isolation=isolation
+        loaded, keeps, forbidden=assignment.forbidden, limits=limits, isolation=isolation
     ) as sandbox:
         try:
             sandbox.start()
         except (SandboxDied, CallFailed) as error:
             loading = Finding(error.label, f"while loading: {error.message}")
-            return _static_result(path, assignment, [loading], seed, start, source)
+            return _static_result(path, assignment, [loading], seed, start, source, loaded)
         outcomes = _run_checks(list(assignment.checks), present, sandbox, examples, seed, log)
         attempts = sandbox.forbidden_attempts
         output = sandbox.captured_output
-        notes = _notes(source, sandbox)
+        notes = (*loaded.notes, *_notes(source, sandbox))
     chars = sandbox.output.total
-    return _result(
+    result = _result(
         path,
         assignment,
         outcomes,
@@ -392,6 +407,7 @@ def validate_submission(
         start,
         _not_graded(source, full),
     )
+    return replace(result, meta={**result.meta, **_meta(loaded)})
 
 
 def _labels(outcomes: list[CheckOutcome], attempts: list[str]) -> tuple[Label, ...]:

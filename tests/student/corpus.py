@@ -1,8 +1,12 @@
-"""The corpus of submissions under tests/corpus/<assignment>/: each file states on its first
-lines the verdict and the labels the grader must give it."""
+"""The corpus of submissions under tests/corpus/<assignment>/: each states on its first lines
+the verdict and the labels the grader must give it. A ``.py`` file does so in its first lines,
+a ``.ipynb`` notebook in its first cell (or, when it is no valid notebook on purpose, in its
+first lines), a folder in its ``EXPECT`` file. The notebooks and folders are written by
+``build_corpus``."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +30,22 @@ class Expectation:
         return f"{self.assignment}/{self.path.stem}"
 
 
+def _header(path: Path) -> list[str]:
+    """The first lines of a submission, where its expectation is written."""
+    if path.is_dir():
+        return (path / "EXPECT").read_text().splitlines()[:3]
+    text = path.read_text(errors="replace")
+    if path.suffix == ".ipynb":
+        try:
+            cells = json.loads(text)["cells"]
+            text = "".join(cells[0]["source"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            pass  # a notebook broken on purpose carries its header as plain text
+    return text.splitlines()[:3]
+
+
 def read_expectation(path: Path) -> Expectation:
-    lines = path.read_text(errors="replace").splitlines()[:3]
+    lines = _header(path)
     match = _EXPECT.match(lines[0]) if lines else None
     if match is None:
         raise ValueError(
@@ -45,4 +63,6 @@ def read_expectation(path: Path) -> Expectation:
 
 
 def corpus() -> list[Expectation]:
-    return [read_expectation(p) for p in sorted(CORPUS.glob("*/*.py"))]
+    """Every submission: .py files, notebooks and folders (those with an EXPECT file)."""
+    paths = [*CORPUS.glob("*/*.py"), *CORPUS.glob("*/*.ipynb"), *CORPUS.glob("*/*/EXPECT")]
+    return [read_expectation(p.parent if p.name == "EXPECT" else p) for p in sorted(paths)]

@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from gradcheck.student.grade import RESULTS, Batch, grade_folder, read_results
+from gradcheck.student.grade import RESULTS, Batch, find_submissions, grade_folder, read_results
 from gradcheck.student.sandbox import Limits
 from tests.student.corpus import CORPUS as CORPUS_DIR
 
@@ -78,3 +78,35 @@ def test_cli_writes_gradescope_csv_and_class_reports(tmp_path: Path) -> None:
     }
     assert "| bob" in (out / "report.md").read_text()
     assert "<table>" in (out / "report.html").read_text()
+
+
+def test_every_entry_gets_a_record_and_unsupported_files_say_what_is_supported(
+    tmp_path: Path,
+) -> None:
+    folder, out = tmp_path / "submissions", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(CORPUS_DIR / "two-layer" / "nb_bug_sign_flip.ipynb", folder / "dave.ipynb")
+    shutil.copytree(CORPUS_DIR / "two-layer" / "folder_notebook_helper", folder / "erin")
+    for name in ("frank.txt", "gina.zip", "hank.pdf"):
+        (folder / name).write_bytes(b"PK\x03\x04 not code")
+    (folder / ".DS_Store").write_bytes(b"\0")  # hidden: ignored, as the docstring says
+    (folder / "__pycache__").mkdir()
+    records = {r["id"]: r for r in grade_folder(folder, out, BATCH, jobs=2)}
+    assert set(records) == {"dave", "erin", "frank.txt", "gina.zip", "hank.pdf"}
+    assert records["dave"]["verdict"] == "fail" and "sign_flip" in records["dave"]["labels"]
+    assert records["erin"]["verdict"] == "pass", records["erin"]["message"]
+    for name in ("frank.txt", "gina.zip", "hank.pdf"):
+        assert records[name]["verdict"] == "error"
+        assert "supported are .py files, .ipynb notebooks and folders" in records[name]["message"]
+
+
+def test_a_file_and_a_notebook_of_one_name_are_one_ambiguous_record(tmp_path: Path) -> None:
+    for name in ("ivy.py", "ivy.ipynb"):
+        (tmp_path / name).write_text("x = 1\n")
+    (tmp_path / "jo").mkdir()
+    (tmp_path / "jo" / ".hidden.py").write_text("x = 1\n")
+    found = find_submissions(tmp_path)
+    assert found == {
+        "ivy": "both ivy.ipynb and ivy.py hold a submission; expected one",
+        "jo": "no .py or .ipynb file in jo/",
+    }

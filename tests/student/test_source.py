@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gradcheck.student.labels import Label
-from gradcheck.student.source import analyse_source
+from gradcheck.student.loader import SourceFile, Submission
+from gradcheck.student.source import analyse_source, analyse_submission, analyse_text
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -65,3 +66,30 @@ def test_missing_entry_point_suggests_the_close_name(tmp_path: Path) -> None:
     report = analyse_source(_write(tmp_path, "def back_prop(X):\n    return X\n"))
     (finding,) = report.missing(["backprop"])
     assert finding.label == Label.MISSING_ENTRY_POINT and "back_prop" in finding.message
+
+
+def test_analyse_text_names_a_helper_by_its_file() -> None:
+    helper = SourceFile("utils", "pkg/utils.py", "import numpy as np\nprint(1)\nimport torch\n")
+    report = analyse_text(helper, main=False)
+    assert report.skipped == ("pkg/utils.py, line 2 (a call)",)
+    assert report.findings[0].message.startswith("pkg/utils.py, line 3: imports torch")
+
+
+def test_analyse_text_names_a_notebook_line_by_its_cell() -> None:
+    cells = SourceFile(
+        "hw", "hw.ipynb", "x = 1\n\nfor i in y:\n    pass\n", ((1, 1), (1, 2), (3, 1), (3, 2))
+    )
+    assert analyse_text(cells).skipped == ("cell 3, lines 1-2 (a loop)",)
+
+
+def test_a_helpers_findings_are_reported_with_the_graded_module() -> None:
+    main = SourceFile("hw", "hw.py", "from utils import *\n")
+    helper = SourceFile(
+        "utils",
+        "utils.py",
+        "def sigmoid(z):\n    return z\ndef _private():\n    pass\nfor i in range(3):\n    pass\n",
+    )
+    report, keeps = analyse_submission(Submission(Path("hw"), "hw", main, (helper,)))
+    assert "sigmoid" in report.defined and "_private" not in report.defined
+    assert report.skipped == ("utils.py, lines 5-6 (a loop)",)
+    assert keeps == {"hw": (0,), "utils": (0, 1)}

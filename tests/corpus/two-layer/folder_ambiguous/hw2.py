@@ -1,0 +1,2 @@
+def backprop(X, y, weights, biases):
+    return {}
