@@ -1,7 +1,7 @@
 """The conv, pooling and conv-sandwich entries of the layer catalogue, against independent
 oracles: torch (forward and autograd, float64), central finite differences of the
 reference's own forward, and plain-loop implementations written here in the students'
-conventions (first of tied maxes, relu′(0) = 1) that must agree off the skip masks.
+conventions (the last of tied maxima, relu′(0) = 1) that must agree off the skip masks.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def test_backward_matches_finite_differences(name: str) -> None:
     check()
 
 
-# Plain loops in the students' conventions: the first of tied maxima, relu′(0) = 1 ---------
+# Plain loops in the students' other conventions: the last of tied maxima, relu′(0) = 1 ----
 
 
 def loop_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
@@ -226,14 +226,16 @@ def loop_conv_backward(
 def loop_max_pool(
     x: np.ndarray, pool: tuple[int, int, int], dout: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The pooled output and dx, each window's gradient going to its first max."""
+    """The pooled output and dx, each window's gradient going to its last max (a scan with
+    ``>=``), where the reference takes the first."""
     ph, pw, s = pool
     n, c, h, w = x.shape
     ho, wo = 1 + (h - ph) // s, 1 + (w - pw) // s
     out, dx = np.zeros((n, c, ho, wo)), np.zeros_like(x)
     for i, j, k, m in np.ndindex(n, c, ho, wo):
         window = x[i, j, k * s : k * s + ph, m * s : m * s + pw]
-        r, q = np.unravel_index(np.argmax(window), window.shape)
+        last = window.size - 1 - int(np.argmax(window.ravel()[::-1]))
+        r, q = np.unravel_index(last, window.shape)
         out[i, j, k, m] = window[r, q]
         dx[i, j, k * s + r, m * s + q] += dout[i, j, k, m]
     return out, dx
@@ -321,9 +323,13 @@ def test_a_tied_window_is_skipped_where_conventions_disagree() -> None:
     }
     dout = np.array([[[[1.0, 2.0]]]])
     ref = reference("max_pool_naive")
-    first = loop_max_pool(values["x"], (2, 2, 1), dout)[1]
-    every = ref.backward(values, {"dout": dout})["dx"]
-    assert not np.array_equal(first, every)  # the two conventions differ here …
+    last = loop_max_pool(values["x"], (2, 2, 1), dout)[1]
+    first = ref.backward(values, {"dout": dout})["dx"]
+    every = sliding.scatter(
+        np.broadcast_to(dout[..., None, None], (1, 1, 1, 2, 2, 2)), (1, 1, 2, 3), 1
+    )
+    # the three conventions (the course's fast backward: every tied entry) differ here …
+    assert not np.array_equal(first, last) and not np.array_equal(first, every)
     assert ref.skip is not None and ref.skip(values)["dx"].all()  # … and all of dx is skipped
 
 

@@ -6,9 +6,9 @@ pool_param {'pool_height', 'pool_width', 'stride'}; ``max_pool_backward_naive(do
 course's fast versions assert it), and stride < ph overlaps windows, whose gradients add.
 
 A tie for a window's max leaves the gradient to convention (the course's fast backward
-sends it to every tied entry, most naive ones to the first): x is drawn distinct, and every
-dx entry of a window holding a tie is skipped, so a shrunk example with repeated values is
-inconclusive there, never failed.
+sends it to every tied entry, most naive ones to the first, as the reference does): x is
+drawn distinct, and every dx entry of a window holding a tie is skipped, so a shrunk
+example with repeated values is inconclusive there, never failed.
 """
 
 from __future__ import annotations
@@ -77,14 +77,20 @@ def max_pool(x: Array, pool: Pool) -> Array:
 
 
 def _argmax_mask(x: Array, pool: Pool) -> Array:
-    """(N, C, Ho, Wo, ph, pw): True at each window's max, at every tied entry."""
+    """(N, C, Ho, Wo, ph, pw): True at each window's first max in raster order. Of the
+    conventions for a tie this is the one finite differences agree with when the tied
+    entries move together (windows over zero padding, all equal to the conv's bias)."""
     ph, pw, s = pool
     win = sliding.windows(x, ph, pw, s)
-    return win == win.max(axis=(4, 5), keepdims=True)
+    flat = win.reshape(*win.shape[:4], ph * pw)
+    first = np.argmax(flat, axis=-1)[..., None]
+    mask = np.zeros(flat.shape, dtype=bool)
+    np.put_along_axis(mask, first, True, axis=-1)
+    return mask.reshape(win.shape)
 
 
 def max_pool_grads(x: Array, pool: Pool, dout: Array) -> Array:
-    """dx: each window's upstream gradient sent to its max (to every tied entry)."""
+    """dx: each window's upstream gradient sent to its (first) max."""
     g = _argmax_mask(x, pool) * dout[..., None, None]
     return sliding.scatter(g, x.shape, pool[2])
 
