@@ -32,10 +32,14 @@ from gradcheck.student.labels import Label
 from gradcheck.student.networks import import_line, literal
 from gradcheck.student.sandbox import CallFailed, Ref, Sandbox
 
-__all__ = ["FunctionCase", "FunctionCheck"]
+__all__ = ["DEFAULT_EXAMPLES", "FunctionCase", "FunctionCheck"]
 
 Array = np.ndarray
 _FORWARD_SLOT = "forward"
+# Inputs searched per layer function: a layer's mistakes are in its formula, which shows on
+# almost any input, and its edges (kinks, ties, a batch of one) are drawn on purpose; a whole
+# course file grades 15 to 20 of them, so each gets fewer than a whole network does.
+DEFAULT_EXAMPLES = 20
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ class FunctionCheck(Check):
 
     @property
     def examples(self) -> int | None:  # type: ignore[override]
-        return self.function.examples
+        return self.function.examples or DEFAULT_EXAMPLES
 
     # Drawing ---------------------------------------------------------------------------
     def cases(self) -> st.SearchStrategy[FunctionCase]:
