@@ -143,6 +143,12 @@ class Check(ABC):
         """Records of the reference against finite differences (and torch where installed)."""
         return ()
 
+    def adopt(self, case: Any, values: Mapping[str, Any]) -> Any:
+        """The case the reference should be computed on, given what the submission returned:
+        ``case`` itself, unless the check lets the reference take over a valid random choice
+        of the submission's (a dropout mask drawn another way than the seed replay)."""
+        return case
+
     def value_label(self, case: Any, tensor: str) -> Label | None:
         """The label a wrong value of ``tensor`` gets when it is not a gradient (a forward
         output, a running statistic), or None for a gradient, which the diagnosis measures."""

@@ -321,7 +321,7 @@ def _contract(checks: list[Check]) -> str:
     for check in checks:
         function = getattr(check, "function", None)
         description = function.description if function is not None else ""
-        where = [f"{check.points:g} points"]
+        where = [f"{check.points:g} point" + ("" if check.points == 1 else "s")]
         where += [check.group] if check.group else []
         where += ["optional"] if check.optional else []
         head = f"{check.name} ({', '.join(where)})"

@@ -94,7 +94,7 @@ def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> Searc
 
     config = settings(
         parent=settings.get_profile("default"),
-        max_examples=min(examples, check.examples or examples),
+        max_examples=min(examples, getattr(check, "examples", None) or examples),
         database=None,
         deadline=None,
         phases=(Phase.generate, Phase.shrink),

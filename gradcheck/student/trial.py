@@ -234,6 +234,9 @@ def run_trial(check: Check, sandbox: Sandbox, case: Any, *, repeat: bool = True)
         values = check.read(case, raw)
     except ContractError as error:
         return Trial(case, expected, {}, (*problems, Finding(error.label, error.message)), ())
+    adopted = check.adopt(case, values)
+    if adopted is not case:  # the reference takes over the submission's valid random choice
+        case, expected = adopted, check.expected(adopted)
     tensors, found = conform(expected.tensors, values)
     problems.extend(found)
     records = compare_with(expected, tensors) + check.trial_records(sandbox, case)

@@ -18,7 +18,16 @@ __all__ = ["FAMILIES", "TWINS", "Twin", "load", "twin"]
 
 Twin = Callable[[Mapping[str, Any]], dict[str, torch.Tensor]]
 TWINS: dict[str, Twin] = {}
-FAMILIES = ("dense", "losses", "normalization", "dropout", "conv", "recurrent")
+FAMILIES = (
+    "dense",
+    "losses",
+    "normalization",
+    "dropout",
+    "conv",
+    "pooling",
+    "conv_sandwich",
+    "recurrent",
+)
 
 
 def twin(name: str) -> Callable[[Twin], Twin]:

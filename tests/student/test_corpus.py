@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from gradcheck.student.assignment import get_assignment
+from gradcheck.student.builtin import PRESETS
 from gradcheck.student.labels import Label
 from gradcheck.student.sandbox import Limits
 from gradcheck.student.validate import validate_submission
@@ -41,8 +42,9 @@ def test_every_label_and_assignment_has_a_corpus_file() -> None:
     labels = {label for e in CORPUS for label in e.labels}
     assert {str(label) for label in Label} <= labels
     assignments = {e.assignment for e in CORPUS}
-    for name in ("two-layer", "deep-mlp", "layers", "coursera", "nielsen"):
-        assert name in assignments
+    presets = [p.stem for p in PRESETS.glob("*.toml")]
+    for name in ("two-layer", "deep-mlp", "layers", "coursera", "nielsen", *presets):
+        assert name in assignments, name
         assert any(e.assignment == name and e.verdict == "pass" for e in CORPUS)
         assert any(e.assignment == name and e.verdict == "fail" for e in CORPUS)
 

@@ -16,7 +16,7 @@ tells a wrong forward from a wrong backward.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,10 +32,14 @@ from gradcheck.student.labels import Label
 from gradcheck.student.networks import import_line, literal
 from gradcheck.student.sandbox import CallFailed, Ref, Sandbox
 
-__all__ = ["FunctionCase", "FunctionCheck"]
+__all__ = ["DEFAULT_EXAMPLES", "FunctionCase", "FunctionCheck"]
 
 Array = np.ndarray
 _FORWARD_SLOT = "forward"
+# Inputs searched per layer function: a layer's mistakes are in its formula, which shows on
+# almost any input, and its edges (kinks, ties, a batch of one) are drawn on purpose; a whole
+# course file grades 15 to 20 of them, so each gets fewer than a whole network does.
+DEFAULT_EXAMPLES = 20
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,13 @@ class FunctionCase:
     values: Mapping[str, Any]
     douts: Mapping[str, Array]
     batch_size: str = "N"
+    # What the reference takes from the submission's own run (a dropout mask it drew
+    # another valid way): passed to the reference, never to the submission.
+    adopted: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def reference_values(self) -> dict[str, Any]:
+        return {**self.values, **self.adopted}
 
     @property
     def batch(self) -> int:
@@ -136,7 +147,7 @@ class FunctionCheck(Check):
 
     @property
     def examples(self) -> int | None:  # type: ignore[override]
-        return self.function.examples
+        return self.function.examples or DEFAULT_EXAMPLES
 
     # Drawing ---------------------------------------------------------------------------
     def cases(self) -> st.SearchStrategy[FunctionCase]:
@@ -260,7 +271,7 @@ class FunctionCheck(Check):
         reference = self.function.reference
         if reference is None:
             return {}
-        values = {k: _copy(v) for k, v in case.values.items()}
+        values = {k: _copy(v) for k, v in case.reference_values.items()}
         tensors = dict(reference.forward(values))
         if self._has_gradients(case):
             tensors.update(reference.backward(values, case.douts))
@@ -270,9 +281,33 @@ class FunctionCheck(Check):
         tensors = self.reference_tensors(case)
         reference = self.function.reference
         skip: dict[str, Array] = {}
+        rounding: dict[str, Array] = {}
         if reference is not None and reference.skip is not None:
-            skip = {k: v for k, v in reference.skip(case.values).items() if k in tensors}
-        return Expected(tensors, {}, skip, batch=case.batch)
+            skip = {k: v for k, v in reference.skip(case.reference_values).items() if k in tensors}
+        if reference is not None and reference.rounding is not None:
+            bounds = reference.rounding(case.reference_values, case.douts)
+            rounding = {k: np.asarray(v, np.float64) for k, v in bounds.items() if k in tensors}
+        return Expected(tensors, rounding, skip, batch=case.batch)
+
+    def adopt(self, case: FunctionCase, values: Mapping[str, Any]) -> FunctionCase:
+        """The case with the submission's own valid random choice adopted by the reference
+        (``Reference.adopt``), or ``case`` itself."""
+        reference = self.function.reference
+        if reference is None or reference.adopt is None:
+            return case
+        try:
+            outputs = {
+                o.name: np.asarray(values[o.name], dtype=np.float64)
+                for o in self.function.outputs
+                if o.name in values
+            }
+            adopted = reference.adopt(case.values, outputs)
+        except (TypeError, ValueError):  # an output that is not an array: conform says so
+            return case
+        if adopted is case.values:
+            return case
+        extra = {k: v for k, v in adopted.items() if k not in case.values}
+        return replace(case, adopted=extra)
 
     def mutants(self, case: FunctionCase) -> list[Mutant]:
         reference = self.function.reference
@@ -281,7 +316,7 @@ class FunctionCheck(Check):
         base = self.reference_tensors(case)
         return [
             Mutant(label, mistake, {**base, **changed})
-            for label, mistake, changed in reference.mutants(case.values, case.douts)
+            for label, mistake, changed in reference.mutants(case.reference_values, case.douts)
         ]
 
     def references(self, case: FunctionCase) -> tuple[Record, ...]:
@@ -291,10 +326,10 @@ class FunctionCheck(Check):
             return ()
 
         def loss_fn(params: dict[str, Array]) -> float:
-            return self._objective(reference.forward({**case.values, **params}), case)
+            return self._objective(reference.forward({**case.reference_values, **params}), case)
 
         def grad_fn(params: dict[str, Array]) -> dict[str, Array]:
-            grads = reference.backward({**case.values, **params}, case.douts)
+            grads = reference.backward({**case.reference_values, **params}, case.douts)
             return {name: np.asarray(grads[f"d{name}"]) for name in params}
 
         result = check_gradients(loss_fn, grad_fn, self._wrt(case), mode="full")

@@ -19,6 +19,8 @@ FAMILIES = (
     "normalization",
     "dropout",
     "conv",
+    "pooling",
+    "conv_sandwich",
     "recurrent",
 )
 _loaded = False
