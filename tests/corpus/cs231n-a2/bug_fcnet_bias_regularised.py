@@ -1,4 +1,4 @@
-# expect: fail missing_regularization
+# expect: partial missing_regularization
 # Every parameter in the L2 term, biases included.
 import numpy as np
 

@@ -1,4 +1,4 @@
-# expect: fail
+# expect: partial
 # Its dropout draws with np.random.binomial, so its masks are not the seed's replay and its
 # dropout cases are judged by finite differences of its own loss: the backward ignores the mask.
 import numpy as np

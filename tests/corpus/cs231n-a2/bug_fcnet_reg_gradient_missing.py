@@ -1,4 +1,4 @@
-# expect: fail missing_regularization
+# expect: partial missing_regularization
 # The loss has the L2 term, the gradients forget it.
 import numpy as np
 

@@ -1,4 +1,4 @@
-# expect: fail missing_regularization
+# expect: partial missing_regularization
 # The L2 term was never added to the loss (its gradient is there).
 import numpy as np
 

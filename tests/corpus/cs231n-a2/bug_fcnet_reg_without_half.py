@@ -1,4 +1,4 @@
-# expect: fail missing_regularization
+# expect: partial missing_regularization
 # reg * sum(W**2) with 2 * reg * W: the 0.5 of the course dropped.
 import numpy as np
 

@@ -1,4 +1,4 @@
-# expect: fail missing_regularization
+# expect: partial missing_regularization
 # The L2 term is in the loss but not in the gradients.
 from builtins import object
 import numpy as np
