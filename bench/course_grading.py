@@ -142,11 +142,13 @@ def _corpus_figures() -> None:
         rows.setdefault(entry.assignment, []).append((entry, result))
     print("corpus | files | correct | false failures | bugs | detected | diagnosed right")
     for name, pairs in sorted(rows.items()):
-        correct = [(e, r) for e, r in pairs if not e.labels]
-        bugs = [(e, r) for e, r in pairs if e.labels]
+        correct = [(e, r) for e, r in pairs if e.path.stem.startswith("correct")]
+        bugs = [(e, r) for e, r in pairs if e.path.stem.startswith("bug")]
         false = sum(any(c.status in ("fail", "error") for c in r.checks) for _, r in correct)
-        detected = sum(r.verdict != "pass" for _, r in bugs)
-        right = sum(e.labels <= {str(label) for label in r.labels} for e, r in bugs)
+        detected = sum(any(c.status in ("fail", "error") for c in r.checks) for _, r in bugs)
+        right = sum(
+            bool(r.labels) and e.labels <= {str(label) for label in r.labels} for e, r in bugs
+        )
         share = f"{100 * right / len(bugs):.0f}%" if bugs else "-"
         print(
             f"{name} | {len(pairs)} | {len(correct)} | {false} | {len(bugs)} | "

@@ -48,7 +48,6 @@ file is read, and a mistake is reported with the table it is in.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, get_args
@@ -67,6 +66,7 @@ from gradcheck.student.catalogue.spec import (
     one_of,
 )
 from gradcheck.student.contract import Assignment, Check, graded
+from gradcheck.student.models.registry import model_check
 from gradcheck.student.source import DEFAULT_FORBIDDEN
 
 __all__ = ["ASSIGNMENT_KEYS", "FUNCTION_KEYS", "declared_assignment"]
@@ -267,11 +267,10 @@ def _graded(check: Check, spec: Mapping[str, Any], where: _Where) -> Check:
 
 def _class(table: Any, where: _Where) -> Check:
     spec = _keys(table, _CLASS_KEYS, where)
-    models = importlib.import_module("gradcheck.student.models")  # the model classes
 
     try:
-        check = models.model_check(str(spec.get("use", "")), spec.get("options", {}))
-    except (UnknownNameError, ValueError, TypeError) as error:
+        check = model_check(str(spec.get("use", "")), spec.get("options", {}))
+    except (GradcheckError, UnknownNameError, ValueError, TypeError) as error:
         raise where.error(str(error)) from None
     return _graded(check, spec, where)
 
@@ -319,8 +318,9 @@ def _contract(checks: list[Check]) -> str:
     """One line per graded check: its points, its course file, and its contract."""
     lines = []
     for check in checks:
-        function = getattr(check, "function", None)
-        description = function.description if function is not None else ""
+        # a layer function's declaration, or a model class's
+        owner = getattr(check, "function", None) or getattr(check, "declaration", None)
+        description = str(getattr(owner, "description", ""))
         where = [f"{check.points:g} point" + ("" if check.points == 1 else "s")]
         where += [check.group] if check.group else []
         where += ["optional"] if check.optional else []
