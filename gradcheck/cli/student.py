@@ -236,6 +236,12 @@ def _validate(args: argparse.Namespace) -> int:
     assignment, limits = _options(args)
     if not (args.file.is_file() or args.file.is_dir()):
         raise GradcheckError(f"submission {args.file} does not exist or is not a file or folder")
+    if args.file.is_dir() and not any(
+        p.suffix in (".py", ".ipynb") for p in args.file.rglob("*") if p.is_file()
+    ):
+        raise GradcheckError(
+            f"submission folder {args.file} holds no .py file or .ipynb notebook to grade"
+        )
     if reports:  # before grading, so that a bad --out cannot cost the verdict
         check_output_folder(args.out, runs=True)
     _isolation(args)
