@@ -9,6 +9,7 @@ reproduction lines.
 from __future__ import annotations
 
 import difflib
+import importlib
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +18,7 @@ from typing import Generic, TypeVar
 
 from gradcheck.errors import GradcheckError, ParameterError, UnknownNameError
 
-__all__ = ["Registry", "format_call", "parse_call"]
+__all__ = ["Registry", "Table", "format_call", "parse_call"]
 
 T = TypeVar("T")
 
@@ -145,3 +146,48 @@ class Registry(Generic[T]):
             hint = f"; did you mean {close[0]!r}?" if close else ""
             known = ", ".join(sorted(self._entries))
             raise UnknownNameError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
+
+
+class Table(Mapping[str, T]):
+    """Entries by plain name (assignments, layer functions, model classes): ``register``
+    refuses a name twice, and a lookup of an unknown name raises UnknownNameError with the
+    closest name and every known one. The ``modules`` that register the entries are
+    imported on the first lookup, so that the table is complete whoever asks first."""
+
+    def __init__(self, kind: str, modules: tuple[str, ...] = ()) -> None:
+        self.kind = kind
+        self._modules = modules
+        self._loaded = not modules
+        self._entries: dict[str, T] = {}
+
+    def register(self, name: str, value: T) -> T:
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._entries[name] = value
+        return value
+
+    def load(self) -> Table[T]:
+        if not self._loaded:
+            self._loaded = True
+            for module in self._modules:
+                importlib.import_module(module)
+        return self
+
+    def lookup(self, name: str) -> T:
+        entries = self.load()._entries
+        try:
+            return entries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, entries, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(sorted(entries))
+            raise UnknownNameError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
+
+    def __getitem__(self, name: str) -> T:
+        return self.load()._entries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.load()._entries)
+
+    def __len__(self) -> int:
+        return len(self.load()._entries)

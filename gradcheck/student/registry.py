@@ -4,15 +4,13 @@ name is looked up with them in place."""
 
 from __future__ import annotations
 
+from gradcheck.registry import Table
 from gradcheck.student.contract import Assignment
 
 __all__ = ["ASSIGNMENTS", "register_assignment"]
 
-ASSIGNMENTS: dict[str, Assignment] = {}
+ASSIGNMENTS: Table[Assignment] = Table("assignment")
 
 
 def register_assignment(assignment: Assignment) -> Assignment:
-    if assignment.name in ASSIGNMENTS:
-        raise ValueError(f"assignment {assignment.name!r} is already registered")
-    ASSIGNMENTS[assignment.name] = assignment
-    return assignment
+    return ASSIGNMENTS.register(assignment.name, assignment)

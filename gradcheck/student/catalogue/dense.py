@@ -40,6 +40,14 @@ def _affine_sizes() -> st.SearchStrategy[dict[str, int]]:
     ).map(lambda s: {**s, "D": s["d1"] * s["d2"]})
 
 
+# x (N, d1, d2) flattened to D = d1·d2 columns, for the affine layer and its sandwich.
+_AFFINE_INPUTS = (
+    Input("x", ("N", "d1", "d2")),
+    Input("w", ("D", "M"), bound=2.0),
+    Input("b", ("M",), bound=1.0),
+)
+
+
 def affine(x: Array, w: Array, b: Array) -> Array:
     return x.reshape(x.shape[0], -1) @ w + b
 
@@ -72,11 +80,7 @@ register_function(
         family="affine",
         forward="affine_forward",
         backward="affine_backward",
-        inputs=(
-            Input("x", ("N", "d1", "d2")),
-            Input("w", ("D", "M"), bound=2.0),
-            Input("b", ("M",), bound=1.0),
-        ),
+        inputs=_AFFINE_INPUTS,
         outputs=(Output("out", ("N", "M")),),
         grads=("dx", "dw", "db"),
         sizes=_affine_sizes,
@@ -191,11 +195,7 @@ register_function(
         family="sandwich",
         forward="affine_relu_forward",
         backward="affine_relu_backward",
-        inputs=(
-            Input("x", ("N", "d1", "d2")),
-            Input("w", ("D", "M"), bound=2.0),
-            Input("b", ("M",), bound=1.0),
-        ),
+        inputs=_AFFINE_INPUTS,
         outputs=(Output("out", ("N", "M")),),
         grads=("dx", "dw", "db"),
         sizes=_affine_sizes,

@@ -3,15 +3,11 @@ the catalogue is loaded (``load``), and a new entry gets the catalogue's tests b
 
 from __future__ import annotations
 
-import difflib
-import importlib
-
-from gradcheck.errors import UnknownNameError
+from gradcheck.registry import Table
 from gradcheck.student.catalogue.spec import LayerFunction
 
 __all__ = ["CATALOGUE", "FAMILIES", "get_function", "load", "register_function"]
 
-CATALOGUE: dict[str, LayerFunction] = {}
 # The modules that register entries, one per family of layers.
 FAMILIES = (
     "dense",
@@ -23,32 +19,19 @@ FAMILIES = (
     "conv_sandwich",
     "recurrent",
 )
-_loaded = False
+CATALOGUE: Table[LayerFunction] = Table(
+    "layer function", tuple(f"gradcheck.student.catalogue.{f}" for f in FAMILIES)
+)
 
 
 def register_function(function: LayerFunction) -> LayerFunction:
-    if function.name in CATALOGUE:
-        raise ValueError(f"layer function {function.name!r} is already registered")
-    CATALOGUE[function.name] = function
-    return function
+    return CATALOGUE.register(function.name, function)
 
 
-def load() -> dict[str, LayerFunction]:
+def load() -> Table[LayerFunction]:
     """Import every family module once, so that the catalogue is complete."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for family in FAMILIES:
-            importlib.import_module(f"gradcheck.student.catalogue.{family}")
-    return CATALOGUE
+    return CATALOGUE.load()
 
 
 def get_function(name: str) -> LayerFunction:
-    catalogue = load()
-    try:
-        return catalogue[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, catalogue, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        known = ", ".join(sorted(catalogue))
-        raise UnknownNameError(f"unknown layer function {name!r}{hint} (known: {known})") from None
+    return CATALOGUE.lookup(name)

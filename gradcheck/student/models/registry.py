@@ -4,49 +4,33 @@ when the registry is loaded (``load``); an assignment names a class and narrows 
 
 from __future__ import annotations
 
-import difflib
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from gradcheck.errors import UnknownNameError
+from gradcheck.registry import Table
 from gradcheck.student.models.check import ModelCheck
 from gradcheck.student.models.declaration import ModelDeclaration
 
 __all__ = ["MODELS", "get_model", "load", "model_check", "register_model"]
 
-MODELS: dict[str, ModelDeclaration] = {}
 # The modules that register declarations, one per course.
 COURSES = ("cs231n",)
-_loaded = False
+MODELS: Table[ModelDeclaration] = Table(
+    "model class", tuple(f"gradcheck.student.models.{c}" for c in COURSES)
+)
 
 
 def register_model(declaration: ModelDeclaration) -> ModelDeclaration:
-    if declaration.name in MODELS:
-        raise ValueError(f"model class {declaration.name!r} is already registered")
-    MODELS[declaration.name] = declaration
-    return declaration
+    return MODELS.register(declaration.name, declaration)
 
 
-def load() -> dict[str, ModelDeclaration]:
+def load() -> Table[ModelDeclaration]:
     """Import every course module once, so that the registry is complete."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for course in COURSES:
-            importlib.import_module(f"gradcheck.student.models.{course}")
-    return MODELS
+    return MODELS.load()
 
 
 def get_model(name: str) -> ModelDeclaration:
-    models = load()
-    try:
-        return models[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, models, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        known = ", ".join(sorted(models))
-        raise UnknownNameError(f"unknown model class {name!r}{hint} (known: {known})") from None
+    return MODELS.lookup(name)
 
 
 def model_check(name: str, options: Mapping[str, Any] | None = None) -> ModelCheck:
