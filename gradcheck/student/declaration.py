@@ -48,11 +48,9 @@ file is read, and a mistake is reported with the table it is in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, get_args
-
-from hypothesis import strategies as st
 
 from gradcheck.errors import GradcheckError, SpecError, UnknownNameError
 from gradcheck.student.catalogue.check import FunctionCheck
@@ -64,6 +62,9 @@ from gradcheck.student.catalogue.spec import (
     LayerFunction,
     Output,
     one_of,
+)
+from gradcheck.student.catalogue.spec import (
+    ranges as spec_ranges,  # `ranges` names the parsed sizes below
 )
 from gradcheck.student.contract import Assignment, Check, graded
 from gradcheck.student.models.registry import model_check
@@ -196,17 +197,11 @@ def _declared(spec: Mapping[str, Any], where: _Where) -> LayerFunction:
         inputs=inputs,
         outputs=outputs,
         grads=grads,
-        sizes=_ranges_strategy(ranges),
+        sizes=spec_ranges(**ranges),
         configs=configs,
         cache=bool(spec.get("cache", True)),
         description="declared in the assignment",
     )
-
-
-def _ranges_strategy(
-    ranges: Mapping[str, tuple[int, int]],
-) -> Callable[[], st.SearchStrategy[dict[str, int]]]:
-    return lambda: st.fixed_dictionaries({k: st.integers(*v) for k, v in ranges.items()})
 
 
 def _list(spec: Mapping[str, Any], key: str, where: _Where, *, required: bool = True) -> list[Any]:
