@@ -3,7 +3,8 @@ reference, by dtype, setting (TF32, JAX matmul precision) and device.
 
 Thin: it parses, builds a :class:`gradcheck.runs.matrix.MatrixConfig`, calls ``run_matrix``, writes
 ``compare.md``, ``compare.json`` and ``compare.html`` into a timestamped folder under
-``--out`` (then points ``OUT/latest`` at it), and prints the table and the summary. Exit
+``--out`` (then points ``OUT/latest`` at it), and prints the table, its legend and the
+summary. Exit
 codes: 0 when the matrix ran (skipped cells included), 2 on bad input (an unknown engine,
 dtype, device, reference or format raises GradcheckError, which the CLI's ``main`` reports).
 """
@@ -67,9 +68,10 @@ def add_compare_command(commands: Any) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    """The handler: run the matrix, write the reports, print the table and the summary."""
+    """The handler: run the matrix, write the reports, print the table, its legend and the
+    summary."""
     from gradcheck.report.folders import publish_run
-    from gradcheck.report.matrix import COMPARE_WRITERS, matrix_table, summarise
+    from gradcheck.report.matrix import COMPARE_WRITERS, legend, matrix_table, summarise
     from gradcheck.runs.matrix import run_matrix
 
     formats = args.format if args.format is not None else COMPARE_WRITERS.formats
@@ -83,6 +85,7 @@ def run_compare(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(matrix_table(result))
+    print("\n".join(legend(result)))
     print()
     for line in summarise(result):
         print(f"- {line}")

@@ -4,8 +4,9 @@ All the numbers that decide a verdict live here, keyed by dtype where they depen
 so that they can be read, argued about and changed in one place: the steps (``fd_step``,
 ``COMPLEX_STEP``), the comparison tolerances (``TOLERANCES``, ``black_box_tolerance``), the
 thresholds that call a point a kink, the agreement a complex step must show, the domain
-margins of drawn cases, and the scales of the comparison matrix and of training
-trajectories. Each constant's comment says where it is used and why it has its value.
+margins of drawn cases, the scales, expected errors and bands of the comparison matrix,
+and the scales of training trajectories. Each constant's comment says where it is used and
+why it has its value.
 
 Tolerances are *relative to a scale*: an entry i of a gradient tensor passes when
 
@@ -43,6 +44,8 @@ __all__ = [
     "KINK_MARGIN",
     "KINK_NOISE_FACTOR",
     "KINK_RATIO",
+    "MATRIX_BANDS",
+    "MATRIX_EXPECTED_ULPS",
     "MATRIX_SCALE_FRACTION",
     "MAX_EFFECTIVE_EPS",
     "MEASURABLE_FACTOR",
@@ -203,6 +206,26 @@ PROBABILITY_MARGIN: Mapping[str, float] = MappingProxyType({"float64": 1e-6, "fl
 # dominate. Its summary tells two worst errors apart only beyond MEASURABLE_FACTOR.
 MATRIX_SCALE_FRACTION = 1e-3
 MEASURABLE_FACTOR = 2.0
+
+# The matrix colours a cell by its worst |g − g_ref| / x, where x, the error a correct engine
+# is expected to show in dtype d, is per entry
+#
+#     x = MATRIX_EXPECTED_ULPS[d]·ε_d·S + k·e_ref
+#
+# with S the largest |g_ref| of the entry's tensor (of the network when the tensor is all
+# zero), e_ref the reference's error bar and k the verdict's error_bar_factor (4), floored at
+# SUBNORMAL_FLOOR times d's smallest normal number. Correct engines (core, torch, jax on the
+# CPU, MLPs 16-32-32-8 to 64-128-128-10, tanh/relu/sigmoid/gelu, mse/softmax_ce/bce) sit at
+# most 3.1 ulps of S from float64 differences in float32, and within 0.11 of x in float64
+# (the reference's bars); a gradient 1e-3 off relative is 500× x in float32. 16 ulps leaves
+# 5× room for longer sums. MATRIX_BANDS names the bands of worst / x: each holds the ratios
+# up to its bound, and their names key the writers' markers.
+MATRIX_EXPECTED_ULPS: Mapping[str, float] = MappingProxyType({"float64": 16.0, "float32": 16.0})
+MATRIX_BANDS: tuple[tuple[str, float], ...] = (
+    ("expected", 1.0),
+    ("above", 10.0),
+    ("far", float("inf")),
+)
 
 # How far (relative, ∞-norm) a reference's SGD parameters may drift from the core's before a
 # step counts as diverged. Two correct engines differ by rounding only, and rounding grows

@@ -4,7 +4,10 @@ summary says (which settings move the gradients, the range per dtype, what was n
 measured) is computed there, as ``MatrixResult.summary``, and :func:`summarise` words it.
 
 Rows are engine / setting / device, columns are dtypes, and each cell reads
-``median / worst`` relative error (defined in ``gradcheck.runs.matrix``) in scientific notation.
+``median / worst`` relative error (defined in ``gradcheck.runs.matrix``) in scientific notation,
+behind the marker of its band (``MatrixCell.band``; the thresholds are ``steps.MATRIX_BANDS``,
+and :data:`MARKERS` only says how each band looks and what it means). :func:`legend` states
+the scale, under the table in the terminal, compare.md and compare.html alike.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from gradcheck.numeric.steps import MATRIX_BANDS, MATRIX_EXPECTED_ULPS
 from gradcheck.report.formats import Writers
 from gradcheck.runs.matrix import (
     REFERENCE_DESCRIPTIONS,
@@ -24,11 +28,14 @@ from gradcheck.runs.matrix import (
     MatrixCell,
     MatrixResult,
     SettingEffect,
+    expected_terms,
 )
 
 __all__ = [
     "COMPARE_WRITERS",
+    "MARKERS",
     "SCHEMA",
+    "legend",
     "matrix_table",
     "render_matrix_html_fragment",
     "render_matrix_html_page",
@@ -38,16 +45,18 @@ __all__ = [
 ]
 
 SCHEMA = "gradcheck.compare/1"
-# Markdown heat bands on the worst relative error: (upper bound, marker, meaning).
-BANDS: tuple[tuple[float, str, str], ...] = (
-    (1e-8, "🟩", "< 1e-8"),
-    (1e-6, "🟨", "1e-8 … 1e-6"),
-    (1e-4, "🟧", "1e-6 … 1e-4"),
-    (math.inf, "🟥", "≥ 1e-4"),
-)
-SKIPPED_MARK = "⬜"
-# The HTML colour runs from green at 10^LOW to red at 10^HIGH (log10 of the worst error).
-LOW, HIGH = -12.0, -2.0
+# How each band of steps.MATRIX_BANDS looks (marker, HTML background) and what it tells the
+# reader to do; the bounds are the table's.
+MARKERS: dict[str, tuple[str, str, str]] = {
+    "expected": ("🟩", "hsl(120, 55%, 82%)", "as exact as the dtype allows"),
+    "above": ("🟨", "hsl(50, 90%, 75%)", "borderline, rerun with more --examples"),
+    "far": (
+        "🟥",
+        "hsl(0, 70%, 78%)",
+        "a wrong gradient or a lossy setting (TF32, matmul precision default)",
+    ),
+}
+SKIPPED_MARK, SKIPPED_COLOUR = "⬜", "#eeeeee"
 _META_SHOWN = ("library", "version", "dtype", "device", "entries", "excluded_entries")
 
 
@@ -62,10 +71,47 @@ def sci(x: float | None) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def _band(worst: float | None) -> str:
-    if worst is None:
-        return SKIPPED_MARK
-    return next(mark for bound, mark, _ in BANDS if worst < bound or bound == math.inf)
+def _mark(cell: MatrixCell | None) -> str:
+    band = None if cell is None else cell.band
+    return SKIPPED_MARK if band is None else MARKERS[band][0]
+
+
+def _ratio(x: float) -> str:
+    return "∞" if x == math.inf else f"{x:g}"
+
+
+def _bounds() -> list[str]:
+    """Each band's range of worst / expected: ``≤ 1×``, ``1–10×``, ``> 10×``."""
+    texts, low = [], None
+    for _, bound in MATRIX_BANDS:
+        if low is None:
+            texts.append(f"≤ {_ratio(bound)}×")
+        elif bound == math.inf:
+            texts.append(f"> {_ratio(low)}×")
+        else:
+            texts.append(f"{_ratio(low)}–{_ratio(bound)}×")
+        low = bound
+    return texts
+
+
+def legend(result: MatrixResult) -> list[str]:
+    """Two lines under the table: what each marker means, then the scale it is judged on
+    (worst |g − g_ref| over the error expected in the cell's own dtype)."""
+    marks = "; ".join(
+        f"{MARKERS[name][0]} {span}{' expected' if i == 0 else ''}: {MARKERS[name][2]}"
+        for i, ((name, _), span) in enumerate(zip(MATRIX_BANDS, _bounds(), strict=True))
+    )
+    config = result.config
+    terms = {d: expected_terms(d) for d in config.dtypes}
+    shares = ", ".join(f"{d} {sci(share)}" for d, (share, _) in terms.items())
+    ulps = "/".join(sorted({f"{MATRIX_EXPECTED_ULPS[d]:g}" for d in config.dtypes}))
+    bars = "/".join(sorted({f"{k:g}" for _, k in terms.values()}))
+    return [
+        f"{marks}; {SKIPPED_MARK} skipped.",
+        "Marker: worst |g − g_ref| over the error expected in the cell's own dtype, "
+        f"{ulps} ulps of the tensor's largest gradient ({shares} of it) + {bars} "
+        f"{config.reference} error bars. Numbers: median / worst relative error.",
+    ]
 
 
 def _pair(cell: MatrixCell | None) -> str:
@@ -92,8 +138,7 @@ def _table_rows(result: MatrixResult) -> list[list[str]]:
         row = [engine, setting, device]
         for dtype in result.config.dtypes:
             cell = result.cell(engine, setting, device, dtype)
-            mark = _band(None if cell is None else cell.worst_rel)
-            row.append(f"{mark} {_pair(cell)}")
+            row.append(f"{_mark(cell)} {_pair(cell)}")
         rows.append(row)
     return rows
 
@@ -107,14 +152,13 @@ def matrix_table(result: MatrixResult) -> str:
     )
 
 
-def _legend(result: MatrixResult) -> str:
+def _numbers(result: MatrixResult) -> str:
     config = result.config
-    bands = ", ".join(f"{mark} {text}" for _, mark, text in BANDS)
     return (
         "Each cell: **median / worst** relative error |g − g_ref| / max(|g_ref|, s) over every "
         f"gradient entry of all {config.examples} examples, with s = 1e-3·max|g_ref| of the "
         f"entry's tensor, against `{config.reference}` ({REFERENCE_DESCRIPTIONS[config.reference]}"
-        f"). Heat by the worst error: {bands}; {SKIPPED_MARK} skipped."
+        "). *worst / expected* in the details is the ratio that picks the marker."
     )
 
 
@@ -126,6 +170,7 @@ def _details(result: MatrixResult) -> str:
             str(c.examples),
             f"{c.seconds:.4f}",
             c.worst_entry or "-",
+            "-" if c.worst_over_expected is None else f"{c.worst_over_expected:.3g}",
             "-" if c.worst_over_bar is None else f"{c.worst_over_bar:.3g}",
             f"{c.meta.get('library', '-')} {c.meta.get('version', '')}".strip(),
             _flags(c) or "-",
@@ -133,7 +178,8 @@ def _details(result: MatrixResult) -> str:
         for c in result.cells
         if c.skipped is None
     ]
-    headers = ["row", "dtype", "examples", "seconds", "worst at", "worst / fd bar", "library"]
+    headers = ["row", "dtype", "examples", "seconds", "worst at", "worst / expected"]
+    headers += ["worst / fd bar", "library"]
     return str(
         tabulate(rows, headers=[*headers, "flags"], tablefmt="github", disable_numparse=True)
     )
@@ -159,7 +205,9 @@ def render_matrix_markdown(result: MatrixResult) -> str:
         "",
         matrix_table(result),
         "",
-        _legend(result),
+        *(f"{line}  " for line in legend(result)),  # a Markdown line break after each
+        "",
+        _numbers(result),
         "",
         "## Summary",
         "",
@@ -192,31 +240,27 @@ def render_matrix_markdown(result: MatrixResult) -> str:
 
 
 # HTML ---------------------------------------------------------------------------------------
-def _colour(worst: float | None) -> str:
-    """An HSL background: hue 120 (green) at 10^LOW down to 0 (red) at 10^HIGH."""
-    if worst is None:
-        return "#eeeeee"
-    position = 0.0 if worst <= 0 else (math.log10(worst) - LOW) / (HIGH - LOW)
-    if math.isnan(position):
-        position = 1.0
-    hue = round(120 * (1 - min(1.0, max(0.0, position))))
-    return f"hsl({hue}, 70%, 80%)"
+def _colour(cell: MatrixCell) -> str:
+    return SKIPPED_COLOUR if cell.band is None else MARKERS[cell.band][1]
 
 
 def _html_cell(cell: MatrixCell | None) -> str:
     if cell is None:
-        return '<td style="background-color: #eeeeee">-</td>'
+        return f'<td style="background-color: {SKIPPED_COLOUR}">-</td>'
     if cell.skipped is not None:
         title = f"skipped: {cell.skipped}"
     else:
-        title = f"worst at {cell.worst_entry}; {cell.examples} examples; {cell.seconds:.4f} s"
-    style = f"background-color: {_colour(cell.worst_rel)}; padding: 3px 8px"
+        title = (
+            f"{_mark(cell)} {_ratio(cell.worst_over_expected or 0.0)}× the expected error; "
+            f"worst at {cell.worst_entry}; {cell.examples} examples; {cell.seconds:.4f} s"
+        )
+    style = f"background-color: {_colour(cell)}; padding: 3px 8px"
     return f'<td style="{style}" title="{html.escape(title)}">{html.escape(_pair(cell))}</td>'
 
 
 def render_matrix_html_fragment(result: MatrixResult) -> str:
     """One ``<table>`` (well-formed XML, self-contained, every text escaped) whose dtype cells
-    are coloured by log10 of their worst relative error, green at 1e-12 to red at 1e-2."""
+    are coloured by their band (:data:`MARKERS`), the legend as its caption."""
     dtypes = result.config.dtypes
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ("engine", "setting", "device", *dtypes))
     body = []
@@ -224,10 +268,7 @@ def render_matrix_html_fragment(result: MatrixResult) -> str:
         cells = [result.cell(engine, setting, device, dtype) for dtype in dtypes]
         names = "".join(f"<td>{html.escape(text)}</td>" for text in (engine, setting, device))
         body.append(f"<tr>{names}{''.join(_html_cell(c) for c in cells)}</tr>")
-    caption = (
-        f"median / worst relative error against {result.config.reference}; background: "
-        f"log10 of the worst, green at 1e{LOW:.0f} to red at 1e{HIGH:.0f}; grey: skipped"
-    )
+    caption = " ".join(legend(result))
     return (
         '<table class="gradcheck-compare" style="border-collapse: collapse">'
         f"<caption>{html.escape(caption)}</caption>"
@@ -247,7 +288,7 @@ def render_matrix_html_page(result: MatrixResult) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>gradcheck compare</title><style>{style}</style></head><body>"
         f"<h1>gradcheck compare</h1><p>{html.escape(result.config.workload())}</p>"
-        f"{render_matrix_html_fragment(result)}<p>{html.escape(_legend(result))}</p>"
+        f"{render_matrix_html_fragment(result)}<p>{html.escape(_numbers(result))}</p>"
         f"<h2>Summary</h2><ul>{items}</ul>"
         + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
         + "</body></html>\n"
@@ -267,8 +308,9 @@ def render_matrix_json(result: MatrixResult) -> dict[str, Any]:
     cells = []
     for cell in result.cells:
         data = asdict(cell)
-        for key in ("median_rel", "worst_rel", "worst_over_bar"):
+        for key in ("median_rel", "worst_rel", "worst_over_bar", "worst_over_expected"):
             data[key] = _number(data[key])
+        data["band"] = cell.band
         data["meta"] = {k: v if isinstance(v, str | int | float | bool) else str(v)
                         for k, v in cell.meta.items()}  # fmt: skip
         cells.append(data)
@@ -285,6 +327,19 @@ def render_matrix_json(result: MatrixResult) -> dict[str, Any]:
             },
         },
         "relative_error": "|g - g_ref| / max(|g_ref|, 1e-3 * max|g_ref| of the tensor)",
+        "expected_error": {
+            "formula": "ulps * eps(dtype) * max|g_ref| of the tensor + 4 * error bar of g_ref",
+            "ulps": {d: MATRIX_EXPECTED_ULPS[d] for d in result.config.dtypes},
+        },
+        "bands": [
+            {
+                "band": name,
+                "up_to": _number(bound),
+                "marker": MARKERS[name][0],
+                "meaning": MARKERS[name][2],
+            }
+            for name, bound in MATRIX_BANDS
+        ],
         "cells": cells,
         "summary": summarise(result),
         "notes": list(result.notes),

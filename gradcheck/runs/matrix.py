@@ -12,7 +12,11 @@ The relative error of one gradient entry is
 
 (an all-zero reference tensor is measured in absolute terms; s is
 ``steps.MATRIX_SCALE_FRACTION``, and the division is ``compare.relative_error``). A cell
-reports the median and the worst of this over every entry of every example. The examples
+reports the median and the worst of this over every entry of every example, and is judged
+by its worst |g − g_ref| over the error a correct engine is expected to show in the cell's
+own dtype (``expected_terms``: ``steps.MATRIX_EXPECTED_ULPS`` ulps of the tensor's largest
+reference gradient plus 4 reference error bars), which puts it in a band of
+``steps.MATRIX_BANDS`` (:attr:`MatrixCell.band`). The examples
 are drawn with ``numpy.random.default_rng(seed)`` (``case.draw_case``, ``NORMAL_DRAWS``),
 so the same config gives the same cases, and a row's float32 column uses the float64
 column's values rounded to float32.
@@ -39,10 +43,16 @@ import numpy as np
 
 from gradcheck.case import NORMAL_DRAWS, Case, draw_case
 from gradcheck.compare import relative_error
-from gradcheck.engines import Engine, EngineResult, ReferenceEngine, get_engine
+from gradcheck.engines import ENGINES, Engine, EngineResult, ReferenceEngine, get_engine
 from gradcheck.errors import GradcheckError, UnknownNameError
 from gradcheck.nn.spec import DTYPES, NetworkSpec
-from gradcheck.numeric.steps import MATRIX_SCALE_FRACTION, MEASURABLE_FACTOR
+from gradcheck.numeric.steps import (
+    MATRIX_BANDS,
+    MATRIX_EXPECTED_ULPS,
+    MATRIX_SCALE_FRACTION,
+    MEASURABLE_FACTOR,
+    SUBNORMAL_FLOOR,
+)
 
 __all__ = [
     "BASELINES",
@@ -61,7 +71,9 @@ __all__ = [
     "SettingEffect",
     "Unmeasured",
     "available_devices",
+    "band_of",
     "draw_cases",
+    "expected_terms",
     "relative_errors",
     "run_matrix",
     "summarise_matrix",
@@ -109,6 +121,17 @@ BASELINES: dict[str, str] = {"tf32": "off", "precision": "highest"}
 SETTING_LABELS = tuple(s.label for options in SETTINGS.values() for s in options if s.key)
 
 
+def known_engines() -> tuple[str, ...]:
+    """core, torch, jax, then every other registered analytic engine (a user's, from
+    ``register_engine``), which runs with no setting, on the CPU."""
+    others = (n for n in ENGINES if n not in (*ENGINE_NAMES, *REFERENCES))
+    return (*ENGINE_NAMES, *(n for n in others if get_engine(n).kind == "analytic"))
+
+
+def _settings(engine: str) -> tuple[Setting, ...]:
+    return SETTINGS.get(engine, (Setting(engine, "", ""),))
+
+
 def _unique(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
@@ -148,14 +171,14 @@ class MatrixConfig:
         for name in ("engines", "dtypes", "settings", "devices"):
             object.__setattr__(self, name, _unique(tuple(getattr(self, name))))
         object.__setattr__(self, "widths", tuple(self.widths))
-        _check_names("engine", self.engines, ENGINE_NAMES)
+        _check_names("engine", self.engines, known_engines())
         _check_names("dtype", self.dtypes, DTYPES)
         _check_names("device", self.devices, DEVICES)
         _check_names("setting", self.settings, SETTING_LABELS)
         _check_names("reference", (self.reference,), REFERENCES)
         for engine in self.engines:
             if not self.settings_of(engine):
-                options = ", ".join(s.label for s in SETTINGS[engine])
+                options = ", ".join(s.label for s in _settings(engine))
                 raise GradcheckError(f"engine {engine!r} has none of its settings ({options})")
         if self.examples < 1 or self.batch < 1:
             raise GradcheckError(
@@ -165,7 +188,7 @@ class MatrixConfig:
 
     def settings_of(self, engine: str) -> tuple[Setting, ...]:
         """The engine's settings chosen by this config, in the order of SETTINGS."""
-        return tuple(s for s in SETTINGS[engine] if not s.key or s.label in self.settings)
+        return tuple(s for s in _settings(engine) if not s.key or s.label in self.settings)
 
     def spec(self, dtype: str) -> NetworkSpec:
         return NetworkSpec(self.widths, hidden=self.hidden, loss=self.loss, dtype=dtype)
@@ -182,14 +205,16 @@ class MatrixConfig:
 class MatrixCell:
     """One engine, setting, device and dtype over ``examples`` cases.
 
-    ``median_rel`` and ``worst_rel`` are the median and the largest relative error (module
-    docstring) over every gradient entry of every example; ``worst_over_bar`` is the largest
-    |g − g_ref| / e_ref, with e_ref the fd reference's error bar (None for ``cs``): at or
-    below 1 the cell is indistinguishable from the reference. ``worst_entry`` names where
-    the worst error sits (``"W2[3, 1] in example 0"``). ``seconds`` is the engine's time
-    summed over the examples, after one untimed warm-up call (which absorbs JAX's
-    compilation and CUDA start-up). A skipped cell has ``skipped`` set to the reason and
-    None for every number.
+        ``median_rel`` and ``worst_rel`` are the median and the largest relative error (module
+        docstring) over every gradient entry of every example; ``worst_over_bar`` is the largest
+        |g − g_ref| / e_ref, with e_ref the fd reference's error bar (None for ``cs``): at or
+        below 1 the cell is indistinguishable from the reference. ``worst_over_expected`` is the
+    largest |g − g_ref| / x, x the error expected of a correct engine in this dtype
+    (``expected_terms``); :attr:`band` names its band. ``worst_entry`` names where
+        the worst error sits (``"W2[3, 1] in example 0"``). ``seconds`` is the engine's time
+        summed over the examples, after one untimed warm-up call (which absorbs JAX's
+        compilation and CUDA start-up). A skipped cell has ``skipped`` set to the reason and
+        None for every number.
     """
 
     engine: str
@@ -204,10 +229,17 @@ class MatrixCell:
     worst_over_bar: float | None = None
     worst_entry: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    worst_over_expected: float | None = None
 
     @property
     def row(self) -> tuple[str, str, str]:
         return (self.engine, self.setting, self.device)
+
+    @property
+    def band(self) -> str | None:
+        """The band of ``steps.MATRIX_BANDS`` that ``worst_over_expected`` falls in; None for
+        a skipped cell."""
+        return None if self.worst_over_expected is None else band_of(self.worst_over_expected)
 
 
 @dataclass(frozen=True)
@@ -291,6 +323,41 @@ def _over_bar(grads: Mapping[str, np.ndarray], reference: EngineResult) -> float
     return worst
 
 
+def band_of(ratio: float) -> str:
+    """The first band of ``steps.MATRIX_BANDS`` whose bound is at least ``ratio`` (a worst
+    error over the expected one); NaN falls in the last band."""
+    return next((name for name, bound in MATRIX_BANDS if ratio <= bound), MATRIX_BANDS[-1][0])
+
+
+def expected_terms(dtype: str) -> tuple[float, float]:
+    """(u·ε, k): a correct engine in ``dtype`` is expected to miss each entry by at most
+    u·ε·S + k·e_ref, S the largest |g_ref| of the entry's tensor (of the network when the
+    tensor is all zero) and e_ref the reference's error bar."""
+    share = MATRIX_EXPECTED_ULPS[dtype] * float(np.finfo(np.dtype(dtype)).eps)
+    return share, 4.0
+
+
+def _over_expected(grads: Mapping[str, np.ndarray], reference: EngineResult, dtype: str) -> float:
+    """The largest |g − g_ref| / (u·ε·S + k·e_ref) of ``expected_terms``, floored at
+    SUBNORMAL_FLOOR times the dtype's smallest normal number; unreliable entries skipped."""
+    share, k = expected_terms(dtype)
+    refs = {n: np.asarray(g, np.float64) for n, g in reference.grads.items()}
+    network = max((float(np.max(np.abs(r), initial=0.0)) for r in refs.values()), default=0.0)
+    floor = SUBNORMAL_FLOOR * float(np.finfo(np.dtype(dtype)).tiny)
+    bars = reference.error_bars or {}
+    worst = 0.0
+    for name, ref in refs.items():
+        diff = np.abs(np.asarray(grads[name], np.float64) - ref)
+        scale = float(np.max(np.abs(ref), initial=0.0)) or network
+        bar = np.asarray(bars.get(name, np.zeros_like(diff)), np.float64)
+        expected = np.maximum(share * scale + k * bar, floor)
+        ratio = np.where(np.isfinite(diff), diff / expected, np.inf)
+        if reference.unreliable is not None and name in reference.unreliable:
+            ratio = np.where(reference.unreliable[name], 0.0, ratio)
+        worst = max(worst, float(np.max(ratio, initial=0.0)))
+    return worst
+
+
 def _resolution(references: Sequence[EngineResult]) -> tuple[float, float]:
     """The median and the worst of e_ref / max(|g_ref|, 1e-3·max|g_ref|) over every entry."""
     values = []
@@ -305,7 +372,7 @@ def _resolution(references: Sequence[EngineResult]) -> tuple[float, float]:
 # Engines and devices ------------------------------------------------------------------------
 def _engine(setting: Setting, device: str) -> Engine:
     base = get_engine(setting.engine)
-    if setting.engine == "core":
+    if setting.engine not in ("torch", "jax"):  # the core, or a user's: no setting, the CPU
         return base
     if not isinstance(base, ReferenceEngine):
         raise GradcheckError(
@@ -398,6 +465,9 @@ def _run_cell(
         ),
         worst_entry=where,
         meta=meta,
+        worst_over_expected=max(
+            _over_expected(r.grads, ref, dtype) for r, ref in zip(results, references, strict=True)
+        ),
     )
 
 
