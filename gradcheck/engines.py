@@ -10,7 +10,9 @@ Built in:
 * ``jax``   — ``reference_impls.jax_impl``: ``jax.value_and_grad`` (analytic; extra ``jax``).
 
 torch and jax are imported the first time their engine runs, never before. A user's own
-library plugs in with :func:`register_engine`.
+library plugs in with :func:`register_engine`, from a module named on the command line
+(``--engine-module``) or through the ``gradcheck.engines`` entry-point group
+(``gradcheck.engine_plugins``).
 """
 
 from __future__ import annotations
@@ -245,7 +247,15 @@ ENGINES.register(
 
 
 def get_engine(name: str) -> Engine:
-    """The engine registered as ``name``; UnknownNameError lists the known ones."""
+    """The engine registered as ``name``, looked up among the installed packages'
+    ``gradcheck.engines`` entry points when it is not registered yet; UnknownNameError lists
+    the known ones."""
+    if name not in ENGINES:
+        from gradcheck.engine_plugins import entry_point_problem
+
+        problem = entry_point_problem(name)
+        if problem is not None:
+            raise GradcheckError(problem)
     return ENGINES.get(name)
 
 

@@ -23,11 +23,23 @@ from gradcheck.errors import GradcheckError
 
 __all__ = ["main"]
 
+EPILOG = """\
+Beyond the command line:
+  Python API   from gradcheck import check_gradients, check_layer
+               gradcheck.torch.check(fn, inputs), gradcheck.jax.check(f, args)
+  pytest       installing gradcheck registers a plugin: a `gradcheck` fixture
+               (gradcheck.assert_layer, assert_torch, assert_jax), the `gradcheck`
+               marker, and --gradcheck-report DIR for a session report
+  your engine  --engine-module pkg.mod, or a 'gradcheck.engines' entry point
+See README.md (Quick start, Python API, Gradient checks in your own pytest suite)."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradcheck",
         description="Verify backprop gradients against finite differences, torch and JAX.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gradcheck {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

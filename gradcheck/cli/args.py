@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gradcheck.errors import GradcheckError
 
@@ -254,3 +255,24 @@ def output_folder(text: str) -> Path:
     except GradcheckError as error:
         raise argparse.ArgumentTypeError(str(error).strip()) from None
     return folder
+
+
+def add_engine_module_argument(parser: Any) -> None:
+    """``--engine-module pkg.mod[,pkg2.mod]``, repeatable: modules whose import registers
+    engines (``gradcheck.engine_plugins``)."""
+    parser.add_argument(
+        "--engine-module",
+        dest="engine_modules",
+        type=names,
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (comma-separated, or repeat the option): its import calls "
+        "gradcheck.register_engine, so that --engines can name its engines; installed "
+        "packages can declare a 'gradcheck.engines' entry point instead",
+    )
+
+
+def engine_modules(args: argparse.Namespace) -> tuple[str, ...]:
+    """The modules of every ``--engine-module``, in order, each once."""
+    return tuple(dict.fromkeys(m for group in args.engine_modules for m in group))

@@ -16,8 +16,10 @@ from gradcheck.cli.args import (
     DEPTH_MAX,
     JOBS_MAX,
     WIDTH_MAX,
+    add_engine_module_argument,
     check_output_folder,
     count,
+    engine_modules,
     names,
     output_folder,
     path,
@@ -33,6 +35,22 @@ CASE_HEADERS = ["pair", "tensor", "index", "a", "b", "abs err", "error bar", "ra
 PAIR_HEADERS = ["pair", "examples", "failed", "worst ratio", "rel err", "where"]
 
 
+def _names_epilog() -> str:
+    """The registries' names, read from the registries, so that a new entry is listed."""
+    from gradcheck.engine_plugins import load_entry_points
+    from gradcheck.engines import ENGINES
+    from gradcheck.nn.activations import ACTIVATIONS
+    from gradcheck.nn.losses import LOSSES
+
+    load_entry_points()
+    return (
+        f"activations: {', '.join(ACTIVATIONS)}\n"
+        f"losses: {', '.join(LOSSES)}\n"
+        f"engines: {', '.join(ENGINES)}\n"
+        "A parameter goes in brackets: --activations 'leaky_relu(slope=0.2)'."
+    )
+
+
 def add_check_command(commands: Any) -> None:
     check = commands.add_parser(
         "check",
@@ -40,6 +58,8 @@ def add_check_command(commands: Any) -> None:
         description="Draw networks with Hypothesis for every hidden activation × loss × dtype, "
         "run every engine, compare every pair, and write reports. A failing cell is shrunk to a "
         "minimal case that is saved beside the report.",
+        epilog=_names_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _sweep_arguments(check)
     _output_arguments(check)
@@ -54,6 +74,7 @@ def _sweep_arguments(check: argparse.ArgumentParser) -> None:
         help=f"comma-separated engines (default {DEFAULT_ENGINES}; torch and jax "
         "are skipped with a note when not installed, unless named explicitly)",
     )
+    add_engine_module_argument(check)
     check.add_argument(
         "--examples", type=positive, default=10, help="examples per cell (default 10)"
     )
@@ -127,6 +148,9 @@ def _run_case(args: argparse.Namespace) -> int:
         case = Case.load(args.case)
     except GradcheckError as error:
         raise GradcheckError(f"--case {args.case}: {error}") from None
+    from gradcheck.engine_plugins import load_engine_modules
+
+    load_engine_modules(engine_modules(args))
     engines, _ = resolve_engines(
         args.engines or names(DEFAULT_ENGINES), strict=args.engines is not None
     )
@@ -165,16 +189,19 @@ def _sweep_config(args: argparse.Namespace) -> Any:
         max_depth=args.max_depth,
         max_width=args.max_width,
         kinks=args.kinks,
+        engine_modules=engine_modules(args),
     )
 
 
 def _run_sweep(args: argparse.Namespace) -> int:
     from gradcheck.cli.progress import Progress
+    from gradcheck.engine_plugins import load_engine_modules
     from gradcheck.report import REPORT_WRITERS
     from gradcheck.report.markdown import pair_summary_rows
     from gradcheck.runs.publish import publish_sweep
 
     config = _sweep_config(args)
+    load_engine_modules(config.engine_modules)  # before the names are validated
     cells = config.cells()  # validates the names before any work
     formats = args.format if args.format is not None else REPORT_WRITERS.formats
     REPORT_WRITERS.check(formats)

@@ -17,7 +17,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gradcheck.cli.args import check_output_folder, names, nonempty, output_folder, positive, seed
+from gradcheck.cli.args import (
+    add_engine_module_argument,
+    check_output_folder,
+    engine_modules,
+    names,
+    nonempty,
+    output_folder,
+    positive,
+    seed,
+)
 
 __all__ = ["add_compare_command"]
 
@@ -38,6 +47,7 @@ def add_compare_command(commands: Any) -> None:
         default=("core", "torch", "jax"),
         help="comma-separated: core,torch,jax (default all three; a missing one is skipped)",
     )
+    add_engine_module_argument(compare)
     compare.add_argument(
         "--dtypes", type=names, default=("float64", "float32"), help="default float64,float32"
     )
@@ -95,8 +105,10 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Any:
+    from gradcheck.engine_plugins import load_engine_modules
     from gradcheck.runs.matrix import MatrixConfig, available_devices
 
+    load_engine_modules(engine_modules(args))
     config = MatrixConfig(
         engines=args.engines,
         dtypes=args.dtypes,

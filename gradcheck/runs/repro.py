@@ -11,8 +11,14 @@ from gradcheck.runs.sweep import SweepResult
 __all__ = ["example_line", "rerun_command", "save_counterexamples"]
 
 
-def rerun_command(case_file: str | Path, engines: tuple[str, ...]) -> str:
-    return f"gradcheck check --case {shlex.quote(str(case_file))} --engines {','.join(engines)}"
+def rerun_command(
+    case_file: str | Path, engines: tuple[str, ...], engine_modules: tuple[str, ...] = ()
+) -> str:
+    """The command that re-runs one saved case with the same engines, a user's included."""
+    command = f"gradcheck check --case {shlex.quote(str(case_file))} --engines {','.join(engines)}"
+    if engine_modules:
+        command += f" --engine-module {shlex.quote(','.join(engine_modules))}"
+    return command
 
 
 def example_line(case_file: str | Path) -> str:
@@ -30,7 +36,10 @@ def save_counterexamples(sweep: SweepResult, out_dir: str | Path) -> tuple[Count
         npz, _ = cell.counterexample.case.save(Path(out_dir) / "counterexamples" / cell.name)
         saved.append(
             Counterexample(
-                cell.name, str(npz), rerun_command(npz, sweep.engines), example_line(npz)
+                cell.name,
+                str(npz),
+                rerun_command(npz, sweep.engines, sweep.config.engine_modules),
+                example_line(npz),
             )
         )
     return tuple(saved)

@@ -21,6 +21,7 @@ from hypothesis.strategies import SearchStrategy
 from gradcheck.case import Case
 from gradcheck.check import CheckResult, check_case, engine_pairs
 from gradcheck.compare import Record, Verdict, aggregate_verdict
+from gradcheck.engine_plugins import load_engine_modules
 from gradcheck.engines import get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.activations import ACTIVATIONS
@@ -42,6 +43,7 @@ class SweepConfig:
     max_width: int = 16
     max_batch: int = 8
     kinks: str = "avoid"  # strategies.cases: keep clear of kinks, "aim" at them, or "allow"
+    engine_modules: tuple[str, ...] = ()  # imported first, here and in every worker
 
     def cells(self) -> list[tuple[str, str, str]]:
         activations = [ACTIVATIONS.canonical(a) for a in self.activations] or list(ACTIVATIONS)
@@ -231,9 +233,23 @@ def run_cell(
 
 def _start_method() -> str:
     """fork is cheap and keeps engines registered at run time, but is unsafe once torch or
-    jax have started their thread pools in this process; then workers are spawned fresh."""
+    jax have started their thread pools in this process; then workers are spawned fresh.
+    ``GRADCHECK_START_METHOD`` (fork, spawn or forkserver) overrides the choice."""
+    chosen = os.environ.get("GRADCHECK_START_METHOD", "")
+    if chosen:
+        if chosen not in multiprocessing.get_all_start_methods():
+            methods = ", ".join(multiprocessing.get_all_start_methods())
+            raise GradcheckError(f"GRADCHECK_START_METHOD={chosen!r}: use one of {methods}")
+        return chosen
     started = any(module in sys.modules for module in ("torch", "jax"))
     return "spawn" if started or sys.platform != "linux" else "fork"
+
+
+def _start_worker(engine_modules: tuple[str, ...]) -> None:
+    """A worker's set-up: one thread, then the engine modules, so that a spawned worker
+    knows a user's engines as a forked one does."""
+    _one_thread_per_worker()
+    load_engine_modules(engine_modules)
 
 
 def _one_thread_per_worker() -> None:
@@ -265,6 +281,7 @@ def run_sweep(
     ``strict_engines``. Cells are independent and seeded by name, so the result does not
     depend on ``jobs``; with workers, ``on_example`` is called as each cell completes.
     """
+    load_engine_modules(config.engine_modules)
     engines, skipped = resolve_engines(config.engines, strict=strict_engines)
     cells = config.cells()
     if jobs <= 1 or len(cells) <= 1:
@@ -272,7 +289,10 @@ def run_sweep(
         return SweepResult(config, done, tuple(engines), skipped)
     context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_one_thread_per_worker
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(config.engine_modules,),
     ) as pool:
         # One task per (dtype, loss): the cells of a task share the references' compiled
         # programs (JAX compiles one per loss and dtype), so each program is compiled in one
