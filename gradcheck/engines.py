@@ -12,17 +12,19 @@ Built in:
 torch and jax are imported the first time their engine runs, never before. A user's own
 library plugs in with :func:`register_engine`, from a module named on the command line
 (``--engine-module``) or through the ``gradcheck.engines`` entry-point group
-(``gradcheck.engine_plugins``).
+(:func:`load_entry_points`; ``gradcheck.engine_plugins`` tells the whole story).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from importlib import metadata
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -39,10 +41,13 @@ from gradcheck.registry import Registry
 
 __all__ = [
     "ENGINES",
+    "ENTRY_POINT_GROUP",
     "Engine",
     "EngineOutputError",
     "EngineResult",
+    "entry_point_problem",
     "get_engine",
+    "load_entry_points",
     "register_engine",
 ]
 
@@ -251,8 +256,6 @@ def get_engine(name: str) -> Engine:
     ``gradcheck.engines`` entry points when it is not registered yet; UnknownNameError lists
     the known ones."""
     if name not in ENGINES:
-        from gradcheck.engine_plugins import entry_point_problem
-
         problem = entry_point_problem(name)
         if problem is not None:
             raise GradcheckError(problem)
@@ -267,3 +270,59 @@ def register_engine(
     ``grads`` must use the names ``W1, b1, …`` with the shapes and dtype of the case.
     """
     ENGINES.register(name, lambda _: FunctionEngine(name, fn, summary), summary=summary)
+
+
+# Entry points ------------------------------------------------------------------------------
+ENTRY_POINT_GROUP = "gradcheck.engines"
+_loaded_entry_points = False
+_broken: dict[str, str] = {}
+
+
+def load_entry_points() -> tuple[str, ...]:
+    """Register every engine of the ``gradcheck.engines`` entry-point group not registered
+    yet, once per process; return their names."""
+    global _loaded_entry_points
+    if _loaded_entry_points:
+        return ()
+    _loaded_entry_points = True
+    added = []
+    for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if point.name in ENGINES:
+            continue
+        try:
+            _register(point)
+        except GradcheckError as error:
+            _broken[point.name] = str(error)
+            continue
+        added.append(point.name)
+    return tuple(added)
+
+
+def entry_point_problem(name: str) -> str | None:
+    """Why the entry point called ``name`` could not be registered, or None when no
+    entry point of that name failed."""
+    load_entry_points()
+    return _broken.get(name)
+
+
+def _register(point: metadata.EntryPoint) -> None:
+    where = f"entry point {point.name} = {point.value!r} (group {ENTRY_POINT_GROUP})"
+    try:
+        target = point.load()
+    except Exception as error:
+        raise GradcheckError(
+            f"{where}: loading it raised {type(error).__name__}: {error}"
+        ) from None
+    if isinstance(target, Engine):
+        engine = target
+        ENGINES.register(point.name, lambda _: engine, summary=engine.summary)
+    elif inspect.isclass(target) and issubclass(target, Engine):
+        cls = target
+        ENGINES.register(point.name, lambda _: cls(), summary=cls.summary)
+    elif callable(target):
+        register_engine(point.name, target, summary=f"{point.value} (entry point)")
+    else:
+        raise GradcheckError(
+            f"{where}: it names a {type(target).__name__}, not an Engine or a function "
+            "(spec, params, X, y) -> (loss, grads)"
+        )

@@ -37,8 +37,7 @@ PAIR_HEADERS = ["pair", "examples", "failed", "worst ratio", "rel err", "where"]
 
 def _names_epilog() -> str:
     """The registries' names, read from the registries, so that a new entry is listed."""
-    from gradcheck.engine_plugins import load_entry_points
-    from gradcheck.engines import ENGINES
+    from gradcheck.engines import ENGINES, load_entry_points
     from gradcheck.nn.activations import ACTIVATIONS
     from gradcheck.nn.losses import LOSSES
 

@@ -418,6 +418,27 @@ def _skipped(setting: Setting, device: str, dtype: str, reason: str) -> MatrixCe
     return MatrixCell(setting.engine, dtype, setting.label, device, 0, None, None, 0.0, reason)
 
 
+def _relative_errors(
+    results: Sequence[EngineResult], references: Sequence[EngineResult]
+) -> tuple[np.ndarray, str, int]:
+    """Every compared entry's relative error, joined; where the worst one is; and how many
+    entries were left out because the reference marks them unreliable (on a kink)."""
+    values: list[np.ndarray] = []
+    worst, where, excluded = -1.0, "", 0
+    for example, (result, ref) in enumerate(zip(results, references, strict=True)):
+        for name, rel in relative_errors(result.grads, ref.grads).items():
+            skip = (ref.unreliable or {}).get(name)
+            keep = np.ones(rel.shape, bool) if skip is None else ~np.asarray(skip, bool)
+            excluded += int(rel.size - keep.sum())
+            values.append(rel[keep])
+            masked = np.where(keep, rel, -1.0)
+            if masked.size and float(masked.max()) > worst:
+                index = np.unravel_index(int(np.argmax(masked)), masked.shape)
+                worst = float(masked.max())
+                where = f"{name}[{', '.join(str(int(i)) for i in index)}] in example {example}"
+    return (np.concatenate(values) if values else np.zeros(0)), where, excluded
+
+
 def _run_cell(
     engine: Engine,
     setting: Setting,
@@ -432,20 +453,7 @@ def _run_cell(
         results = [engine.run(case) for case in cases]
     except (GradcheckError, RuntimeError) as error:
         return _skipped(setting, device, dtype, f"error: {type(error).__name__}: {error}")
-    values: list[np.ndarray] = []
-    worst, where, excluded = -1.0, "", 0
-    for example, (result, ref) in enumerate(zip(results, references, strict=True)):
-        for name, rel in relative_errors(result.grads, ref.grads).items():
-            skip = (ref.unreliable or {}).get(name)
-            keep = np.ones(rel.shape, bool) if skip is None else ~np.asarray(skip, bool)
-            excluded += int(rel.size - keep.sum())
-            values.append(rel[keep])
-            masked = np.where(keep, rel, -1.0)
-            if masked.size and float(masked.max()) > worst:
-                index = np.unravel_index(int(np.argmax(masked)), masked.shape)
-                worst = float(masked.max())
-                where = f"{name}[{', '.join(str(int(i)) for i in index)}] in example {example}"
-    joined = np.concatenate(values) if values else np.zeros(0)
+    joined, where, excluded = _relative_errors(results, references)
     if joined.size == 0:
         return _skipped(setting, device, dtype, "no entry could be compared (all on kinks)")
     meta = {**dict(results[0].meta), "entries": int(joined.size), "excluded_entries": excluded}
