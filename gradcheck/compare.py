@@ -43,8 +43,8 @@ Array = np.ndarray
 class Record:
     """The comparison of one parameter tensor between engines ``a`` and ``b``.
 
-    ``ratio`` is the worst |a − b| / allowed; above 1 the tensor fails. ``rel_err`` is the
-    largest |a − b| / max(|a|, |b|) over the compared entries (0 where both are 0). A record
+    ``ratio`` is the worst |a − b| / allowed; above 1 the tensor fails. ``abs_err`` (|a − b|)
+    and ``rel_err`` (|a − b| / max(|a|, |b|)) are at that entry, ``index``, as the values. A record
     of a Jacobian block ``∂y/∂x`` has ``out_rank`` > 0: the first ``out_rank`` axes of
     ``shape`` and ``index`` are the output's, the rest the input's.
     """
@@ -138,8 +138,8 @@ def compare_tensor(
         index=index,
         value_a=at(a64),
         value_b=at(b64),
-        abs_err=_largest(diff, compared),
-        rel_err=_largest(relative_error(diff, a64, b64), compared),
+        abs_err=_compared_at(diff, compared, index),
+        rel_err=_compared_at(relative_error(diff, a64, b64), compared, index),
         error_bar=at(bar),
         allowed=at(allowed),
         ratio=worst,
@@ -171,9 +171,9 @@ def _value_at(index: tuple[int, ...], *, empty: bool) -> Callable[[Array], float
     return lambda x: 0.0 if empty else float(x[index])
 
 
-def _largest(values: Array, compared: Array) -> float:
-    """The largest of ``values`` over the compared entries (0 when none is)."""
-    return float(np.max(values[compared])) if compared.any() else 0.0
+def _compared_at(values: Array, compared: Array, index: tuple[int, ...]) -> float:
+    """``values`` at the worst entry ``index`` (0 when no entry is compared)."""
+    return float(values[index]) if compared.any() else 0.0
 
 
 def _verdict(checked: int, size: int, worst: float) -> Verdict:

@@ -376,8 +376,8 @@ class ErrorBars:
 
 def error_bars(records: Sequence[Record]) -> ErrorBars:
     """The data of the per-tensor error-bar chart, in the order of ``records`` (usually a
-    CheckResult's ``failures``). ``abs_err`` is |value_a − value_b| at the worst entry, which
-    can be below ``Record.abs_err`` (the tensor's largest |a − b|, maybe at another entry)."""
+    CheckResult's ``failures``). ``abs_err`` is |value_a − value_b| at the worst entry, as
+    ``Record.abs_err`` is (computed here from the values, as the chart shows them)."""
     return ErrorBars(
         labels=tuple(f"{r.tensor} ({r.engine_a} vs {r.engine_b})" for r in records),
         abs_err=_frozen([abs(r.value_a - r.value_b) for r in records]),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from gradcheck.compare import aggregate_verdict, compare_tensor, overall_verdict
 from gradcheck.numeric.steps import TOLERANCES, Tolerance
@@ -22,6 +25,22 @@ def test_a_planted_error_is_named_by_tensor_index_and_values() -> None:
     assert record.value_a == a[2, 3] and record.value_b == b[2, 3]
     assert record.abs_err == pytest.approx(1e-6, rel=1e-6)
     assert record.ratio > 1 and record.checked == 20 and record.kink_entries == 0
+
+
+@given(
+    arrays(np.float64, st.integers(1, 12), elements=st.floats(-1e3, 1e3)),
+    arrays(np.float64, 12, elements=st.floats(-1e-3, 1e-3)),
+)
+def test_the_errors_are_those_of_the_entry_named_in_where(a: np.ndarray, noise: np.ndarray) -> None:
+    """abs err and rel err describe the worst entry, the one ``where`` names (a report row
+    shows them side by side), not the largest of the tensor, which may be elsewhere."""
+    b = a + noise[: a.size]
+    record = compare_tensor("t", a, b, tolerance=TIGHT)
+    diff = abs(record.value_a - record.value_b)
+    assert (record.value_a, record.value_b) == (a[record.index], b[record.index])
+    assert record.abs_err == diff
+    scale = max(abs(record.value_a), abs(record.value_b))
+    assert record.rel_err == (diff / scale if diff else 0.0)
 
 
 def test_identical_tensors_pass_with_ratio_zero() -> None:
