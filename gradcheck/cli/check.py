@@ -123,6 +123,14 @@ def _output_arguments(check: argparse.ArgumentParser) -> None:
         default=os.cpu_count() or 1,
         help="worker processes for the cells (default: the number of CPUs)",
     )
+    check.add_argument(
+        "--top",
+        type=count(0, 100_000),
+        metavar="N",
+        help="besides every failed and inconclusive (cell, pair), the N passing ones closest "
+        "to their tolerance that report.md and report.html show (default 10; report.json and "
+        "the HTML's collapsed tables hold every one)",
+    )
     check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
 
@@ -196,7 +204,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from gradcheck.cli.progress import Progress
     from gradcheck.engine_plugins import load_engine_modules
     from gradcheck.report import REPORT_WRITERS
-    from gradcheck.report.markdown import pair_summary_rows
+    from gradcheck.report.model import DEFAULT_TOP
+    from gradcheck.report.sweep_rows import pair_summary_rows
     from gradcheck.runs.publish import publish_sweep
 
     config = _sweep_config(args)
@@ -219,6 +228,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
             strict_engines=args.engines is not None,  # default engines may be skipped
             jobs=args.jobs,
             on_example=progress.update,
+            top=DEFAULT_TOP if args.top is None else args.top,
         )
     finally:
         progress.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gradcheck.io import atomic_write
@@ -12,6 +13,7 @@ from gradcheck.report.json import render_json
 from gradcheck.report.junit import render_junit
 from gradcheck.report.markdown import render_markdown
 from gradcheck.report.model import Counterexample, Image, Report, RunInfo
+from gradcheck.runs.sweep import SweepResult
 
 __all__ = [
     "REPORT_WRITERS",
@@ -19,6 +21,7 @@ __all__ = [
     "Image",
     "Report",
     "RunInfo",
+    "as_report",
     "check_formats",
     "report_files",
     "write_report",
@@ -43,10 +46,27 @@ def report_files(report: Report, formats: Sequence[str]) -> dict[str, str | byte
     return files
 
 
+def as_report(result: Report | SweepResult, *, command: str = "run_sweep (Python API)") -> Report:
+    """A Report as it is, or what ``run_sweep`` returned, wrapped in one (the run's time is
+    the sweep's; pictures and saved counterexamples are ``gradcheck check``'s)."""
+    if isinstance(result, Report):
+        return result
+    if isinstance(result, SweepResult):
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        return Report(RunInfo(started, result.seconds, command), result)
+    raise TypeError(
+        f"write_report takes a Report or what run_sweep returns, not {type(result).__name__}"
+    )
+
+
 def write_report(
-    report: Report, out_dir: str | Path, formats: Sequence[str] = REPORT_WRITERS.formats
+    report: Report | SweepResult,
+    out_dir: str | Path,
+    formats: Sequence[str] = REPORT_WRITERS.formats,
 ) -> list[Path]:
     """Write each format to ``out_dir``, and the pictures as PNG files beside them; an
-    interrupted write leaves the old file intact."""
+    interrupted write leaves the old file intact. ``report`` may be what ``run_sweep``
+    returned (``as_report``)."""
     out = Path(out_dir)
-    return [atomic_write(out / name, data) for name, data in report_files(report, formats).items()]
+    files = report_files(as_report(report), formats)
+    return [atomic_write(out / name, data) for name, data in files.items()]

@@ -7,14 +7,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gradcheck.report.escape import html_text as esc
-from gradcheck.report.markdown import (
+from gradcheck.report.markdown import headline, shown_caption
+from gradcheck.report.model import Image, Report
+from gradcheck.report.sweep_rows import (
     COLUMNS,
+    SHOWN_HEADERS,
     SUMMARY_HEADERS,
+    inconclusive_lines,
     pair_rows,
     pair_summary_rows,
-    precision_settings,
+    pairs,
+    run_rows,
+    shown_cells,
+    shown_rows,
 )
-from gradcheck.report.model import Image, Report
 
 __all__ = ["render_html", "table"]
 
@@ -31,17 +37,26 @@ code, pre { background: #f6f8fa; border-radius: 4px; padding: 0.1em 0.3em; }
 pre { padding: 0.6em; overflow-x: auto; }
 figure { display: inline-block; margin: 0 1em 1em 0; } figcaption { font-size: 0.85em; }
 figure img { max-width: 560px; border: 1px solid #d0d7de; }
+tr.inconclusive td { background: #fff8c5; }
+details { margin: 0.5em 0 1em; } summary { cursor: pointer; font-weight: 600; }
 """
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], failed_column: int = -1) -> str:
-    """An escaped HTML table; rows whose ``failed_column`` is not "0" are highlighted."""
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    failed_column: int = -1,
+    classes: Sequence[str] = (),
+) -> str:
+    """An escaped HTML table; rows whose ``failed_column`` is not "0" are highlighted, and
+    row i gets the CSS class ``classes[i]`` when given."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
-    for row in rows:
+    for i, row in enumerate(rows):
         bad = 0 <= failed_column < len(row) and row[failed_column] not in ("0", "-", "")
         cells = "".join(f"<td>{esc(str(c))}</td>" for c in row)
-        attribute = ' class="failed"' if bad else ""
+        css = "failed" if bad else (classes[i] if i < len(classes) else "")
+        attribute = f' class="{esc(css)}"' if css else ""
         body.append(f"<tr{attribute}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -100,37 +115,55 @@ def _counterexamples(report: Report) -> list[str]:
     return parts
 
 
+def _shown(report: Report) -> list[str]:
+    shown = shown_cells(report.sweep, report.top)
+    parts = ["<h2>Cells to look at</h2>", f"<p>{esc(shown_caption(report, len(shown)))}</p>"]
+    if shown:
+        css = {"failed": "failed", "inconclusive": "inconclusive", "closest": ""}
+        classes = [css[item.why] for item in shown]
+        parts.append(table(SHOWN_HEADERS, shown_rows(shown), classes=classes))
+    lines = inconclusive_lines(report.sweep)
+    if lines:
+        items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+        parts += ["<h2>Inconclusive</h2>", f"<ul>{items}</ul>"]
+    return parts
+
+
+def _full_tables(report: Report) -> list[str]:
+    """Every cell of every engine pair, collapsed: the Markdown leaves them to the JSON."""
+    parts = ["<h2>Every cell</h2>"]
+    for pair in pairs(report.sweep):
+        headers, rows = pair_rows(report.sweep, pair)
+        parts.append(
+            f"<details><summary>{esc(pair)}: {len(rows)} cells</summary>"
+            f"{table(headers, rows, 4)}</details>"
+        )
+    return parts
+
+
 def render_html(report: Report) -> str:
-    sweep, run, config = report.sweep, report.run, report.sweep.config
+    sweep = report.sweep
     verdict = sweep.verdict
+    summary = headline(report)[2].replace("**", "")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>gradcheck report: {verdict}</title><style>{_STYLE}</style></head><body>",
         f'<h1>gradcheck report <span class="verdict {verdict}">{verdict.upper()}</span></h1>',
-        f"<p>{sweep.examples} examples in {len(sweep.cells)} cells (hidden activation × loss × "
-        f"dtype), engines {esc(', '.join(sweep.engines))}, seed {config.seed}, "
-        f"{run.seconds:.1f} s.</p>",
+        f"<p>{esc(summary)}</p>",
     ]
     for engine, reason in sweep.skipped_engines.items():
         parts.append(f"<p>Skipped engine <code>{esc(engine)}</code>: {esc(reason)}</p>")
     parts += ["<h2>Summary</h2>", table(SUMMARY_HEADERS, pair_summary_rows(sweep), 2)]
+    parts += _shown(report)
     parts += _figures(report.images)
-    for pair in (p.pair for p in sweep.cells[0].pairs) if sweep.cells else ():
-        headers, rows = pair_rows(sweep, pair)
-        parts += [f"<h2>{esc(pair)}</h2>", table(headers, rows, 4)]
     parts += _counterexamples(report)
-    meta = [["command", run.command], ["started", run.started], ["platform", run.platform]]
-    meta += [[name, version] for name, version in run.versions.items()]
-    meta += [[f"precision ({e}, {d})", t] for (e, d), t in precision_settings(sweep).items()]
-    columns = [line.strip("|").split("|", 1) for line in COLUMNS.splitlines()[2:] if line]
+    parts += _full_tables(report)
     parts += [
-        "<h2>Run</h2>",
-        table(["", ""], meta),
         "<h2>Columns</h2>",
-        table(
-            ["column", "meaning"], [[c[0].strip(), c[1].strip().replace("\\", "")] for c in columns]
-        ),
+        table(["column", "meaning"], [list(column) for column in COLUMNS]),
+        "<h2>Run</h2>",
+        table(["", ""], run_rows(report)),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from gradcheck.report.escape import xml_document
-from gradcheck.report.markdown import precision_settings
 from gradcheck.report.model import Counterexample, Report
+from gradcheck.report.sweep_rows import precision_settings
 from gradcheck.runs.sweep import CellResult, PairSummary
 
 __all__ = ["render_junit"]

@@ -13,9 +13,12 @@ from importlib import metadata
 
 from gradcheck.runs.sweep import SweepResult
 
-__all__ = ["Counterexample", "Image", "Report", "RunInfo", "library_versions"]
+__all__ = ["DEFAULT_TOP", "Counterexample", "Image", "Report", "RunInfo", "library_versions"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# How many passing (cell, engine pair)s closest to their tolerance the Markdown and the HTML
+# show, besides every failed and inconclusive one (``gradcheck check --top``).
+DEFAULT_TOP = 10
 
 
 def library_versions() -> dict[str, str]:
@@ -70,4 +73,5 @@ class Report:
     sweep: SweepResult
     counterexamples: tuple[Counterexample, ...] = ()
     images: tuple[Image, ...] = ()
+    top: int = DEFAULT_TOP
     schema_version: int = SCHEMA_VERSION

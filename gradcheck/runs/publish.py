@@ -16,6 +16,7 @@ from pathlib import Path
 from gradcheck.report import Report, RunInfo, check_formats, report_files
 from gradcheck.report.folders import Published, publish_run, run_folder
 from gradcheck.report.markdown import render_markdown
+from gradcheck.report.model import DEFAULT_TOP
 from gradcheck.report.plots import report_images
 from gradcheck.runs.repro import save_counterexamples
 from gradcheck.runs.sweep import SweepConfig, run_sweep
@@ -38,6 +39,7 @@ def publish_sweep(
     strict_engines: bool = True,
     jobs: int = 1,
     on_example: Callable[[], None] | None = None,
+    top: int = DEFAULT_TOP,
 ) -> PublishedSweep:
     """Run ``config`` and publish its report under ``out`` (see the module docstring). The
     names and formats are validated before any work is done."""
@@ -48,7 +50,8 @@ def publish_sweep(
     sweep = run_sweep(config, strict_engines=strict_engines, on_example=on_example, jobs=jobs)
     run = RunInfo(started, time.perf_counter() - start, command)
     folder = run_folder(out)
-    report = Report(run, sweep, save_counterexamples(sweep, folder), images=report_images(sweep))
+    counterexamples = save_counterexamples(sweep, folder)
+    report = Report(run, sweep, counterexamples, images=report_images(sweep), top=top)
     summary = render_markdown(report) if "md" in formats else None
     published = publish_run(out, report_files(report, formats), step_summary=summary, folder=folder)
     return PublishedSweep(report, published)

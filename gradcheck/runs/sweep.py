@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,10 +23,11 @@ from gradcheck.case import Case
 from gradcheck.check import CheckResult, check_case, engine_pairs
 from gradcheck.compare import Record, Verdict, aggregate_verdict
 from gradcheck.engine_plugins import load_engine_modules
-from gradcheck.engines import get_engine
+from gradcheck.engines import Engine, get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
+from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
 from gradcheck.strategies import cases
 
 __all__ = ["CellResult", "PairSummary", "SweepConfig", "SweepResult", "run_sweep"]
@@ -53,13 +55,18 @@ class SweepConfig:
 
 @dataclass(frozen=True)
 class PairSummary:
-    """One engine pair within one cell: its worst record over all examples and tensors."""
+    """One engine pair within one cell: its worst record over all examples and tensors, the
+    drawn case that record came from (``Case.describe``: widths, hidden and output
+    activations, loss, reduction, residual layers, dtype, batch), and the examples in which
+    some of its tensors were inconclusive, with why."""
 
     engine_a: str
     engine_b: str
     examples: int
     failed: int
     worst: Record | None
+    worst_case: str = ""
+    inconclusive: tuple[InconclusiveExample, ...] = ()
 
     @property
     def pair(self) -> str:
@@ -94,6 +101,7 @@ class SweepResult:
     cells: tuple[CellResult, ...]
     engines: tuple[str, ...]
     skipped_engines: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0  # wall-clock time of run_sweep
 
     @property
     def verdict(self) -> Verdict:
@@ -132,25 +140,43 @@ def resolve_engines(names: Sequence[str], *, strict: bool) -> tuple[list[str], d
     return usable, skipped
 
 
+def _pair_summary(a: str, b: str, results: list[CheckResult]) -> PairSummary:
+    """Engines ``a`` and ``b`` over a cell's examples: the worst record and its example's
+    case, and the examples in which some tensors were inconclusive."""
+    per_example = [
+        [r for r in res.records if (r.engine_a, r.engine_b) == (a, b)] for res in results
+    ]
+    failed = sum(any(r.verdict == "fail" for r in records) for records in per_example)
+    worst = max(
+        ((r, i) for i, records in enumerate(per_example) for r in records),
+        key=lambda ri: ri[0].ratio,
+        default=None,
+    )
+    undecided = (
+        inconclusive_example(i, results[i].case, records) for i, records in enumerate(per_example)
+    )
+    return PairSummary(
+        a,
+        b,
+        len(results),
+        failed,
+        worst[0] if worst else None,
+        results[worst[1]].case.describe() if worst else "",
+        tuple(u for u in undecided if u is not None),
+    )
+
+
 def _summarise(
     dtype: str,
     hidden: str,
     loss: str,
-    engines: list[str],
+    engines: Sequence[str | Engine],
     results: list[CheckResult],
     minimal: CheckResult | None,
     hypothesis_seed: int,
 ) -> CellResult:
-    pairs = []
-    for a, b in engine_pairs(engines):
-        per_example = [
-            [r for r in res.records if (r.engine_a, r.engine_b) == (a, b)] for res in results
-        ]
-        failed = sum(any(r.verdict == "fail" for r in records) for records in per_example)
-        worst = max(
-            (r for records in per_example for r in records), key=lambda r: r.ratio, default=None
-        )
-        pairs.append(PairSummary(a, b, len(results), failed, worst))
+    names = [e if isinstance(e, str) else e.name for e in engines]  # names or Engine objects
+    pairs = [_pair_summary(a, b, results) for a, b in engine_pairs(names)]
     seconds: dict[str, float] = {}
     for res in results:
         for run in res.runs:
@@ -188,7 +214,7 @@ def _cell_cases(config: SweepConfig, cell: tuple[str, str, str]) -> SearchStrate
 def run_cell(
     config: SweepConfig,
     cell: tuple[str, str, str],
-    engines: list[str],
+    engines: Sequence[str | Engine],
     on_example: Callable[[], None] | None = None,
 ) -> CellResult:
     """Draw ``config.examples`` cases for one cell; shrink the first failure."""
@@ -281,12 +307,13 @@ def run_sweep(
     ``strict_engines``. Cells are independent and seeded by name, so the result does not
     depend on ``jobs``; with workers, ``on_example`` is called as each cell completes.
     """
+    start = time.perf_counter()
     load_engine_modules(config.engine_modules)
     engines, skipped = resolve_engines(config.engines, strict=strict_engines)
     cells = config.cells()
     if jobs <= 1 or len(cells) <= 1:
         done = tuple(run_cell(config, cell, engines, on_example) for cell in cells)
-        return SweepResult(config, done, tuple(engines), skipped)
+        return SweepResult(config, done, tuple(engines), skipped, time.perf_counter() - start)
     context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(
         max_workers=jobs,
@@ -311,6 +338,5 @@ def run_sweep(
                 for _ in range(result.examples):
                     if on_example is not None:
                         on_example()
-    return SweepResult(
-        config, tuple(results[i] for i in range(len(cells))), tuple(engines), skipped
-    )
+    done = tuple(results[i] for i in range(len(cells)))
+    return SweepResult(config, done, tuple(engines), skipped, time.perf_counter() - start)

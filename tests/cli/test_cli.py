@@ -41,7 +41,8 @@ def test_a_passing_sweep_writes_both_reports_and_exits_0(tmp_path: Path, capsys)
     assert "PASS" in out and "core vs fd" in out
     data = json.loads((tmp_path / "latest" / "report.json").read_text())
     assert data["verdict"] == "pass" and data["run"]["command"].startswith("gradcheck check")
-    assert "## core vs fd" in (tmp_path / "latest" / "report.md").read_text()
+    markdown = (tmp_path / "latest" / "report.md").read_text()
+    assert "## Cells to look at" in markdown and "| core vs fd" in markdown
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from gradcheck.io import atomic_write_text
 from gradcheck.report import Report, RunInfo, write_report
 from gradcheck.report.markdown import render_markdown
-from gradcheck.report.model import SCHEMA_VERSION
+from gradcheck.report.model import DEFAULT_TOP, SCHEMA_VERSION
 from gradcheck.runs.repro import save_counterexamples
 from gradcheck.runs.sweep import SweepConfig, SweepResult, run_sweep
 from tests.mutants import mutant
@@ -45,15 +45,15 @@ def _tables(markdown: str) -> list[list[str]]:
     return tables + ([current] if current else [])
 
 
-def test_markdown_has_one_table_per_pair_with_consistent_columns(sweep: SweepResult) -> None:
+def test_markdown_tables_are_well_formed(sweep: SweepResult) -> None:
     text = render_markdown(_report(sweep))
-    assert "## core vs fd" in text and "**PASS**" in text
+    assert "**PASS**" in text and "## Summary" in text and "## Cells to look at" in text
     for table in _tables(text):
         widths = {line.count("|") - line.count("\\|") for line in table}
         assert len(widths) == 1, table
         assert set(table[1]) <= set("|-: ")  # the header separator row
-    pair_table = _tables(text.split("## core vs fd")[1])[0]
-    assert len(pair_table) == 2 + len(sweep.cells)
+    shown = _tables(text.split("## Cells to look at")[1])[0]
+    assert len(shown) == 2 + min(DEFAULT_TOP, sum(len(c.pairs) for c in sweep.cells))
 
 
 def test_json_round_trips_with_schema_version(sweep: SweepResult, tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_json_round_trips_with_schema_version(sweep: SweepResult, tmp_path: Path
         "report.md",
     ]
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 2 and data["verdict"] == "pass"
+    assert data["schema_version"] == SCHEMA_VERSION == 3 and data["verdict"] == "pass"
     assert len(data["sweep"]["cells"]) == len(sweep.cells)
     cell = data["sweep"]["cells"][0]
     assert {"dtype", "hidden", "loss", "examples", "pairs", "verdict"} <= set(cell)
