@@ -80,9 +80,20 @@ def _headline(results: SessionResults) -> str:
     failing = len(results.failing_tests)
     return (
         f"{results.checks} gradient checks in {len(results.tests)} tests: {results.passed} passed, "
-        f"{results.failed} failed, {results.inconclusive} inconclusive; "
+        f"{results.failed} failed{_expected(results)}, {results.inconclusive} inconclusive; "
         f"{failing} test{'s' if failing != 1 else ''} failed on a gradient"
     )
+
+
+def _expected(results: SessionResults) -> str:
+    """How many failed checks the tests expected (pytest.raises, xfail, an asserted verdict):
+    a red number in a green run, explained."""
+    expected, failed = results.failed_expected, results.failed
+    if not failed:
+        return ""
+    if expected == failed:
+        return f" (all {failed} expected by their tests: pytest.raises, xfail, an asserted verdict)"
+    return f" ({failed - expected} unexpected, {expected} expected by their tests)"
 
 
 def _failure_lines(check: CheckSummary) -> list[str]:

@@ -188,7 +188,7 @@ class GradcheckSession:
             return report
         ledger = fixture.ledger
         if ledger.checks:
-            ledger.outcome = report.outcome
+            ledger.outcome = _outcome(report)
             report.__dict__[REPORT_KEY] = ledger.to_dict()
             worst = ledger.shown
             # junitxml writes the properties of the teardown report, made from the item's.
@@ -196,6 +196,10 @@ class GradcheckSession:
                 [
                     ("gradcheck_checks", ledger.checks),
                     ("gradcheck_failed", ledger.failed),
+                    (
+                        "gradcheck_failed_expected",
+                        ledger.failed if report.outcome != "failed" else 0,
+                    ),
                     ("gradcheck_worst", worst.describe() if worst else "-"),
                 ]
             )
@@ -212,7 +216,7 @@ class GradcheckSession:
         data = report.__dict__.get(REPORT_KEY)
         if data is not None:
             checks = TestChecks.from_dict(data)
-            checks.outcome = report.outcome
+            checks.outcome = _outcome(report)
             self.results.add(checks)
         baseline = report.__dict__.get(BASELINE_KEY)
         if baseline is not None:
@@ -284,6 +288,13 @@ class BaselineItem(pytest.Item):
         session = _session(self.config)
         path = session.baseline.path if session.baseline else "baseline"
         return Path(path), None, f"baseline {self.key}"
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    """passed, failed, skipped, or xfailed: a test marked xfail that failed as expected."""
+    return (
+        "xfailed" if hasattr(report, "wasxfail") and report.outcome == "skipped" else report.outcome
+    )
 
 
 def _session(config: pytest.Config) -> GradcheckSession:

@@ -230,6 +230,13 @@ class SessionResults:
         return sum(t.inconclusive for t in self.tests)
 
     @property
+    def failed_expected(self) -> int:
+        """Failed checks in tests that did not fail: the test expected the failure (inside
+        ``pytest.raises``, under ``xfail``, or by asserting the verdict), as tests that
+        plant a bug on purpose do."""
+        return sum(t.failed for t in self.tests if t.outcome != "failed")
+
+    @property
     def failing_tests(self) -> list[TestChecks]:
         return [t for t in self.tests if t.outcome == "failed" and t.failed]
 

@@ -163,6 +163,64 @@ def test_xdist_workers_send_their_checks_to_one_report(pytester: pytest.Pytester
     )
 
 
+EXPECTED_FAILURES = (
+    LAYERS
+    + """
+import pytest
+
+def test_caught(gradcheck):
+    with pytest.raises(AssertionError):
+        gradcheck.assert_layer(affine_forward, broken_backward, INPUTS)
+
+@pytest.mark.xfail(reason="a planted bug", strict=True)
+def test_known_broken(gradcheck):
+    gradcheck.assert_layer(affine_forward, broken_backward, INPUTS)
+
+def test_good(gradcheck):
+    gradcheck.assert_layer(affine_forward, affine_backward, INPUTS)
+"""
+)
+
+
+@pytest.mark.parametrize("unexpected", [False, True])
+def test_the_summary_says_which_failed_checks_their_tests_expected(
+    pytester: pytest.Pytester, unexpected: bool
+) -> None:
+    """A suite that plants bugs on purpose has failed checks in a green run: the headline
+    says they were expected (pytest.raises, xfail), and tells them from a real failure."""
+    body = EXPECTED_FAILURES + (
+        "\ndef test_bad(gradcheck):\n"
+        "    gradcheck.assert_layer(affine_forward, broken_backward, INPUTS)\n"
+        if unexpected
+        else ""
+    )
+    pytester.makepyfile(test_expected=body)
+    result = pytester.runpytest("--junitxml", "junit.xml")
+    if unexpected:
+        result.assert_outcomes(passed=2, failed=1, xfailed=1)
+        result.stdout.fnmatch_lines(
+            ["*4 gradient checks in 4 tests: 1 passed, 3 failed (1 unexpected, 2 expected by "
+             "their tests), 0 inconclusive; 1 test failed on a gradient*"]
+        )  # fmt: skip
+    else:
+        result.assert_outcomes(passed=2, xfailed=1)
+        result.stdout.fnmatch_lines(
+            ["*3 gradient checks in 3 tests: 1 passed, 2 failed (all 2 expected by their tests: "
+             "pytest.raises, xfail, an asserted verdict), 0 inconclusive; 0 tests failed on a "
+             "gradient*"]
+        )  # fmt: skip
+    suite = ET.parse(pytester.path / "junit.xml").getroot()
+    expected = {
+        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}.get(
+            "gradcheck_failed_expected"
+        )
+        for case in suite.iter("testcase")
+    }
+    assert expected["test_caught"] == "1" and expected["test_good"] == "0"
+    if unexpected:
+        assert expected["test_bad"] == "0"
+
+
 def test_junitxml_gets_the_checks_as_properties(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_layers=PASSING_AND_FAILING)
     pytester.runpytest("--junitxml", "junit.xml")
