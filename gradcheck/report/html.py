@@ -4,6 +4,7 @@ attached to a CI run as it is. Every string goes through ``report.escape``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from gradcheck.report.escape import html_text as esc
@@ -115,16 +116,21 @@ def _counterexamples(report: Report) -> list[str]:
     return parts
 
 
+def _prose(text: str) -> str:
+    """Escaped text whose Markdown `code` spans become <code> elements."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", esc(text))
+
+
 def _shown(report: Report) -> list[str]:
     shown = shown_cells(report.sweep, report.top)
-    parts = ["<h2>Cells to look at</h2>", f"<p>{esc(shown_caption(report, len(shown)))}</p>"]
+    parts = ["<h2>Cells to look at</h2>", f"<p>{_prose(shown_caption(report, len(shown)))}</p>"]
     if shown:
         css = {"failed": "failed", "inconclusive": "inconclusive", "closest": ""}
         classes = [css[item.why] for item in shown]
         parts.append(table(SHOWN_HEADERS, shown_rows(shown), classes=classes))
     lines = inconclusive_lines(report.sweep)
     if lines:
-        items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+        items = "".join(f"<li>{_prose(line)}</li>" for line in lines)
         parts += ["<h2>Inconclusive</h2>", f"<ul>{items}</ul>"]
     return parts
 

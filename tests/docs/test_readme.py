@@ -41,6 +41,14 @@ EXCLUDED: dict[str, str] = {
     "--gradcheck-baseline-update": (
         "needs your own test suite; tests/plugin/test_plugin.py runs both commands on one"
     ),
+    "Python API: gradcheck check --engine-module mine --engines core,fd,mine": (
+        "needs the reader's mine.py; tests/cli/test_engine_module.py runs it with a module of "
+        "its own, in forked and spawned workers"
+    ),
+    'Python API: [project.entry-points."gradcheck.engines"]': (
+        "a pyproject.toml excerpt, not an assignment; tests/cli/test_engine_module.py installs "
+        "a distribution that declares such an entry point"
+    ),
 }
 
 # A shell block may show a verdict that is not a pass (exit 1, e.g. `grade` on a class with
