@@ -7,7 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # torch 2.13.0 (CPU) lies on this machine's disk under /opt/wheels; pip finds it there.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
-PYTEST_ARGS ?= -n 2
+# loadgroup: a module marked xdist_group runs on one worker, its module fixture built once.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 # The suite runs through gradcheck's own pytest plugin: a session report of every gradient
 # check, and the golden gradients of every activation × loss × dtype (see `make baseline`).
 GRADCHECK_ARGS ?= --gradcheck-report reports/tests --gradcheck-baseline tests/baselines/core

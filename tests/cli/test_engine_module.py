@@ -35,10 +35,13 @@ def test_workers_know_the_module_s_engines_however_they_start(
     method: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two cells in two workers: with spawn, only the workers' own import of the module
-    registers the engine there."""
+    registers the engine there. A fresh interpreter, so that fork is safe (no JAX threads
+    from other tests)."""
     monkeypatch.setenv("GRADCHECK_START_METHOD", method)
     argv = ["check", "--engine-module", MODULE, "--engines", "core,fd,plugin_correct"]
-    assert main([*argv, "--jobs", "2", "--out", str(tmp_path), *SMALL]) == 0
+    process = _gradcheck([*argv, "--jobs", "2", "--out", str(tmp_path), *SMALL], ROOT, str(ROOT))
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "plugin_correct" in process.stdout
 
 
 def test_a_failing_user_engine_prints_a_reproduction_that_reproduces(

@@ -54,11 +54,16 @@ import pytest
 
 from gradcheck.student.isolation import probe
 
-pytestmark = pytest.mark.skipif(
-    not probe().strong,
-    reason=f"the hostile corpus needs bubblewrap's strong isolation ({probe().reason}); "
-    "the weak fallback promises less",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not probe().strong,
+        reason=f"the hostile corpus needs bubblewrap's strong isolation ({probe().reason}); "
+        "the weak fallback promises less",
+    ),
+    # One pytest-xdist worker runs the whole module (`--dist loadgroup`), so the corpus is
+    # graded once (the module fixture ``run``), not once per worker.
+    pytest.mark.xdist_group("hostile-corpus"),
+]
 
 ATTACKS = Path(__file__).resolve().parent / "attacks"
 REPO = Path(__file__).resolve().parents[3]
