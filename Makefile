@@ -17,7 +17,7 @@ GRADCHECK_ARGS ?= --gradcheck-report reports/tests --gradcheck-baseline tests/ba
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet $(FIND_LINKS) -c constraints.txt -e ".[torch,jax,plots,test]"
+	$(BIN)/python -m pip install --quiet $(FIND_LINKS) -c constraints.txt -e ".[torch,jax,plots,test,dask]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -24,9 +24,11 @@ __all__ = [
     "MEMORY_MB_MIN",
     "SEED_MAX",
     "TIMEOUT_MIN",
+    "add_executor_arguments",
     "check_output_file",
     "check_output_folder",
     "count",
+    "executor_options",
     "items",
     "megabytes",
     "names",
@@ -276,3 +278,29 @@ def add_engine_module_argument(parser: Any) -> None:
 def engine_modules(args: argparse.Namespace) -> tuple[str, ...]:
     """The modules of every ``--engine-module``, in order, each once."""
     return tuple(dict.fromkeys(m for group in args.engine_modules for m in group))
+
+
+def add_executor_arguments(parser: Any) -> None:
+    """``--executor`` and ``--scheduler``: where parallel work runs (``gradcheck.executors``)."""
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local: this machine's worker processes (default); dask: a dask.distributed "
+        "cluster, the one at --scheduler or $GRADCHECK_DASK_SCHEDULER, else a LocalCluster of "
+        "--jobs workers started here (needs the dask extra: pip install 'gradcheck[dask]')",
+    )
+    parser.add_argument(
+        "--scheduler",
+        type=nonempty,
+        metavar="ADDRESS",
+        help="the Dask scheduler, e.g. tcp://host:8786 (default $GRADCHECK_DASK_SCHEDULER); "
+        "only with --executor dask",
+    )
+
+
+def executor_options(args: argparse.Namespace) -> tuple[str, str | None]:
+    """(executor, scheduler); a scheduler named for the local executor is a usage error."""
+    if args.scheduler is not None and args.executor != "dask":
+        raise GradcheckError("--scheduler names a Dask scheduler: add --executor dask")
+    return args.executor, args.scheduler

@@ -17,9 +17,11 @@ from gradcheck.cli.args import (
     JOBS_MAX,
     WIDTH_MAX,
     add_engine_module_argument,
+    add_executor_arguments,
     check_output_folder,
     count,
     engine_modules,
+    executor_options,
     names,
     output_folder,
     path,
@@ -131,6 +133,7 @@ def _output_arguments(check: argparse.ArgumentParser) -> None:
         "to their tolerance that report.md and report.html show (default 10; report.json and "
         "the HTML's collapsed tables hold every one)",
     )
+    add_executor_arguments(check)
     check.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
 
@@ -209,6 +212,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from gradcheck.runs.publish import publish_sweep
 
     config = _sweep_config(args)
+    executor, scheduler = executor_options(args)
     load_engine_modules(config.engine_modules)  # before the names are validated
     cells = config.cells()  # validates the names before any work
     formats = args.format if args.format is not None else REPORT_WRITERS.formats
@@ -227,6 +231,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
             command="gradcheck " + " ".join(args.argv),
             strict_engines=args.engines is not None,  # default engines may be skipped
             jobs=args.jobs,
+            executor=executor,
+            scheduler=scheduler,
             on_example=progress.update,
             top=DEFAULT_TOP if args.top is None else args.top,
         )

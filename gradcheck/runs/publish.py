@@ -38,6 +38,8 @@ def publish_sweep(
     command: str,
     strict_engines: bool = True,
     jobs: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
     on_example: Callable[[], None] | None = None,
     top: int = DEFAULT_TOP,
 ) -> PublishedSweep:
@@ -47,7 +49,14 @@ def publish_sweep(
     check_formats(formats)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
-    sweep = run_sweep(config, strict_engines=strict_engines, on_example=on_example, jobs=jobs)
+    sweep = run_sweep(
+        config,
+        strict_engines=strict_engines,
+        on_example=on_example,
+        jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
+    )
     run = RunInfo(started, time.perf_counter() - start, command)
     folder = run_folder(out)
     counterexamples = save_counterexamples(sweep, folder)

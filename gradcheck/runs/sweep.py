@@ -13,7 +13,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -25,6 +25,7 @@ from gradcheck.compare import Record, Verdict, aggregate_verdict
 from gradcheck.engine_plugins import load_engine_modules
 from gradcheck.engines import Engine, get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
+from gradcheck.executors import open_executor
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
@@ -300,24 +301,30 @@ def run_sweep(
     strict_engines: bool = False,
     on_example: Callable[[], None] | None = None,
     jobs: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> SweepResult:
-    """Run every cell of ``config``, in ``jobs`` worker processes when more than one.
+    """Run every cell of ``config``: here when ``jobs`` is 1, else as tasks on an executor
+    (``gradcheck.executors``: ``local``, ``jobs`` worker processes; ``dask``, a cluster).
 
     Missing optional engines are skipped (and listed in the result) unless
     ``strict_engines``. Cells are independent and seeded by name, so the result does not
-    depend on ``jobs``; with workers, ``on_example`` is called as each cell completes.
+    depend on ``jobs`` or the executor; with workers, ``on_example`` is called as each cell
+    completes.
     """
     start = time.perf_counter()
     load_engine_modules(config.engine_modules)
     engines, skipped = resolve_engines(config.engines, strict=strict_engines)
     cells = config.cells()
-    if jobs <= 1 or len(cells) <= 1:
+    if executor == "local" and (jobs <= 1 or len(cells) <= 1):
         done = tuple(run_cell(config, cell, engines, on_example) for cell in cells)
         return SweepResult(config, done, tuple(engines), skipped, time.perf_counter() - start)
-    context = multiprocessing.get_context(_start_method())
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=context,
+    results: dict[int, CellResult] = {}
+    with open_executor(
+        executor,
+        workers=jobs,
+        scheduler=scheduler,
+        start_method=_start_method(),
         initializer=_start_worker,
         initargs=(config.engine_modules,),
     ) as pool:
@@ -331,7 +338,6 @@ def run_sweep(
             pool.submit(_run_cells, config, [cells[i] for i in group], engines): group
             for group in groups.values()
         }
-        results: dict[int, CellResult] = {}
         for future in as_completed(futures):
             for i, result in zip(futures[future], future.result(), strict=True):
                 results[i] = result

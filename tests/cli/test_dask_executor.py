@@ -1,0 +1,132 @@
+"""Sweeps on Dask (``--executor dask``), on a loopback ``LocalCluster(n_workers=2,
+processes=True)``: the same seed gives the same cells as the local pool, a worker killed
+mid-run loses nothing, and a missing extra or an unreachable scheduler is a one-line usage
+error."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gradcheck.cli import main
+from gradcheck.executors import SCHEDULER_VARIABLE
+from gradcheck.report.json import _plain
+from gradcheck.runs.sweep import SweepConfig, SweepResult, run_sweep
+
+distributed = pytest.importorskip("distributed", reason="the dask extra (make test installs it)")
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = SweepConfig(
+    engines=("core", "fd"), examples=3, dtypes=("float64", "float32"),
+    activations=("tanh", "relu"), losses=("mse", "huber"), max_depth=3, max_width=5,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as running:
+        yield running
+
+
+def _cells(sweep: SweepResult) -> list[Any]:
+    """The cells as data, without the timings, which differ from run to run."""
+    return [
+        _plain(dataclasses.replace(cell, engine_seconds={}, engine_meta={})) for cell in sweep.cells
+    ]
+
+
+def _prefixes(cluster: Any) -> set[str]:
+    with distributed.Client(cluster) as client:
+        return set(
+            client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
+        )
+
+
+def test_a_seeded_sweep_on_dask_equals_the_local_pool(
+    cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.scheduler_address)
+    local = run_sweep(CONFIG, jobs=2)
+    on_dask = run_sweep(CONFIG, jobs=2, executor="dask")
+    assert _cells(on_dask) == _cells(local)
+    assert len(on_dask.cells) == 8 and on_dask.verdict == "pass"
+    assert "_set_up_then" in _prefixes(cluster)  # the tasks ran on this cluster
+
+
+def test_a_worker_killed_mid_sweep_loses_nothing(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first worker to run a tanh cell dies (``tests/cli/dying_engines.py``); Dask runs
+    that task again on a live worker, and the sweep is the one computed without a death."""
+    config = dataclasses.replace(
+        CONFIG, engines=("core", "dies_once"), engine_modules=("tests.cli.dying_engines",)
+    )
+    marker = tmp_path / "died"
+    monkeypatch.setenv("GRADCHECK_TEST_DIE_MARKER", str(marker))
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    on_dask = run_sweep(config, jobs=2, executor="dask", scheduler=cluster.scheduler_address)
+    assert marker.exists(), "no worker died: the test tested nothing"
+    undisturbed = run_sweep(config, jobs=1)  # the marker exists now: nothing dies
+    assert _cells(on_dask) == _cells(undisturbed)
+    assert all(cell.examples == CONFIG.examples for cell in on_dask.cells)
+
+
+def test_check_runs_on_the_scheduler_named_on_the_command_line(
+    cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["check", "--engines", "core,fd", "--activations", "tanh", "--losses", "mse,huber",
+            "--examples", "2", "--dtype", "float64", "--no-progress", "--format", "json",
+            "--executor", "dask", "--scheduler", cluster.scheduler_address,
+            "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    assert capsys.readouterr().out.count("PASS: 4 examples, 2 cells") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (
+            ["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
+            "cannot reach the Dask scheduler at tcp://127.0.0.1:9",
+        ),  # fmt: skip
+        (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler names a Dask scheduler"),
+        (["--executor", "spark"], "invalid choice: 'spark'"),
+    ],
+)
+def test_a_bad_executor_or_scheduler_is_a_one_line_usage_error(
+    argv: list[str], problem: str, tmp_path: Path
+) -> None:
+    process = _gradcheck(["check", "--examples", "1", "--out", str(tmp_path), *argv])
+    assert process.returncode == 2
+    assert problem in process.stderr and "Traceback" not in process.stderr
+    assert len(process.stderr.strip().splitlines()) <= 2  # argparse adds its usage line
+
+
+def test_without_the_extra_dask_names_it(tmp_path: Path) -> None:
+    """An interpreter where ``distributed`` cannot be imported, as without the extra."""
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from gradcheck.cli import main\n"
+        f"raise SystemExit(main(['check', '--executor', 'dask', '--out', {str(tmp_path)!r}]))\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert process.returncode == 2
+    assert "pip install 'gradcheck[dask]'" in process.stderr and "Traceback" not in process.stderr
+
+
+def _gradcheck(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gradcheck", *args],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
