@@ -111,7 +111,7 @@ def _dask_executor(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
             )
         target = cluster if cluster is not None else address
         client = Client(target, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]

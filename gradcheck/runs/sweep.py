@@ -29,6 +29,7 @@ from gradcheck.executors import open_executor
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
 from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
+from gradcheck.runs.seeded import draws_independent_of_imports
 from gradcheck.strategies import cases
 
 __all__ = ["CellResult", "PairSummary", "SweepConfig", "SweepResult", "run_sweep"]
@@ -248,7 +249,8 @@ def run_cell(
 
     minimal = None
     try:
-        probe()
+        with draws_independent_of_imports():
+            probe()
     except _Failed:
         # Hypothesis replays the shrunk example last, so the last failure is the minimal one.
         minimal = failures[-1]

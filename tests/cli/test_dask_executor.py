@@ -22,6 +22,9 @@ from gradcheck.runs.sweep import SweepConfig, SweepResult, run_sweep
 
 distributed = pytest.importorskip("distributed", reason="the dask extra (make test installs it)")
 
+# Dask's own sockets, closed by its event loop after a test has moved on.
+pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket:ResourceWarning")
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = SweepConfig(
     engines=("core", "fd"), examples=3, dtypes=("float64", "float32"),
@@ -32,7 +35,7 @@ CONFIG = SweepConfig(
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as running:
         yield running
 
@@ -59,21 +62,25 @@ def test_a_seeded_sweep_on_dask_equals_the_local_pool(
     on_dask = run_sweep(CONFIG, jobs=2, executor="dask")
     assert _cells(on_dask) == _cells(local)
     assert len(on_dask.cells) == 8 and on_dask.verdict == "pass"
-    assert "_set_up_then" in _prefixes(cluster)  # the tasks ran on this cluster
+    assert "set_up_then" in _prefixes(cluster)  # the tasks ran on this cluster
 
 
 def test_a_worker_killed_mid_sweep_loses_nothing(
-    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first worker to run a tanh cell dies (``tests/cli/dying_engines.py``); Dask runs
-    that task again on a live worker, and the sweep is the one computed without a death."""
+    that task again on a live worker, and the sweep is the one computed without a death.
+    A cluster of its own, whose workers start with the marker's path in their environment."""
     config = dataclasses.replace(
         CONFIG, engines=("core", "dies_once"), engine_modules=("tests.cli.dying_engines",)
     )
     marker = tmp_path / "died"
     monkeypatch.setenv("GRADCHECK_TEST_DIE_MARKER", str(marker))
     monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    on_dask = run_sweep(config, jobs=2, executor="dask", scheduler=cluster.scheduler_address)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as dying:
+        on_dask = run_sweep(config, jobs=2, executor="dask", scheduler=dying.scheduler_address)
     assert marker.exists(), "no worker died: the test tested nothing"
     undisturbed = run_sweep(config, jobs=1)  # the marker exists now: nothing dies
     assert _cells(on_dask) == _cells(undisturbed)
@@ -83,12 +90,12 @@ def test_a_worker_killed_mid_sweep_loses_nothing(
 def test_check_runs_on_the_scheduler_named_on_the_command_line(
     cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["check", "--engines", "core,fd", "--activations", "tanh", "--losses", "mse,huber",
+    argv = ["check", "--engines", "core,fd", "--activations", "tanh", "--losses", "mse",
             "--examples", "2", "--dtype", "float64", "--no-progress", "--format", "json",
             "--executor", "dask", "--scheduler", cluster.scheduler_address,
             "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 0
-    assert capsys.readouterr().out.count("PASS: 4 examples, 2 cells") == 1
+    assert capsys.readouterr().out.count("PASS: 2 examples, 1 cells") == 1
 
 
 @pytest.mark.parametrize(
@@ -97,7 +104,7 @@ def test_check_runs_on_the_scheduler_named_on_the_command_line(
         (
             ["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
             "cannot reach the Dask scheduler at tcp://127.0.0.1:9",
-        ),  # fmt: skip
+        ),
         (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler names a Dask scheduler"),
         (["--executor", "spark"], "invalid choice: 'spark'"),
     ],
@@ -107,8 +114,8 @@ def test_a_bad_executor_or_scheduler_is_a_one_line_usage_error(
 ) -> None:
     process = _gradcheck(["check", "--examples", "1", "--out", str(tmp_path), *argv])
     assert process.returncode == 2
-    assert problem in process.stderr and "Traceback" not in process.stderr
-    assert len(process.stderr.strip().splitlines()) <= 2  # argparse adds its usage line
+    last = process.stderr.strip().splitlines()[-1]  # argparse prints its usage lines first
+    assert problem in last and "error:" in last and "Traceback" not in process.stderr
 
 
 def test_without_the_extra_dask_names_it(tmp_path: Path) -> None:
