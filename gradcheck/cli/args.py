@@ -281,7 +281,7 @@ def engine_modules(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def add_executor_arguments(parser: Any) -> None:
-    """``--executor`` and ``--scheduler``: where parallel work runs (``gradcheck.executors``)."""
+    """``--executor`` and ``--scheduler``: where parallel work runs (``runs.executors``)."""
     parser.add_argument(
         "--executor",
         choices=("local", "dask"),

@@ -137,9 +137,9 @@ def shown_caption(report: Report, shown: int) -> str:
     """What the table of cells to look at holds, and where the rest is."""
     total = sum(len(cell.pairs) for cell in report.sweep.cells)
     return (
-        f"{shown} of {total} (cell, engine pair)s: every one that failed or was inconclusive, "
-        f"and the {report.top} closest to their tolerance (`--top`). Every one is in "
-        "report.json and in report.html's full tables."
+        f"{shown} of {total} (cell, engine pair)s: every one that failed, each cell with an "
+        f"inconclusive example, and the {report.top} closest to their tolerance (`--top`). "
+        "Every one is in report.json and in report.html's full tables."
     )
 
 

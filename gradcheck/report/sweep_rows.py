@@ -100,12 +100,17 @@ def _ratio(pair: PairSummary) -> float:
 
 
 def shown_cells(sweep: SweepResult, top: int = DEFAULT_TOP) -> tuple[Shown, ...]:
-    """Every failed (cell, pair), then every inconclusive one, each worst first, then the
-    ``top`` others closest to their tolerance."""
+    """Every failed (cell, pair), then each cell with an inconclusive example (its worst such
+    pair), each worst first, then the ``top`` others closest to their tolerance."""
     everything = [(cell, pair) for cell in sweep.cells for pair in cell.pairs]
     failed = [Shown(c, p, "failed") for c, p in everything if p.failed]
-    undecided = [Shown(c, p, "inconclusive") for c, p in everything if p.inconclusive]
-    undecided = [s for s in undecided if not s.pair.failed]
+    # An inconclusive example is usually so for every pair (the reference's kinks): one row
+    # per cell, its worst such pair; the Inconclusive section names them all.
+    undecided = []
+    for cell in sweep.cells:
+        pairs = [p for p in cell.pairs if p.inconclusive and not p.failed]
+        if pairs:
+            undecided.append(Shown(cell, max(pairs, key=_ratio), "inconclusive"))
     rest = [Shown(c, p, "closest") for c, p in everything if not p.failed and not p.inconclusive]
     by_ratio = lambda s: -_ratio(s.pair)  # noqa: E731
     return (*sorted(failed, key=by_ratio), *sorted(undecided, key=by_ratio),

@@ -13,7 +13,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -25,9 +25,9 @@ from gradcheck.compare import Record, Verdict, aggregate_verdict
 from gradcheck.engine_plugins import load_engine_modules
 from gradcheck.engines import Engine, get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
-from gradcheck.executors import open_executor
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
+from gradcheck.runs.executors import open_executor
 from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
 from gradcheck.runs.seeded import draws_independent_of_imports
 from gradcheck.strategies import cases
@@ -297,6 +297,33 @@ def _run_cells(
     return [run_cell(config, cell, engines) for cell in cells]
 
 
+def _run_tasks(
+    pool: Executor,
+    config: SweepConfig,
+    cells: list[tuple[str, str, str]],
+    engines: list[str],
+    on_example: Callable[[], None] | None,
+) -> dict[int, CellResult]:
+    """Every cell, as one task per (dtype, loss): the cells of a task share the references'
+    compiled programs (JAX compiles one per loss and dtype), so each program is compiled in
+    one worker rather than in every worker. Results by the cell's index."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, (dtype, _, loss) in enumerate(cells):
+        groups.setdefault((dtype, loss), []).append(i)
+    futures = {
+        pool.submit(_run_cells, config, [cells[i] for i in group], engines): group
+        for group in groups.values()
+    }
+    results: dict[int, CellResult] = {}
+    for future in as_completed(futures):
+        for i, result in zip(futures[future], future.result(), strict=True):
+            results[i] = result
+            for _ in range(result.examples):
+                if on_example is not None:
+                    on_example()
+    return results
+
+
 def run_sweep(
     config: SweepConfig,
     *,
@@ -307,7 +334,7 @@ def run_sweep(
     scheduler: str | None = None,
 ) -> SweepResult:
     """Run every cell of ``config``: here when ``jobs`` is 1, else as tasks on an executor
-    (``gradcheck.executors``: ``local``, ``jobs`` worker processes; ``dask``, a cluster).
+    (``gradcheck.runs.executors``: ``local``, ``jobs`` worker processes; ``dask``, a cluster).
 
     Missing optional engines are skipped (and listed in the result) unless
     ``strict_engines``. Cells are independent and seeded by name, so the result does not
@@ -321,7 +348,6 @@ def run_sweep(
     if executor == "local" and (jobs <= 1 or len(cells) <= 1):
         done = tuple(run_cell(config, cell, engines, on_example) for cell in cells)
         return SweepResult(config, done, tuple(engines), skipped, time.perf_counter() - start)
-    results: dict[int, CellResult] = {}
     with open_executor(
         executor,
         workers=jobs,
@@ -330,21 +356,6 @@ def run_sweep(
         initializer=_start_worker,
         initargs=(config.engine_modules,),
     ) as pool:
-        # One task per (dtype, loss): the cells of a task share the references' compiled
-        # programs (JAX compiles one per loss and dtype), so each program is compiled in one
-        # worker rather than in every worker.
-        groups: dict[tuple[str, str], list[int]] = {}
-        for i, (dtype, _, loss) in enumerate(cells):
-            groups.setdefault((dtype, loss), []).append(i)
-        futures = {
-            pool.submit(_run_cells, config, [cells[i] for i in group], engines): group
-            for group in groups.values()
-        }
-        for future in as_completed(futures):
-            for i, result in zip(futures[future], future.result(), strict=True):
-                results[i] = result
-                for _ in range(result.examples):
-                    if on_example is not None:
-                        on_example()
+        results = _run_tasks(pool, config, cells, engines, on_example)
     done = tuple(results[i] for i in range(len(cells)))
     return SweepResult(config, done, tuple(engines), skipped, time.perf_counter() - start)

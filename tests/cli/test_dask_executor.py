@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from gradcheck.cli import main
-from gradcheck.executors import SCHEDULER_VARIABLE
 from gradcheck.report.json import _plain
+from gradcheck.runs.executors import SCHEDULER_VARIABLE
 from gradcheck.runs.sweep import SweepConfig, SweepResult, run_sweep
 
 distributed = pytest.importorskip("distributed", reason="the dask extra (make test installs it)")
