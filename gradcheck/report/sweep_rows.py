@@ -117,6 +117,14 @@ def shown_cells(sweep: SweepResult, top: int = DEFAULT_TOP) -> tuple[Shown, ...]
             *sorted(rest, key=by_ratio)[: max(0, top)])  # fmt: skip
 
 
+def _record_columns(r: Record | None) -> list[str]:
+    """worst ratio, abs err, rel err, where, a, b, error bar, kink: the worst entry's."""
+    if r is None:
+        return ["-"] * 8
+    return [_num(r.ratio), _num(r.abs_err), _num(r.rel_err), _where(r), _num(r.value_a),
+            _num(r.value_b), _num(r.error_bar), str(r.kink_entries)]  # fmt: skip
+
+
 def shown_rows(shown: Sequence[Shown]) -> list[list[str]]:
     rows = []
     for item in shown:
@@ -126,14 +134,7 @@ def shown_rows(shown: Sequence[Shown]) -> list[list[str]]:
                 _MARK[item.why],
                 f"{item.cell.dtype} {item.cell.hidden} {item.cell.loss}",
                 item.pair.pair,
-                _num(r.ratio) if r else "-",
-                _num(r.abs_err) if r else "-",
-                _num(r.rel_err) if r else "-",
-                _where(r),
-                _num(r.value_a) if r else "-",
-                _num(r.value_b) if r else "-",
-                _num(r.error_bar) if r else "-",
-                str(r.kink_entries) if r else "-",
+                *_record_columns(r),
                 item.pair.worst_case or "-",
             ]
         )
@@ -200,14 +201,7 @@ def pair_rows(sweep: SweepResult, pair: str) -> tuple[list[str], list[list[str]]
                 str(s.examples),
                 str(s.failed),
                 str(len(s.inconclusive)),
-                _num(r.ratio) if r else "-",
-                _num(r.abs_err) if r else "-",
-                _num(r.rel_err) if r else "-",
-                _where(r),
-                _num(r.value_a) if r else "-",
-                _num(r.value_b) if r else "-",
-                _num(r.error_bar) if r else "-",
-                str(r.kink_entries) if r else "-",
+                *_record_columns(r),
                 s.worst_case or "-",
             ]
         )
