@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from gradcheck._version import __version__
+from gradcheck.cli.args import LazyEpilogParser
 from gradcheck.cli.baseline import add_baseline_command
 from gradcheck.cli.check import add_check_command
 from gradcheck.cli.compare import add_compare_command
@@ -42,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gradcheck {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=LazyEpilogParser
+    )
     add_check_command(commands)
     add_compare_command(commands)
     add_baseline_command(commands)

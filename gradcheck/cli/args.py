@@ -24,6 +24,7 @@ __all__ = [
     "MEMORY_MB_MIN",
     "SEED_MAX",
     "TIMEOUT_MIN",
+    "LazyEpilogParser",
     "add_executor_arguments",
     "check_output_file",
     "check_output_folder",
@@ -304,3 +305,17 @@ def executor_options(args: argparse.Namespace) -> tuple[str, str | None]:
     if args.scheduler is not None and args.executor != "dask":
         raise GradcheckError("--scheduler names a Dask scheduler: add --executor dask")
     return args.executor, args.scheduler
+
+
+class LazyEpilogParser(argparse.ArgumentParser):
+    """A parser whose epilog is computed only when its help is printed (``epilog_factory``):
+    listing the registries imports them, which every other invocation need not pay for."""
+
+    def __init__(self, *args: Any, epilog_factory: Callable[[], str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._epilog_factory = epilog_factory
+
+    def format_help(self) -> str:
+        if self._epilog_factory is not None:
+            self.epilog = self._epilog_factory()
+        return super().format_help()

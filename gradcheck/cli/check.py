@@ -59,7 +59,7 @@ def add_check_command(commands: Any) -> None:
         description="Draw networks with Hypothesis for every hidden activation × loss × dtype, "
         "run every engine, compare every pair, and write reports. A failing cell is shrunk to a "
         "minimal case that is saved beside the report.",
-        epilog=_names_epilog(),
+        epilog_factory=_names_epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _sweep_arguments(check)
