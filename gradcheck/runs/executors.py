@@ -10,6 +10,13 @@ started here when neither names one. Dask comes with the ``dask`` extra
 A task's set-up (``initializer``) runs in each local worker once, when it starts; on Dask it
 runs before every task, so it must be idempotent, as ``runs.sweep``'s is (one thread per
 worker, the user's engine modules imported once).
+
+Every executor here says how many tasks it runs at once (``workers``), so a caller can keep
+exactly that many in flight and know which are running. With ``isolated=True`` the local
+executor is one single-worker pool per slot: a worker that dies (a signal, the out-of-memory
+killer) fails only the task it was running, and its slot gets a fresh process. On Dask, a
+task whose worker died is rescheduled on another worker by Dask itself; only a task that
+killed several workers fails, with Dask's ``KilledWorker``. ``worker_lost`` recognises both.
 """
 
 from __future__ import annotations
@@ -17,14 +24,23 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 from gradcheck.errors import GradcheckError
 
-__all__ = ["DASK_EXTRA", "EXECUTORS", "SCHEDULER_VARIABLE", "open_executor", "scheduler_address"]
+__all__ = [
+    "DASK_EXTRA",
+    "EXECUTORS",
+    "SCHEDULER_VARIABLE",
+    "SizedExecutor",
+    "open_executor",
+    "scheduler_address",
+    "worker_lost",
+]
 
 EXECUTORS = ("local", "dask")
 SCHEDULER_VARIABLE = "GRADCHECK_DASK_SCHEDULER"
@@ -38,6 +54,21 @@ def scheduler_address(scheduler: str | None) -> str | None:
     return scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
 
 
+class SizedExecutor(Executor):
+    """An executor that says how many tasks it runs at once."""
+
+    @property
+    def workers(self) -> int:
+        raise NotImplementedError
+
+
+def worker_lost(error: BaseException) -> bool:
+    """Whether a task failed because the process running it died, not because it raised:
+    a broken local pool, or Dask's ``KilledWorker`` (the task killed every worker it was
+    given)."""
+    return isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
+
+
 @contextmanager
 def open_executor(
     kind: str,
@@ -47,15 +78,22 @@ def open_executor(
     start_method: str = "spawn",
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
-) -> Iterator[Executor]:
+    isolated: bool = False,
+) -> Iterator[SizedExecutor]:
     """An executor of ``kind`` with ``workers`` worker processes (a LocalCluster's size; a
-    remote cluster has the workers it has), shut down on exit."""
+    remote cluster has the workers it has), shut down on exit. ``isolated``: locally, one
+    single-worker pool per slot (see the module's text); Dask isolates tasks by itself."""
     if kind == "local":
         context = multiprocessing.get_context(start_method)
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
-        ) as pool:
-            yield pool
+        local: SizedExecutor
+        if isolated:
+            local = _IsolatedPools(workers, context, initializer, initargs)
+        else:
+            local = _LocalPool(workers, context, initializer, initargs)
+        try:
+            yield local
+        finally:
+            local.shutdown(wait=True, cancel_futures=True)
     elif kind == "dask":
         with _dask_executor(workers, scheduler, initializer, initargs) as executor:
             yield executor
@@ -63,12 +101,89 @@ def open_executor(
         raise GradcheckError(f"unknown executor {kind!r}; known: {', '.join(EXECUTORS)}")
 
 
-class _SetUpFirst(Executor):
-    """A Dask executor whose every task runs the set-up first (Dask has no per-worker
-    initializer that a pickled function can carry)."""
+class _LocalPool(ProcessPoolExecutor, SizedExecutor):
+    def __init__(
+        self,
+        workers: int,
+        context: Any,
+        initializer: Callable[..., None] | None,
+        initargs: tuple[Any, ...],
+    ) -> None:
+        super().__init__(workers, context, initializer, initargs)
+        self._size = workers
 
-    def __init__(self, inner: Executor, initializer: Callable[..., None] | None, initargs: Any):
+    @property
+    def workers(self) -> int:
+        return self._size
+
+
+class _IsolatedPools(SizedExecutor):
+    """``workers`` pools of one process each. A task goes to a free slot (the caller keeps at
+    most ``workers`` in flight); a slot whose process died gets a fresh pool before its next
+    task, so the death fails that one task and no other."""
+
+    def __init__(
+        self,
+        workers: int,
+        context: Any,
+        initializer: Callable[..., None] | None,
+        initargs: tuple[Any, ...],
+    ) -> None:
+        self._make = partial(ProcessPoolExecutor, 1, context, initializer, initargs)
+        self._pools: list[ProcessPoolExecutor | None] = [None] * max(1, workers)
+        self._last: list[Future[Any] | None] = [None] * max(1, workers)
+
+    @property
+    def workers(self) -> int:
+        return len(self._pools)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        slot = next((i for i, f in enumerate(self._last) if f is None or f.done()), None)
+        if slot is None:
+            raise RuntimeError(f"all {self.workers} isolated workers are busy")
+        pool, last = self._pools[slot], self._last[slot]
+        if (
+            pool is not None
+            and last is not None
+            and isinstance(last.exception(), BrokenProcessPool)
+        ):
+            pool.shutdown(wait=True)
+            pool = None
+        if pool is None:
+            pool = self._pools[slot] = self._make()
+        try:
+            future = pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:  # its process died while idle
+            pool.shutdown(wait=True)
+            pool = self._pools[slot] = self._make()
+            future = pool.submit(fn, *args, **kwargs)
+        self._last[slot] = future
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for pool in self._pools:
+            if pool is not None:
+                pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _SetUpFirst(SizedExecutor):
+    """A Dask executor whose every task runs the set-up first (Dask has no per-worker
+    initializer that a pickled function can carry). Its size is the cluster's threads when
+    it was opened."""
+
+    def __init__(
+        self,
+        inner: Executor,
+        initializer: Callable[..., None] | None,
+        initargs: Any,
+        threads: int,
+    ):
         self._inner, self._initializer, self._initargs = inner, initializer, initargs
+        self._threads = max(1, threads)
+
+    @property
+    def workers(self) -> int:
+        return self._threads
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         task = partial(_set_up_then, self._initializer, self._initargs, fn)
@@ -96,7 +211,7 @@ def _dask_executor(
     scheduler: str | None,
     initializer: Callable[..., None] | None,
     initargs: tuple[Any, ...],
-) -> Iterator[Executor]:
+) -> Iterator[SizedExecutor]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -124,7 +239,8 @@ def _dask_executor(
         # pure=False: a task is never served from another's result; retries: a task whose
         # worker died is run again elsewhere (Dask also reschedules it on worker loss).
         inner = client.get_executor(pure=False, retries=2)  # type: ignore[no-untyped-call]
-        executor = _SetUpFirst(inner, initializer, initargs)
+        threads = sum(client.nthreads().values())  # type: ignore[no-untyped-call]
+        executor = _SetUpFirst(inner, initializer, initargs, threads)
         try:
             yield executor
         finally:

@@ -9,11 +9,16 @@ run at a time writes to a folder: it holds an exclusive lock on ``OUT/.gradcheck
 which the kernel releases however the run ends, ``kill -9`` included.
 
 Every submission runs in its own child process with its own limits, so a submission that
-hangs, crashes or exhausts memory costs only its own time. Each of the ``jobs`` slots is a
-pool of one worker process, so when a worker dies (the OOM killer, a signal) the submission
-it was grading is known: it gets an ``error`` record (``process_died``), the slot gets a fresh
-pool and the batch goes on. Each record's complete form, the instructor's, is also written to
-``OUT/<id>/instructor.json``, which the reports for students never quote in full.
+hangs, crashes or exhausts memory costs only its own time. The tasks run on an executor of
+``runs.executors``, the same code path for both: ``local``, ``jobs`` slots of one worker
+process each, so when a worker dies (the OOM killer, a signal) the submission it was grading
+is known: it gets an ``error`` record (``process_died``), the slot a fresh process, and the
+batch goes on; or ``dask``, a cluster's workers, where Dask runs a task whose worker died
+again on another. A task carries the submission's source as bytes (``packing``) and the
+assignment's spec file's content, and returns its record as data, so workers need no shared
+file system; the client alone writes to OUT, and records each submission once. Each record's
+complete form, the instructor's, is also written to ``OUT/<id>/instructor.json``, which the
+reports for students never quote in full.
 """
 
 from __future__ import annotations
@@ -22,22 +27,23 @@ import contextlib
 import fcntl
 import glob
 import json
-import multiprocessing
 import os
+import tempfile
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from gradcheck.errors import GradcheckError
 from gradcheck.io import atomic_write_bytes, atomic_write_text
 from gradcheck.report.escape import clean
+from gradcheck.runs.executors import SizedExecutor, open_executor, worker_lost
 from gradcheck.student.labels import Label
 from gradcheck.student.loader import SUPPORTED
+from gradcheck.student.packing import PackedSubmission, pack, unpack
 from gradcheck.student.results_log import (
     RESULTS,
     append_record,
@@ -54,8 +60,10 @@ __all__ = [
     "LOCK",
     "RESULTS",
     "Batch",
+    "Tasks",
     "find_submissions",
     "grade_folder",
+    "grade_task",
     "load_results",
     "read_results",
     "submission_id",
@@ -63,6 +71,7 @@ __all__ = [
 
 LOCK = ".gradcheck.lock"
 INSTRUCTOR = "instructor.json"
+TASK_PREFIX = "gradcheck-task-"  # a task's temporary folder, which no record may name
 # written into OUT/<id>/
 _PER_SUBMISSION = ("results.json", "prairielearn.json", "output.txt", INSTRUCTOR)
 
@@ -74,6 +83,23 @@ class Batch:
     seed: int
     limits: Limits
     out: Path | None = None  # where each submission's printed output is kept (output.txt)
+    spec: tuple[str, bytes] | None = None  # a spec file's name and content (``portable``)
+
+    def portable(self) -> Batch:
+        """This batch with its assignment's spec file read into it, when it names one, so
+        that a worker on another machine grades against the same spec."""
+        path = Path(self.assignment)
+        if self.spec is not None or not (
+            self.assignment.endswith((".toml", ".py")) or path.is_file()
+        ):
+            return self
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise GradcheckError(
+                f"cannot read assignment spec {path}: {error.strerror or error}"
+            ) from None
+        return replace(self, spec=(path.name, content))
 
 
 def submission_id(name: str) -> str:
@@ -191,31 +217,50 @@ def _error_record(ident: str, message: str, labels: tuple[str, ...] = ()) -> dic
     }
 
 
-def _grade_one(ident: str, target: Path | str, batch: Batch) -> dict[str, Any]:
+def grade_task(
+    ident: str, target: PackedSubmission | str, batch: Batch
+) -> tuple[dict[str, Any], bytes]:
+    """Grade one submission where this runs (a local worker, a Dask worker): unpack it into
+    a private temporary folder, validate it in the sandbox, and return its record and what
+    it printed. It writes nothing else, so a task that is run twice (Dask retries a task
+    whose worker died) leaves no trace of the first run; the client records each once."""
     from gradcheck.student.custom import resolve_assignment
     from gradcheck.student.validate import validate_submission
 
     if isinstance(target, str):
-        return _error_record(ident, target, (Label.MISSING_ENTRY_POINT,))
+        return _error_record(ident, target, (Label.MISSING_ENTRY_POINT,)), b""
     try:
-        result = validate_submission(
-            target,
-            resolve_assignment(batch.assignment),
-            examples=batch.examples,
-            seed=batch.seed,
-            limits=batch.limits,
-        )
+        with tempfile.TemporaryDirectory(prefix=TASK_PREFIX) as temporary:
+            place = Path(temporary)
+            assignment = resolve_assignment(_assignment_here(batch, place))
+            result = validate_submission(
+                unpack(target, place),
+                assignment,
+                examples=batch.examples,
+                seed=batch.seed,
+                limits=batch.limits,
+            )
     except GradcheckError as error:
-        return _error_record(ident, str(error))
+        return _error_record(ident, str(error)), b""
     except Exception as error:  # the grader's fault, not the submission's: say so, go on
-        return _grader_failed(ident, error)
-    if result.output and batch.out is not None:
-        text = result.output.encode("utf-8", "backslashreplace")
-        atomic_write_bytes(batch.out / ident / "output.txt", text)
-    return {"id": ident, **result.to_dict()}
+        return _grader_failed(ident, error), b""
+    record = {"id": ident, **result.to_dict(), "submission": target.path}
+    return record, result.output.encode("utf-8", "backslashreplace")
 
 
-def _grader_failed(ident: str, error: Exception) -> dict[str, Any]:
+def _assignment_here(batch: Batch, place: Path) -> str:
+    """The assignment as ``resolve_assignment`` takes it: a built-in's name, or the spec
+    file, written from the bytes the batch carries under its own name."""
+    if batch.spec is None:
+        return batch.assignment
+    name, content = batch.spec
+    (place / ".spec").mkdir()
+    path = place / ".spec" / name
+    path.write_bytes(content)
+    return str(path)
+
+
+def _grader_failed(ident: str, error: BaseException) -> dict[str, Any]:
     record = _error_record(ident, f"the grader failed on this submission ({type(error).__name__})")
     return {**record, "traceback": "".join(traceback.format_exception(error))}
 
@@ -229,46 +274,70 @@ def _worker_died(ident: str) -> dict[str, Any]:
     )
 
 
+@dataclass(frozen=True)
+class Tasks:
+    """How a batch stands, for a progress line: submissions recorded, being graded, and
+    recorded because their task failed (its worker died, the grader raised)."""
+
+    total: int
+    done: int
+    running: int
+    failed: int
+
+
+def _outcome(
+    ident: str, future: Future[tuple[dict[str, Any], bytes]]
+) -> tuple[dict[str, Any], bytes]:
+    error = future.exception()
+    if error is None:
+        return future.result()
+    if worker_lost(error):
+        return _worker_died(ident), b""
+    return _grader_failed(ident, error), b""  # such as a result that could not be sent back
+
+
 def _run(
     todo: list[tuple[str, Path | str]],
     batch: Batch,
-    jobs: int,
-    record: Callable[[dict[str, Any]], None],
+    executor: SizedExecutor,
+    record: Callable[[dict[str, Any], bytes], None],
+    on_tasks: Callable[[Tasks], None] | None = None,
 ) -> None:
-    """Grade ``todo`` on ``jobs`` one-worker pools, calling ``record`` with each result."""
-    # Fresh interpreters, never forks: the parent may hold threads (torch's, JAX's), and a
-    # fork of a threaded process can deadlock.
-    context = multiprocessing.get_context("spawn")
-    pools = [ProcessPoolExecutor(1, mp_context=context) for _ in range(min(jobs, len(todo)))]
+    """Grade ``todo`` on ``executor``, as many at a time as it has workers, calling
+    ``record`` with each result and what it printed, in the order they complete, and
+    ``on_tasks`` as the batch moves. A submission is read (``pack``) only when its task is
+    submitted, so the client holds the source of the running ones alone."""
     queue = deque(todo)
-    running: dict[Future[dict[str, Any]], tuple[int, str]] = {}
-    try:
-        while queue or running:
-            busy = {slot for slot, _ in running.values()}
-            for slot in range(len(pools)):
-                if queue and slot not in busy:
-                    ident, target = queue.popleft()
-                    try:
-                        future = pools[slot].submit(_grade_one, ident, target, batch)
-                    except BrokenProcessPool:  # its worker died while idle
-                        pools[slot] = ProcessPoolExecutor(1, mp_context=context)
-                        future = pools[slot].submit(_grade_one, ident, target, batch)
-                    running[future] = (slot, ident)
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                slot, ident = running.pop(future)
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    result = _worker_died(ident)
-                    pools[slot].shutdown(wait=True)
-                    pools[slot] = ProcessPoolExecutor(1, mp_context=context)
-                except Exception as error:  # such as a result that could not be sent back
-                    result = _grader_failed(ident, error)
-                record({**result, "id": ident})
-    finally:
-        for pool in pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+    running: dict[Future[tuple[dict[str, Any], bytes]], str] = {}
+    done = failed = 0
+
+    def recorded(result: dict[str, Any], output: bytes, task_failed: bool) -> None:
+        nonlocal done, failed
+        record(result, output)
+        done, failed = done + 1, failed + task_failed
+
+    def moved() -> None:
+        if on_tasks is not None:
+            on_tasks(Tasks(len(todo), done, len(running), failed))
+
+    while queue or running:
+        while queue and len(running) < executor.workers:
+            ident, target = queue.popleft()
+            try:
+                packed = target if isinstance(target, str) else pack(target)
+            except GradcheckError as error:
+                recorded(_error_record(ident, str(error)), b"", False)
+                continue
+            running[executor.submit(grade_task, ident, packed, batch)] = ident
+        moved()
+        if not running:
+            continue
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            ident = running.pop(future)
+            result, output = _outcome(ident, future)
+            recorded({**result, "id": ident}, output, future.exception() is not None)
+        moved()
 
 
 def _prepare(out: Path) -> None:
@@ -289,13 +358,20 @@ def grade_folder(
     resume: bool = False,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     log: Callable[[str], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    on_tasks: Callable[[Tasks], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Grade every submission in ``folder``; return all records (earlier ones included when
-    resuming), in id order. ``log`` hears about lines of results.jsonl that were skipped.
-    Raises GradcheckError when another run holds ``out`` or results.jsonl is not a file."""
+    resuming), in id order. ``log`` hears about lines of results.jsonl that were skipped;
+    ``on_tasks`` how the batch stands, after each submission and each result. ``executor``
+    and ``scheduler`` say where the tasks run (``runs.executors``; ``jobs`` is the number of
+    local workers, or a LocalCluster's). Raises GradcheckError when another run holds
+    ``out``, results.jsonl is not a file, or the executor cannot start."""
     submissions = find_submissions(folder)
     _prepare(out)
     results_path = out / RESULTS
+    batch = batch.portable()
     with _exclusive(out):
         exists = file_or_missing(results_path)
         _remove_temporaries(out, list(submissions))
@@ -311,16 +387,25 @@ def grade_folder(
                     _write_instructor(out, record)
         elif exists:
             results_path.unlink()
+        todo = [(ident, target) for ident, target in submissions.items() if ident not in done]
 
-        def finished(record: dict[str, Any]) -> None:
+        def finished(record: dict[str, Any], output: bytes) -> None:
+            if record["id"] in done:  # never twice, whatever an executor does
+                return
+            if output and batch.out is not None:
+                atomic_write_bytes(batch.out / record["id"] / "output.txt", output)
             append_record(results_path, record)
             _write_instructor(out, record)
             done[record["id"]] = record
             if on_result is not None:
                 on_result(record)
 
-        todo = [(ident, target) for ident, target in submissions.items() if ident not in done]
-        _run(todo, batch, max(1, jobs), finished)
+        if todo:
+            workers = max(1, min(jobs, len(todo)))
+            with open_executor(
+                executor, workers=workers, scheduler=scheduler, isolated=True
+            ) as pool:
+                _run(todo, batch, pool, finished, on_tasks)
     return [done[ident] for ident in sorted(done)]
 
 
