@@ -19,8 +19,10 @@ from gradcheck.cli.args import (
     JOBS_MAX,
     MEMORY_MB_MIN,
     TIMEOUT_MIN,
+    add_executor_arguments,
     check_output_folder,
     count,
+    executor_options,
     megabytes,
     names,
     nonempty,
@@ -152,6 +154,8 @@ def _add_grade(commands: Any) -> None:
     grade.add_argument(
         "--resume", action="store_true", help="skip submissions already in OUT/results.jsonl"
     )
+    add_executor_arguments(grade)
+    grade.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     grade.add_argument(
         "--format",
         type=names,
@@ -296,7 +300,7 @@ def _grade(args: argparse.Namespace) -> int:
         summary_rows,
         write_grading,
     )
-    from gradcheck.student.grade import Batch, find_submissions, grade_folder
+    from gradcheck.student.grade import find_submissions
 
     formats = GRADE_FORMATS if args.format is None else args.format
     try:
@@ -312,24 +316,7 @@ def _grade(args: argparse.Namespace) -> int:
             f"--out {args.out} is inside the submissions folder {args.folder}: its reports "
             "would be graded as submissions next time"
         )
-    _isolation(args)
-    batch = Batch(args.assignment, args.examples, args.seed, limits, out=args.out)
-
-    def show(record: dict[str, Any]) -> None:
-        print(f"{record['verdict']:7} {record['id']}", file=sys.stderr)
-
-    def note(message: str) -> None:
-        print(f"gradcheck: note: {message}", file=sys.stderr)
-
-    records = grade_folder(
-        args.folder,
-        args.out,
-        batch,
-        jobs=args.jobs,
-        resume=args.resume,
-        on_result=show,
-        log=note,
-    )
+    records = _grade_batch(args, limits)
     written = write_grading(records, args.out, formats, assignment.name)
     print(
         tabulate(summary_rows(records), headers=HEADERS, tablefmt="github", disable_numparse=True)
@@ -344,6 +331,38 @@ def _grade(args: argparse.Namespace) -> int:
         + ", ".join([*names, *(f"<id>/{name}" for name in per_student)])
     )
     return 0 if counts["pass"] == len(records) else 1
+
+
+def _grade_batch(args: argparse.Namespace, limits: Any) -> list[dict[str, Any]]:
+    """Grade the folder on the chosen executor, each result on stderr as it comes, under a
+    progress bar of the tasks done, running and failed."""
+    from gradcheck.cli.progress import Progress
+    from gradcheck.student.grade import Batch, grade_folder
+
+    executor, scheduler = executor_options(args)
+    if executor == "local":
+        _isolation(args)  # on Dask, each worker's record says what isolation it had
+    batch = Batch(
+        args.assignment, args.examples, args.seed, limits, require_isolation=args.require_isolation
+    )
+    progress = Progress(
+        0, label="gradcheck grade", enabled=False if args.no_progress else None, of_tasks=True
+    )
+    try:
+        return grade_folder(
+            args.folder,
+            args.out,
+            batch,
+            jobs=args.jobs,
+            resume=args.resume,
+            on_result=lambda record: progress.say(f"{record['verdict']:7} {record['id']}"),
+            log=lambda message: progress.say(f"gradcheck: note: {message}"),
+            executor=executor,
+            scheduler=scheduler,
+            on_tasks=progress.on_tasks,
+        )
+    finally:
+        progress.close()
 
 
 def _assignments(args: argparse.Namespace) -> int:

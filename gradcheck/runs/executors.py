@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "EXECUTORS",
     "SCHEDULER_VARIABLE",
     "SizedExecutor",
+    "Tasks",
     "open_executor",
     "scheduler_address",
     "worker_lost",
@@ -52,6 +54,17 @@ def scheduler_address(scheduler: str | None) -> str | None:
     """The scheduler to use: the option, else ``GRADCHECK_DASK_SCHEDULER``, else None (a
     LocalCluster on this machine)."""
     return scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """How a run's tasks stand, for a progress line: finished, running (submitted and not
+    finished), and failed (their worker died, or they raised) out of ``total``."""
+
+    total: int
+    done: int
+    running: int
+    failed: int
 
 
 class SizedExecutor(Executor):

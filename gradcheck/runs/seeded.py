@@ -8,12 +8,19 @@ session, or in a fresh Dask worker. A sweep promises the same report for the sam
 wherever it runs, so its cells draw with an empty pool of local constants (Hypothesis's own
 global constants, the same in every process, are kept).
 
+It also silences Hypothesis's note "Do not use the `random` module inside strategies"
+while a draw runs: Hypothesis gives it when the global ``random`` state moved during a draw,
+and in a Dask worker the event loop's thread moves it (retry jitter) while a task draws on
+another. The draws never read that state (Hypothesis has its own generator), so the note is
+wrong there, and it would flood a worker's log.
+
 This reaches into ``hypothesis.internal``; where it does not look as expected (another
 Hypothesis version), the draw is left as it is.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +30,17 @@ __all__ = ["draws_independent_of_imports"]
 
 @contextmanager
 def draws_independent_of_imports() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_OTHER_THREADS, category=Warning)
+        with _without_local_constants():
+            yield
+
+
+_OTHER_THREADS = "Do not use the `random` module inside strategies"
+
+
+@contextmanager
+def _without_local_constants() -> Iterator[None]:
     try:
         from hypothesis.internal.conjecture import providers
         from hypothesis.internal.constants_ast import Constants

@@ -28,6 +28,7 @@ import fcntl
 import glob
 import json
 import os
+import socket
 import tempfile
 import traceback
 from collections import deque
@@ -40,7 +41,7 @@ from typing import Any
 from gradcheck.errors import GradcheckError
 from gradcheck.io import atomic_write_bytes, atomic_write_text
 from gradcheck.report.escape import clean
-from gradcheck.runs.executors import SizedExecutor, open_executor, worker_lost
+from gradcheck.runs.executors import SizedExecutor, Tasks, open_executor, worker_lost
 from gradcheck.student.labels import Label
 from gradcheck.student.loader import SUPPORTED
 from gradcheck.student.packing import PackedSubmission, pack, unpack
@@ -60,7 +61,6 @@ __all__ = [
     "LOCK",
     "RESULTS",
     "Batch",
-    "Tasks",
     "find_submissions",
     "grade_folder",
     "grade_task",
@@ -82,8 +82,8 @@ class Batch:
     examples: int
     seed: int
     limits: Limits
-    out: Path | None = None  # where each submission's printed output is kept (output.txt)
     spec: tuple[str, bytes] | None = None  # a spec file's name and content (``portable``)
+    require_isolation: bool = False  # a worker without strong isolation grades nothing
 
     def portable(self) -> Batch:
         """This batch with its assignment's spec file read into it, when it names one, so
@@ -229,6 +229,9 @@ def grade_task(
 
     if isinstance(target, str):
         return _error_record(ident, target, (Label.MISSING_ENTRY_POINT,)), b""
+    weak = _weak_isolation(batch)
+    if weak is not None:
+        return _error_record(ident, weak), b""
     try:
         with tempfile.TemporaryDirectory(prefix=TASK_PREFIX) as temporary:
             place = Path(temporary)
@@ -246,6 +249,18 @@ def grade_task(
         return _grader_failed(ident, error), b""
     record = {"id": ident, **result.to_dict(), "submission": target.path}
     return record, result.output.encode("utf-8", "backslashreplace")
+
+
+def _weak_isolation(batch: Batch) -> str | None:
+    """Why this worker may not grade under ``require_isolation``, or None."""
+    from gradcheck.student.isolation import probe
+
+    if not batch.require_isolation or (isolation := probe()).strong:
+        return None
+    return (
+        f"not graded: --require-isolation, and isolation is weak on the worker "
+        f"{socket.gethostname()}: {isolation.reason}"
+    )
 
 
 def _assignment_here(batch: Batch, place: Path) -> str:
@@ -272,17 +287,6 @@ def _worker_died(ident: str) -> dict[str, Any]:
         "grading this submission; it was not graded",
         (Label.PROCESS_DIED,),
     )
-
-
-@dataclass(frozen=True)
-class Tasks:
-    """How a batch stands, for a progress line: submissions recorded, being graded, and
-    recorded because their task failed (its worker died, the grader raised)."""
-
-    total: int
-    done: int
-    running: int
-    failed: int
 
 
 def _outcome(
@@ -373,27 +377,15 @@ def grade_folder(
     results_path = out / RESULTS
     batch = batch.portable()
     with _exclusive(out):
-        exists = file_or_missing(results_path)
         _remove_temporaries(out, list(submissions))
-        done: dict[str, dict[str, Any]] = {}
-        if resume:
-            loaded = load_results(results_path)
-            if loaded.skipped and log is not None:
-                log(skipped_message(results_path, loaded.skipped))
-            repair_end(results_path, loaded)
-            done = {i: r for i, r in loaded.records.items() if i in submissions}
-            for ident, record in done.items():
-                if not (out / ident / INSTRUCTOR).exists():
-                    _write_instructor(out, record)
-        elif exists:
-            results_path.unlink()
+        done = _earlier(out, submissions, resume, log)
         todo = [(ident, target) for ident, target in submissions.items() if ident not in done]
 
         def finished(record: dict[str, Any], output: bytes) -> None:
             if record["id"] in done:  # never twice, whatever an executor does
                 return
-            if output and batch.out is not None:
-                atomic_write_bytes(batch.out / record["id"] / "output.txt", output)
+            if output:  # what it printed: OUT/<id>/output.txt
+                atomic_write_bytes(out / record["id"] / "output.txt", output)
             append_record(results_path, record)
             _write_instructor(out, record)
             done[record["id"]] = record
@@ -407,6 +399,32 @@ def grade_folder(
             ) as pool:
                 _run(todo, batch, pool, finished, on_tasks)
     return [done[ident] for ident in sorted(done)]
+
+
+def _earlier(
+    out: Path,
+    submissions: dict[str, Path | str],
+    resume: bool,
+    log: Callable[[str], None] | None,
+) -> dict[str, dict[str, Any]]:
+    """The records of an earlier run to keep: with ``resume``, the valid ones of submissions
+    still in the folder (the file's end repaired, a missing instructor.json written again);
+    otherwise none, and results.jsonl is removed."""
+    results_path = out / RESULTS
+    exists = file_or_missing(results_path)
+    if not resume:
+        if exists:
+            results_path.unlink()
+        return {}
+    loaded = load_results(results_path)
+    if loaded.skipped and log is not None:
+        log(skipped_message(results_path, loaded.skipped))
+    repair_end(results_path, loaded)
+    done = {i: r for i, r in loaded.records.items() if i in submissions}
+    for ident, record in done.items():
+        if not (out / ident / INSTRUCTOR).exists():
+            _write_instructor(out, record)
+    return done
 
 
 def _write_instructor(out: Path, record: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@
 same inputs. That needs one precaution: Hypothesis also draws, now and then, constants it
 finds in the source of every non-library module loaded at the time, so the same seed met other
 inputs (and, once, missed a bug) in a process that happened to have imported other modules.
-The search runs without those constants (``_without_local_constants``).
+The search runs without those constants (``runs.seeded.draws_independent_of_imports``).
 
 A shrink step only counts as failing when it fails the same way as the first
 failure found (the same set of problem labels), so a wrong gradient is not shrunk into,
@@ -17,8 +17,6 @@ as ``flaky``, with the failing trial, never as an exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from random import Random
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import Flaky, NoSuchExample, Unsatisfiable
 
+from gradcheck.runs.seeded import draws_independent_of_imports
 from gradcheck.student.contract import Check
 from gradcheck.student.sandbox import Sandbox, SandboxDied
 from gradcheck.student.trial import Trial, run_trial
@@ -42,33 +41,6 @@ class SearchResult:
     died_on: Any = None
     first_failure: Trial | None = None
     flaky: bool = False  # a failure that did not repeat on the same input
-
-
-@contextmanager
-def _without_local_constants() -> Iterator[None]:
-    """Hypothesis (6.1xx) without the constants it harvests from loaded modules' source, so
-    that the inputs a seed explores do not depend on what else the process imported. This
-    reaches into a private module of the pinned Hypothesis; if that changes, the search runs
-    as Hypothesis does by default (and the corpus tests show what moved)."""
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover - another Hypothesis layout
-        yield
-        return
-    harvest = getattr(providers, "_get_local_constants", None)
-    cache = getattr(providers, "CONSTANTS_CACHE", None)
-    constants = getattr(providers, "Constants", None)
-    if harvest is None or cache is None or constants is None:  # pragma: no cover
-        yield
-        return
-    none = constants()
-    cache.cache.clear()  # permitted constants cached from earlier draws
-    providers._get_local_constants = lambda: none
-    try:
-        yield
-    finally:
-        providers._get_local_constants = harvest
-        cache.cache.clear()
 
 
 def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> SearchResult:
@@ -101,7 +73,7 @@ def search(check: Check, sandbox: Sandbox, *, examples: int, seed: int) -> Searc
         suppress_health_check=list(HealthCheck),
     )
     try:
-        with _without_local_constants():
+        with draws_independent_of_imports():
             case = find(check.cases(), fails, settings=config, random=Random(seed))
     except (NoSuchExample, Unsatisfiable):
         return result

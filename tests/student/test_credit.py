@@ -151,7 +151,7 @@ def test_a_class_with_a_partial_submission_is_graded_and_resumed(tmp_path: Path)
     shutil.copy(LAYERS / "correct_full.py", folder / "alice.py")
     shutil.copy(LAYERS / "correct_partial.py", folder / "bob.py")
     out = tmp_path / "out"
-    batch = Batch("layers", examples=5, seed=0, limits=LIMITS, out=out)
+    batch = Batch("layers", examples=5, seed=0, limits=LIMITS)
     records = grade_folder(folder, out, batch, jobs=1)
     assert {r["id"]: r["verdict"] for r in records} == {"alice": "pass", "bob": "partial"}
     write_grading(records, out, ("gradebook", "prairielearn", "gradescope"), "layers")
