@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck.cli.args import (
+    JOBS_MAX,
     add_engine_module_argument,
+    add_executor_arguments,
     check_output_folder,
+    count,
     engine_modules,
+    executor_options,
     names,
     nonempty,
     output_folder,
@@ -74,6 +78,14 @@ def add_compare_command(commands: Any) -> None:
     compare.add_argument(
         "--format", type=names, default=None, help="files to write: md,json,html (default all)"
     )
+    compare.add_argument(
+        "--jobs",
+        type=count(1, JOBS_MAX),
+        default=1,
+        help="worker processes (default 1: in this process); the references and each engine "
+        "run as tasks",
+    )
+    add_executor_arguments(compare)
     compare.set_defaults(handler=run_compare)
 
 
@@ -87,8 +99,9 @@ def run_compare(args: argparse.Namespace) -> int:
     formats = args.format if args.format is not None else COMPARE_WRITERS.formats
     COMPARE_WRITERS.check(formats)
     config = _config(args)
+    executor, scheduler = executor_options(args)
     check_output_folder(args.out, runs=True)  # the default too, before the matrix
-    result = run_matrix(config)
+    result = run_matrix(config, jobs=args.jobs, executor=executor, scheduler=scheduler)
     files = COMPARE_WRITERS.files(result, formats)
     step_summary = files.get(COMPARE_WRITERS.filename("md")) or COMPARE_WRITERS.render["md"](result)
     published = publish_run(args.out, files, step_summary=step_summary)
@@ -108,8 +121,10 @@ def _config(args: argparse.Namespace) -> Any:
     from gradcheck.engine_plugins import load_engine_modules
     from gradcheck.runs.matrix import MatrixConfig, available_devices
 
-    load_engine_modules(engine_modules(args))
+    modules = engine_modules(args)
+    load_engine_modules(modules)  # before the names are validated
     config = MatrixConfig(
+        engine_modules=modules,
         engines=args.engines,
         dtypes=args.dtypes,
         devices=args.devices if args.devices is not None else ("cpu",),

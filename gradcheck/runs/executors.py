@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from gradcheck.engine_plugins import load_engine_modules
 from gradcheck.errors import GradcheckError
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "Tasks",
     "open_executor",
     "scheduler_address",
+    "start_method",
+    "start_worker",
     "worker_lost",
 ]
 
@@ -65,6 +69,37 @@ class Tasks:
     done: int
     running: int
     failed: int
+
+
+def start_method() -> str:
+    """fork is cheap and keeps engines registered at run time, but is unsafe once torch or
+    jax have started their thread pools in this process; then workers are spawned fresh.
+    ``GRADCHECK_START_METHOD`` (fork, spawn or forkserver) overrides the choice."""
+    chosen = os.environ.get("GRADCHECK_START_METHOD", "")
+    if chosen:
+        if chosen not in multiprocessing.get_all_start_methods():
+            methods = ", ".join(multiprocessing.get_all_start_methods())
+            raise GradcheckError(f"GRADCHECK_START_METHOD={chosen!r}: use one of {methods}")
+        return chosen
+    started = any(module in sys.modules for module in ("torch", "jax"))
+    return "spawn" if started or sys.platform != "linux" else "fork"
+
+
+def start_worker(engine_modules: tuple[str, ...]) -> None:
+    """A worker's set-up: one thread, then the engine modules, so that a spawned worker
+    knows a user's engines as a forked one does."""
+    _one_thread_per_worker()
+    load_engine_modules(engine_modules)
+
+
+def _one_thread_per_worker() -> None:
+    """Workers already use every core between them; BLAS, torch or XLA threads on top would
+    oversubscribe them (torch's small matmuls were seen 30× slower with 2 threads than 1)."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    if "torch" in sys.modules:  # already imported before a fork: set it directly
+        sys.modules["torch"].set_num_threads(1)
 
 
 class SizedExecutor(Executor):

@@ -43,6 +43,7 @@ import numpy as np
 
 from gradcheck.case import NORMAL_DRAWS, Case, draw_case
 from gradcheck.compare import relative_error
+from gradcheck.engine_plugins import load_engine_modules
 from gradcheck.engines import ENGINES, Engine, EngineResult, ReferenceEngine, get_engine
 from gradcheck.errors import GradcheckError, UnknownNameError
 from gradcheck.nn.spec import DTYPES, NetworkSpec
@@ -53,6 +54,7 @@ from gradcheck.numeric.steps import (
     MEASURABLE_FACTOR,
     SUBNORMAL_FLOOR,
 )
+from gradcheck.runs.executors import SizedExecutor, open_executor, start_method, start_worker
 
 __all__ = [
     "BASELINES",
@@ -166,6 +168,7 @@ class MatrixConfig:
     loss: str = "mse"
     batch: int = 16
     reference: str = "fd"
+    engine_modules: tuple[str, ...] = ()  # imported first in every worker (--engine-module)
 
     def __post_init__(self) -> None:
         for name in ("engines", "dtypes", "settings", "devices"):
@@ -481,18 +484,28 @@ def _run_cell(
 
 class _References:
     """The reference engine's results for each dtype's cases, computed the first time a
-    cell of that dtype needs them (so a run whose every cell is skipped computes none)."""
+    cell of that dtype needs them (so a run whose every cell is skipped computes none), or
+    given, computed already by tasks of their own."""
 
-    def __init__(self, engine: str, cases: Mapping[str, Sequence[Case]]) -> None:
+    def __init__(
+        self,
+        engine: str,
+        cases: Mapping[str, Sequence[Case]],
+        computed: dict[str, list[EngineResult]] | None = None,
+    ) -> None:
         self.engine, self.cases = engine, cases
-        self.computed: dict[str, list[EngineResult]] = {}
+        self.computed: dict[str, list[EngineResult]] = dict(computed or {})
 
     def __call__(self, dtype: str) -> list[EngineResult]:
         if dtype not in self.computed:
-            engine = get_engine(self.engine)
-            wide = [c if dtype == "float64" else c.with_dtype("float64") for c in self.cases[dtype]]
-            self.computed[dtype] = [engine.run(c) for c in wide]
+            self.computed[dtype] = _reference_results(self.engine, self.cases[dtype], dtype)
         return self.computed[dtype]
+
+
+def _reference_results(engine: str, cases: Sequence[Case], dtype: str) -> list[EngineResult]:
+    """The reference, in float64, on ``cases`` (of ``dtype``): a task of its own on workers."""
+    reference = get_engine(engine)
+    return [reference.run(c if dtype == "float64" else c.with_dtype("float64")) for c in cases]
 
 
 def _engine_cells(
@@ -527,25 +540,66 @@ def _engine_cells(
     return notes, cells
 
 
-def run_matrix(config: MatrixConfig) -> MatrixResult:
+def _engine_task(
+    config: MatrixConfig,
+    name: str,
+    cases: Mapping[str, Sequence[Case]],
+    references: dict[str, list[EngineResult]],
+) -> tuple[list[str], list[MatrixCell]]:
+    return _engine_cells(config, name, cases, _References(config.reference, cases, references))
+
+
+def _on_executor(
+    pool: SizedExecutor, config: MatrixConfig, cases: Mapping[str, Sequence[Case]]
+) -> tuple[list[tuple[list[str], list[MatrixCell]]], dict[str, list[EngineResult]]]:
+    """Each dtype's reference as a task, then each engine's cells as a task (an engine's
+    cells share its compiled programs). Results in the order of ``config.engines``."""
+    if any(get_engine(name).unavailable_reason() is None for name in config.engines):
+        futures = {d: pool.submit(_reference_results, config.reference, cases[d], d) for d in cases}
+        references = {d: future.result() for d, future in futures.items()}
+    else:  # every cell is skipped: no reference is needed
+        references = {}
+    engines = [pool.submit(_engine_task, config, n, cases, references) for n in config.engines]
+    return [future.result() for future in engines], references
+
+
+def run_matrix(
+    config: MatrixConfig,
+    *,
+    jobs: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> MatrixResult:
     """Run every engine × setting × device × dtype of ``config`` on the same drawn cases and
     measure each against the reference. An engine that is not installed, or a device that an
     engine cannot reach, gives skipped cells with the reason and a note; an engine that
-    raises gives a skipped cell whose reason starts with ``error:``."""
+    raises gives a skipped cell whose reason starts with ``error:``.
+
+    With ``jobs`` above 1 or the ``dask`` executor, the references and the engines run as
+    tasks (``runs.executors``); the cases are drawn here either way, so the errors are the
+    same, and so is the result wherever the tasks ran, the timings aside."""
     start = time.perf_counter()
+    load_engine_modules(config.engine_modules)
     cases64 = draw_cases(config)
     cases = {d: [c if d == "float64" else c.with_dtype(d) for c in cases64] for d in config.dtypes}
-    reference = _References(config.reference, cases)
-    notes: list[str] = []
-    cells: list[MatrixCell] = []
-    for name in config.engines:
-        engine_notes, engine_cells = _engine_cells(config, name, cases, reference)
-        notes += engine_notes
-        cells += engine_cells
+    if executor == "local" and jobs <= 1:
+        reference = _References(config.reference, cases)
+        per_engine = [_engine_cells(config, name, cases, reference) for name in config.engines]
+        computed = reference.computed
+    else:
+        with open_executor(
+            executor,
+            workers=jobs,
+            scheduler=scheduler,
+            start_method=start_method(),
+            initializer=start_worker,
+            initargs=(config.engine_modules,),
+        ) as pool:
+            per_engine, computed = _on_executor(pool, config, cases)
+    notes = [note for engine_notes, _ in per_engine for note in engine_notes]
+    cells = [cell for _, engine_cells in per_engine for cell in engine_cells]
     resolution = (
-        {d: _resolution(refs) for d, refs in reference.computed.items()}
-        if config.reference == "fd"
-        else {}
+        {d: _resolution(refs) for d, refs in computed.items()} if config.reference == "fd" else {}
     )
     return MatrixResult(config, tuple(cells), tuple(notes), resolution, time.perf_counter() - start)
 

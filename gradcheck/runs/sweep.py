@@ -6,9 +6,6 @@ Orchestration only: cases come from ``strategies``, verdicts from ``check``.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 import time
 import zlib
 from collections import Counter
@@ -27,7 +24,7 @@ from gradcheck.engines import Engine, get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
-from gradcheck.runs.executors import open_executor
+from gradcheck.runs.executors import open_executor, start_method, start_worker
 from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
 from gradcheck.runs.seeded import draws_independent_of_imports
 from gradcheck.strategies import cases
@@ -260,37 +257,6 @@ def run_cell(
     return _summarise(dtype, hidden, loss, engines, results, minimal, cell_seed)
 
 
-def _start_method() -> str:
-    """fork is cheap and keeps engines registered at run time, but is unsafe once torch or
-    jax have started their thread pools in this process; then workers are spawned fresh.
-    ``GRADCHECK_START_METHOD`` (fork, spawn or forkserver) overrides the choice."""
-    chosen = os.environ.get("GRADCHECK_START_METHOD", "")
-    if chosen:
-        if chosen not in multiprocessing.get_all_start_methods():
-            methods = ", ".join(multiprocessing.get_all_start_methods())
-            raise GradcheckError(f"GRADCHECK_START_METHOD={chosen!r}: use one of {methods}")
-        return chosen
-    started = any(module in sys.modules for module in ("torch", "jax"))
-    return "spawn" if started or sys.platform != "linux" else "fork"
-
-
-def _start_worker(engine_modules: tuple[str, ...]) -> None:
-    """A worker's set-up: one thread, then the engine modules, so that a spawned worker
-    knows a user's engines as a forked one does."""
-    _one_thread_per_worker()
-    load_engine_modules(engine_modules)
-
-
-def _one_thread_per_worker() -> None:
-    """Workers already use every core between them; BLAS, torch or XLA threads on top would
-    oversubscribe them (torch's small matmuls were seen 30× slower with 2 threads than 1)."""
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = "1"
-    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    if "torch" in sys.modules:  # already imported before a fork: set it directly
-        sys.modules["torch"].set_num_threads(1)
-
-
 def _run_cells(
     config: SweepConfig, cells: list[tuple[str, str, str]], engines: list[str]
 ) -> list[CellResult]:
@@ -352,8 +318,8 @@ def run_sweep(
         executor,
         workers=jobs,
         scheduler=scheduler,
-        start_method=_start_method(),
-        initializer=_start_worker,
+        start_method=start_method(),
+        initializer=start_worker,
         initargs=(config.engine_modules,),
     ) as pool:
         results = _run_tasks(pool, config, cells, engines, on_example)

@@ -1,7 +1,8 @@
-"""Sweeps on Dask (``--executor dask``), on a loopback ``LocalCluster(n_workers=2,
+"""Sweeps and compare on Dask (``--executor dask``), on a loopback ``LocalCluster(n_workers=2,
 processes=True)``: the same seed gives the same cells as the local pool, a worker killed
 mid-run loses nothing, and a missing extra or an unreachable scheduler is a one-line usage
-error."""
+error for every command that takes ``--executor``. Grading on Dask is in
+``tests/student/test_dask_grading.py``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from gradcheck.cli import main
 from gradcheck.report.json import _plain
 from gradcheck.runs.executors import SCHEDULER_VARIABLE
+from gradcheck.runs.matrix import MatrixConfig, MatrixResult, run_matrix
 from gradcheck.runs.sweep import SweepConfig, SweepResult, run_sweep
 
 distributed = pytest.importorskip("distributed", reason="the dask extra (make test installs it)")
@@ -116,6 +118,41 @@ def test_a_bad_executor_or_scheduler_is_a_one_line_usage_error(
     assert process.returncode == 2
     last = process.stderr.strip().splitlines()[-1]  # argparse prints its usage lines first
     assert problem in last and "error:" in last and "Traceback" not in process.stderr
+
+
+@pytest.mark.parametrize("command", ["grade", "compare"])
+def test_grade_and_compare_name_an_unreachable_scheduler_in_one_line(
+    command: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "alice.py").write_text("def backprop(X, y, weights, biases):\n    return {}, {}\n")
+    args = {
+        "grade": ["grade", str(folder), "--assignment", "two-layer", "--out", str(tmp_path / "o")],
+        "compare": ["compare", "--engines", "core", "--out", str(tmp_path / "o")],
+    }[command]
+    process = _gradcheck([*args, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"])
+    assert process.returncode == 2, process.stderr
+    (line,) = process.stderr.strip().splitlines()  # one line, no traceback
+    assert line.startswith("gradcheck: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert not (tmp_path / "o" / "results.jsonl").exists()
+
+
+def _matrix(result: MatrixResult) -> list[Any]:
+    """The cells and notes as data, without the timings."""
+    cells = [dataclasses.replace(cell, seconds=0.0) for cell in result.cells]
+    return [_plain(cells), list(result.notes), _plain(result.resolution)]
+
+
+def test_compare_on_dask_equals_the_local_pool(cluster: Any) -> None:
+    config = MatrixConfig(engines=("core", "torch"), examples=2, widths=(4, 6, 3), batch=4)
+    local = run_matrix(config, jobs=2)
+    on_dask = run_matrix(config, executor="dask", scheduler=cluster.scheduler_address)
+    assert _matrix(on_dask) == _matrix(local)
+    assert len(on_dask.cells) == 6 and all(cell.worst_rel is not None for cell in on_dask.cells)
+    in_process = run_matrix(config)  # the same cases; the core's errors are the same
+    core = [c for c in in_process.cells if c.engine == "core"]
+    assert [c.worst_rel for c in core] == [c.worst_rel for c in on_dask.cells if c.engine == "core"]
 
 
 def test_without_the_extra_dask_names_it(tmp_path: Path) -> None:
