@@ -234,6 +234,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
             executor=executor,
             scheduler=scheduler,
             on_example=progress.update,
+            on_tasks=progress.on_tasks,
             top=DEFAULT_TOP if args.top is None else args.top,
         )
     finally:

@@ -18,6 +18,7 @@ from gradcheck.report.folders import Published, publish_run, run_folder
 from gradcheck.report.markdown import render_markdown
 from gradcheck.report.model import DEFAULT_TOP
 from gradcheck.report.plots import report_images
+from gradcheck.runs.executors import Tasks
 from gradcheck.runs.repro import save_counterexamples
 from gradcheck.runs.sweep import SweepConfig, run_sweep
 
@@ -41,6 +42,7 @@ def publish_sweep(
     executor: str = "local",
     scheduler: str | None = None,
     on_example: Callable[[], None] | None = None,
+    on_tasks: Callable[[Tasks], None] | None = None,
     top: int = DEFAULT_TOP,
 ) -> PublishedSweep:
     """Run ``config`` and publish its report under ``out`` (see the module docstring). The
@@ -56,6 +58,7 @@ def publish_sweep(
         jobs=jobs,
         executor=executor,
         scheduler=scheduler,
+        on_tasks=on_tasks,
     )
     run = RunInfo(started, time.perf_counter() - start, command)
     folder = run_folder(out)

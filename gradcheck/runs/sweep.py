@@ -1,16 +1,24 @@
 """The sweep: Hypothesis-drawn cases for every (hidden activation, loss, dtype) cell, each
 checked by every engine pair. A failing cell is shrunk by Hypothesis to a minimal case.
 
+A cell's examples are drawn in shards of ``shard_examples`` (``SHARD_EXAMPLES``), each a Hypothesis run of its
+own seeded by (``--seed``, the cell, the shard's index), so that a large sweep splits into
+tasks that many workers share. The shards, and so the report, depend on the config alone,
+never on where or on how many workers they ran; a cell of at most ``shard_examples``
+examples is one shard, seeded as the cell. A failing case stops its shard (the others run
+on), and the cell shows the first shard's minimal failure.
+
 Orchestration only: cases come from ``strategies``, verdicts from ``check``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -24,12 +32,28 @@ from gradcheck.engines import Engine, get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
-from gradcheck.runs.executors import open_executor, start_method, start_worker
+from gradcheck.runs.executors import (
+    SizedExecutor,
+    Tasks,
+    open_executor,
+    start_method,
+    start_worker,
+)
 from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
 from gradcheck.runs.seeded import draws_independent_of_imports
 from gradcheck.strategies import cases
 
-__all__ = ["CellResult", "PairSummary", "SweepConfig", "SweepResult", "run_sweep"]
+__all__ = [
+    "SHARD_EXAMPLES",
+    "CellResult",
+    "PairSummary",
+    "SweepConfig",
+    "SweepResult",
+    "run_cell",
+    "run_sweep",
+]
+
+SHARD_EXAMPLES = 50
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,13 @@ class SweepConfig:
     max_batch: int = 8
     kinks: str = "avoid"  # strategies.cases: keep clear of kinks, "aim" at them, or "allow"
     engine_modules: tuple[str, ...] = ()  # imported first, here and in every worker
+    shard_examples: int = SHARD_EXAMPLES  # examples per shard: a cell's unit of work
+
+    def __post_init__(self) -> None:
+        for name in ("examples", "shard_examples"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise GradcheckError(f"{name} must be a whole number of at least 1, not {value!r}")
 
     def cells(self) -> list[tuple[str, str, str]]:
         activations = [ACTIVATIONS.canonical(a) for a in self.activations] or list(ACTIVATIONS)
@@ -115,8 +146,15 @@ class _Failed(Exception):
     """Raised inside the Hypothesis test so that it shrinks a failing case."""
 
 
-def _cell_seed(config: SweepConfig, cell: tuple[str, str, str]) -> int:
-    return zlib.crc32(f"{config.seed}:{':'.join(cell)}".encode())
+def _shard_seed(config: SweepConfig, cell: tuple[str, str, str], shard: int) -> int:
+    key = f"{config.seed}:{':'.join(cell)}" + (f":{shard}" if shard else "")
+    return zlib.crc32(key.encode())
+
+
+def shards(config: SweepConfig) -> list[int]:
+    """The examples of each shard of a cell, in order."""
+    whole, rest = divmod(config.examples, config.shard_examples)
+    return [config.shard_examples] * whole + ([rest] if rest else [])
 
 
 def resolve_engines(names: Sequence[str], *, strict: bool) -> tuple[list[str], dict[str, str]]:
@@ -210,22 +248,23 @@ def _cell_cases(config: SweepConfig, cell: tuple[str, str, str]) -> SearchStrate
     )
 
 
-def run_cell(
+def _run_shard(
     config: SweepConfig,
     cell: tuple[str, str, str],
     engines: Sequence[str | Engine],
+    shard: int,
     on_example: Callable[[], None] | None = None,
 ) -> CellResult:
-    """Draw ``config.examples`` cases for one cell; shrink the first failure."""
+    """Draw one shard's cases for one cell; shrink its first failure."""
     dtype, hidden, loss = cell
     results: list[CheckResult] = []
     failures: list[CheckResult] = []
     strategy = _cell_cases(config, cell)
-    cell_seed = _cell_seed(config, cell)
+    shard_seed = _shard_seed(config, cell, shard)
 
-    @seed(cell_seed)
+    @seed(shard_seed)
     @settings(
-        max_examples=config.examples,
+        max_examples=shards(config)[shard],
         database=None,
         deadline=None,
         verbosity=Verbosity.quiet,
@@ -254,40 +293,107 @@ def run_cell(
         results.append(failures[0])
         if on_example is not None:
             on_example()
-    return _summarise(dtype, hidden, loss, engines, results, minimal, cell_seed)
+    return _summarise(dtype, hidden, loss, engines, results, minimal, shard_seed)
 
 
-def _run_cells(
-    config: SweepConfig, cells: list[tuple[str, str, str]], engines: list[str]
+def run_cell(
+    config: SweepConfig,
+    cell: tuple[str, str, str],
+    engines: Sequence[str | Engine],
+    on_example: Callable[[], None] | None = None,
+) -> CellResult:
+    """Draw ``config.examples`` cases for one cell, shard by shard; shrink the failures."""
+    parts = [
+        _run_shard(config, cell, engines, shard, on_example) for shard in range(len(shards(config)))
+    ]
+    return merge_shards(parts)
+
+
+def merge_shards(parts: Sequence[CellResult]) -> CellResult:
+    """One cell from its shards, in shard order: counts added, the worst record of each pair
+    over them all (the first on a tie), inconclusive examples numbered across the cell, and
+    the first shard's counterexample with that shard's seed."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    starts = [sum(part.examples for part in parts[:i]) for i in range(len(parts))]
+    failing = next((part for part in parts if part.counterexample is not None), first)
+    return dataclasses.replace(
+        first,
+        examples=sum(part.examples for part in parts),
+        verdicts=dict(sum((Counter(part.verdicts) for part in parts), Counter())),
+        pairs=tuple(
+            _merge_pairs([part.pairs[i] for part in parts], starts) for i in range(len(first.pairs))
+        ),
+        engine_seconds=dict(sum((Counter(part.engine_seconds) for part in parts), Counter())),
+        counterexample=failing.counterexample,
+        hypothesis_seed=failing.hypothesis_seed,
+    )
+
+
+def _merge_pairs(pairs: Sequence[PairSummary], starts: Sequence[int]) -> PairSummary:
+    worst = max(
+        (p for p in pairs if p.worst is not None),
+        key=lambda p: p.worst.ratio,  # type: ignore[union-attr]
+        default=pairs[0],
+    )
+    return dataclasses.replace(
+        pairs[0],
+        examples=sum(p.examples for p in pairs),
+        failed=sum(p.failed for p in pairs),
+        worst=worst.worst,
+        worst_case=worst.worst_case,
+        inconclusive=tuple(
+            dataclasses.replace(u, example=u.example + start)
+            for p, start in zip(pairs, starts, strict=True)
+            for u in p.inconclusive
+        ),
+    )
+
+
+def _run_shards(
+    config: SweepConfig, cells: list[tuple[str, str, str]], engines: list[str], shard: int
 ) -> list[CellResult]:
-    return [run_cell(config, cell, engines) for cell in cells]
+    return [_run_shard(config, cell, engines, shard) for cell in cells]
 
 
 def _run_tasks(
-    pool: Executor,
+    pool: SizedExecutor,
     config: SweepConfig,
     cells: list[tuple[str, str, str]],
     engines: list[str],
     on_example: Callable[[], None] | None,
+    on_tasks: Callable[[Tasks], None] | None,
 ) -> dict[int, CellResult]:
-    """Every cell, as one task per (dtype, loss): the cells of a task share the references'
-    compiled programs (JAX compiles one per loss and dtype), so each program is compiled in
-    one worker rather than in every worker. Results by the cell's index."""
+    """Every cell, as one task per (dtype, loss, shard): the cells of a task share the
+    references' compiled programs (JAX compiles one per loss and dtype), so each program is
+    compiled in one worker rather than in every worker. As many tasks are in flight as the
+    executor has workers. Results by the cell's index, its shards merged in order."""
     groups: dict[tuple[str, str], list[int]] = {}
     for i, (dtype, _, loss) in enumerate(cells):
         groups.setdefault((dtype, loss), []).append(i)
-    futures = {
-        pool.submit(_run_cells, config, [cells[i] for i in group], engines): group
-        for group in groups.values()
-    }
-    results: dict[int, CellResult] = {}
-    for future in as_completed(futures):
-        for i, result in zip(futures[future], future.result(), strict=True):
-            results[i] = result
-            for _ in range(result.examples):
-                if on_example is not None:
-                    on_example()
-    return results
+    queue = deque((shard, g) for shard in range(len(shards(config))) for g in groups.values())
+    total = len(queue)
+    running: dict[Future[list[CellResult]], tuple[int, list[int]]] = {}
+    parts: dict[int, dict[int, CellResult]] = {}
+    while queue or running:
+        while queue and len(running) < pool.workers:
+            shard, group = queue.popleft()
+            chosen = [cells[i] for i in group]
+            running[pool.submit(_run_shards, config, chosen, engines, shard)] = (shard, group)
+        if on_tasks is not None:
+            on_tasks(Tasks(total, total - len(queue) - len(running), len(running), 0))
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            shard, group = running.pop(future)
+            for i, result in zip(group, future.result(), strict=True):
+                parts.setdefault(i, {})[shard] = result
+                for _ in range(result.examples):
+                    if on_example is not None:
+                        on_example()
+    if on_tasks is not None:
+        on_tasks(Tasks(total, total, 0, 0))
+    return {i: merge_shards([found[k] for k in sorted(found)]) for i, found in parts.items()}
 
 
 def run_sweep(
@@ -298,6 +404,7 @@ def run_sweep(
     jobs: int = 1,
     executor: str = "local",
     scheduler: str | None = None,
+    on_tasks: Callable[[Tasks], None] | None = None,
 ) -> SweepResult:
     """Run every cell of ``config``: here when ``jobs`` is 1, else as tasks on an executor
     (``gradcheck.runs.executors``: ``local``, ``jobs`` worker processes; ``dask``, a cluster).
@@ -322,6 +429,6 @@ def run_sweep(
         initializer=start_worker,
         initargs=(config.engine_modules,),
     ) as pool:
-        results = _run_tasks(pool, config, cells, engines, on_example)
+        results = _run_tasks(pool, config, cells, engines, on_example, on_tasks)
     done = tuple(results[i] for i in range(len(cells)))
     return SweepResult(config, done, tuple(engines), skipped, time.perf_counter() - start)

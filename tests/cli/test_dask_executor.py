@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from gradcheck.cli import main
+from gradcheck.errors import GradcheckError
 from gradcheck.report.json import _plain
 from gradcheck.runs.executors import SCHEDULER_VARIABLE
 from gradcheck.runs.matrix import MatrixConfig, MatrixResult, run_matrix
@@ -174,3 +175,36 @@ def _gradcheck(args: list[str]) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "gradcheck", *args],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )  # fmt: skip
+
+
+SHARDED = dataclasses.replace(
+    CONFIG, examples=7, shard_examples=3, dtypes=("float64",), losses=("mse",)
+)  # three shards per cell: 3 + 3 + 1
+
+
+def test_a_sharded_sweep_is_the_same_in_process_on_the_local_pool_and_on_dask(
+    cluster: Any,
+) -> None:
+    in_process = run_sweep(SHARDED)
+    local = run_sweep(SHARDED, jobs=2)
+    on_dask = run_sweep(SHARDED, executor="dask", scheduler=cluster.scheduler_address)
+    assert _cells(in_process) == _cells(local) == _cells(on_dask)
+    for cell in on_dask.cells:
+        assert cell.examples == 7 and all(pair.examples == 7 for pair in cell.pairs)
+
+
+def test_shards_draw_other_cases_than_one_run_of_the_same_size() -> None:
+    """Each shard has a seed of its own: a sharded cell is not its first shard three times."""
+    sharded = run_sweep(dataclasses.replace(SHARDED, activations=("tanh",)))
+    shard = run_sweep(dataclasses.replace(SHARDED, activations=("tanh",), examples=3))
+    whole = run_sweep(dataclasses.replace(SHARDED, activations=("tanh",), shard_examples=7))
+    ratios = [p.worst.ratio for p in sharded.cells[0].pairs if p.worst is not None]
+    assert ratios != [p.worst.ratio for p in whole.cells[0].pairs if p.worst is not None]
+    first = [p.worst.ratio for p in shard.cells[0].pairs if p.worst is not None]
+    assert all(r >= f for r, f in zip(ratios, first, strict=True))  # the first shard is in it
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2.5])
+def test_a_shard_size_that_is_not_a_count_is_refused(bad: Any) -> None:
+    with pytest.raises(GradcheckError, match=r"shard_examples must be a whole number"):
+        dataclasses.replace(CONFIG, shard_examples=bad)
