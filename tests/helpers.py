@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -130,3 +131,13 @@ def assert_outputs_match(
             eps=eps,
         )
         assert record.verdict == "pass", f"{where}: {record.describe()}"
+
+
+def local_cluster(workers: int = 2) -> Any:
+    """A loopback Dask ``LocalCluster`` of ``workers`` processes of one thread each, as
+    ``--executor dask`` starts (a context manager). Needs the dask extra."""
+    import distributed
+
+    return distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )

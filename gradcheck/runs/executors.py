@@ -41,6 +41,7 @@ __all__ = [
     "SCHEDULER_VARIABLE",
     "SizedExecutor",
     "Tasks",
+    "engine_executor",
     "open_executor",
     "scheduler_address",
     "start_method",
@@ -102,6 +103,23 @@ def _one_thread_per_worker() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+@contextmanager
+def engine_executor(
+    kind: str, *, workers: int, scheduler: str | None, engine_modules: tuple[str, ...]
+) -> Iterator[SizedExecutor]:
+    """An executor for engine work (sweeps, compare): workers set up by ``start_worker``,
+    started by ``start_method``."""
+    with open_executor(
+        kind,
+        workers=workers,
+        scheduler=scheduler,
+        start_method=start_method(),
+        initializer=start_worker,
+        initargs=(engine_modules,),
+    ) as pool:
+        yield pool
+
+
 class SizedExecutor(Executor):
     """An executor that says how many tasks it runs at once."""
 
@@ -135,7 +153,8 @@ def open_executor(
         context = multiprocessing.get_context(start_method)
         local: SizedExecutor
         if isolated:
-            local = _IsolatedPools(workers, context, initializer, initargs)
+            make = partial(ProcessPoolExecutor, 1, context, initializer, initargs)
+            local = _IsolatedPools(workers, make)
         else:
             local = _LocalPool(workers, context, initializer, initargs)
         try:
@@ -170,14 +189,8 @@ class _IsolatedPools(SizedExecutor):
     most ``workers`` in flight); a slot whose process died gets a fresh pool before its next
     task, so the death fails that one task and no other."""
 
-    def __init__(
-        self,
-        workers: int,
-        context: Any,
-        initializer: Callable[..., None] | None,
-        initargs: tuple[Any, ...],
-    ) -> None:
-        self._make = partial(ProcessPoolExecutor, 1, context, initializer, initargs)
+    def __init__(self, workers: int, make: Callable[[], ProcessPoolExecutor]) -> None:
+        self._make = make
         self._pools: list[ProcessPoolExecutor | None] = [None] * max(1, workers)
         self._last: list[Future[Any] | None] = [None] * max(1, workers)
 

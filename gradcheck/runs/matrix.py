@@ -54,7 +54,7 @@ from gradcheck.numeric.steps import (
     MEASURABLE_FACTOR,
     SUBNORMAL_FLOOR,
 )
-from gradcheck.runs.executors import SizedExecutor, open_executor, start_method, start_worker
+from gradcheck.runs.executors import SizedExecutor, engine_executor
 
 __all__ = [
     "BASELINES",
@@ -587,13 +587,8 @@ def run_matrix(
         per_engine = [_engine_cells(config, name, cases, reference) for name in config.engines]
         computed = reference.computed
     else:
-        with open_executor(
-            executor,
-            workers=jobs,
-            scheduler=scheduler,
-            start_method=start_method(),
-            initializer=start_worker,
-            initargs=(config.engine_modules,),
+        with engine_executor(
+            executor, workers=jobs, scheduler=scheduler, engine_modules=config.engine_modules
         ) as pool:
             per_engine, computed = _on_executor(pool, config, cases)
     notes = [note for engine_notes, _ in per_engine for note in engine_notes]

@@ -1,12 +1,12 @@
 """The sweep: Hypothesis-drawn cases for every (hidden activation, loss, dtype) cell, each
 checked by every engine pair. A failing cell is shrunk by Hypothesis to a minimal case.
 
-A cell's examples are drawn in shards of ``shard_examples`` (``SHARD_EXAMPLES``), each a Hypothesis run of its
-own seeded by (``--seed``, the cell, the shard's index), so that a large sweep splits into
-tasks that many workers share. The shards, and so the report, depend on the config alone,
-never on where or on how many workers they ran; a cell of at most ``shard_examples``
-examples is one shard, seeded as the cell. A failing case stops its shard (the others run
-on), and the cell shows the first shard's minimal failure.
+A cell's examples are drawn in shards of ``shard_examples`` (``SHARD_EXAMPLES``), each a
+Hypothesis run of its own seeded by (``--seed``, the cell, the shard's index), so that a large
+sweep splits into tasks that many workers share. The shards, and so the report, depend on
+the config alone, never on where or on how many workers they ran; a cell of at most
+``shard_examples`` examples is one shard, seeded as the cell. A failing case stops its shard
+(the others run on), and the cell shows the first shard's minimal failure.
 
 Orchestration only: cases come from ``strategies``, verdicts from ``check``.
 """
@@ -32,13 +32,7 @@ from gradcheck.engines import Engine, get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
-from gradcheck.runs.executors import (
-    SizedExecutor,
-    Tasks,
-    open_executor,
-    start_method,
-    start_worker,
-)
+from gradcheck.runs.executors import SizedExecutor, Tasks, engine_executor
 from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
 from gradcheck.runs.seeded import draws_independent_of_imports
 from gradcheck.strategies import cases
@@ -421,13 +415,8 @@ def run_sweep(
     if executor == "local" and (jobs <= 1 or len(cells) <= 1):
         done = tuple(run_cell(config, cell, engines, on_example) for cell in cells)
         return SweepResult(config, done, tuple(engines), skipped, time.perf_counter() - start)
-    with open_executor(
-        executor,
-        workers=jobs,
-        scheduler=scheduler,
-        start_method=start_method(),
-        initializer=start_worker,
-        initargs=(config.engine_modules,),
+    with engine_executor(
+        executor, workers=jobs, scheduler=scheduler, engine_modules=config.engine_modules
     ) as pool:
         results = _run_tasks(pool, config, cells, engines, on_example, on_tasks)
     done = tuple(results[i] for i in range(len(cells)))

@@ -22,6 +22,7 @@ from gradcheck.report.json import _plain
 from gradcheck.runs.executors import SCHEDULER_VARIABLE
 from gradcheck.runs.matrix import MatrixConfig, MatrixResult, run_matrix
 from gradcheck.runs.sweep import SweepConfig, SweepResult, run_sweep
+from tests.helpers import local_cluster
 
 distributed = pytest.importorskip("distributed", reason="the dask extra (make test installs it)")
 
@@ -37,9 +38,7 @@ CONFIG = SweepConfig(
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as running:
+    with local_cluster() as running:
         yield running
 
 
@@ -80,9 +79,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing(
     marker = tmp_path / "died"
     monkeypatch.setenv("GRADCHECK_TEST_DIE_MARKER", str(marker))
     monkeypatch.setenv("PYTHONPATH", f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as dying:
+    with local_cluster() as dying:
         on_dask = run_sweep(config, jobs=2, executor="dask", scheduler=dying.scheduler_address)
     assert marker.exists(), "no worker died: the test tested nothing"
     undisturbed = run_sweep(config, jobs=1)  # the marker exists now: nothing dies

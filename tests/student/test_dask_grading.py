@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,21 @@ import pytest
 
 from gradcheck.student.grade import RESULTS, TASK_PREFIX, Batch, grade_folder, read_results
 from gradcheck.student.sandbox import Limits
+from tests.helpers import local_cluster
 from tests.student.corpus import CORPUS
-from tests.student.test_batch_bookkeeping import _children, _consistent, _descendants, _until
+from tests.student.test_batch_bookkeeping import (
+    _children,
+    _consistent,
+    _descendants,
+    _grade_args,
+    _start,
+    _until,
+)
 
 distributed = pytest.importorskip("distributed", reason="the dask extra (make test installs it)")
 
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket:ResourceWarning")
 
-REPO = Path(__file__).resolve().parents[2]
 TWO_LAYER = CORPUS / "two-layer"
 BATCH = Batch("two-layer", examples=5, seed=3, limits=Limits(timeout=120.0))
 # Every kind of entry a batch meets: right, wrong, a notebook, a folder with a helper, code
@@ -67,9 +73,7 @@ def _timeless(record: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as running:
+    with local_cluster() as running:
         yield running
 
 
@@ -126,15 +130,9 @@ def test_an_assignment_spec_travels_with_the_tasks(tmp_path: Path, cluster: Any)
 
 
 def _grade(folder: Path, out: Path, scheduler: str, *extra: str) -> subprocess.Popen[str]:
-    args = ["grade", str(folder), "--assignment", "two-layer", "--out", str(out)]
-    args += ["--examples", "5", "--executor", "dask", "--scheduler", scheduler, *extra]
-    return subprocess.Popen(
-        [sys.executable, "-m", "gradcheck", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    """``gradcheck grade`` on the cluster at ``scheduler``, in a process group of its own."""
+    return _start(
+        [*_grade_args(folder, out), "--executor", "dask", "--scheduler", scheduler, *extra]
     )
 
 
@@ -154,12 +152,7 @@ def test_a_worker_killed_mid_grade_loses_nothing_and_records_nothing_twice(
     runs the task again, and every submission is recorded once, none as ``process_died``."""
     folder, out = tmp_path / "submissions", tmp_path / "out"
     idents = _slow_corpus(folder, 5)
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster() as cluster, distributed.Client(cluster) as client:
         pids = set(client.run(os.getpid).values())
         grader = _grade(folder, out, cluster.scheduler_address)
         doomed: list[int] = []
@@ -218,9 +211,7 @@ def test_a_worker_without_bubblewrap_says_so_in_its_records(
     folder.mkdir()
     shutil.copy(TWO_LAYER / "correct_vectorised.py", folder)
     monkeypatch.setenv("PATH", str(tmp_path / "no-tools-here"))
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster:
+    with local_cluster(1) as cluster:
         address = cluster.scheduler_address
         (weak,) = grade_folder(folder, tmp_path / "weak", BATCH, executor="dask", scheduler=address)
         strict = dataclasses.replace(BATCH, require_isolation=True)
