@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from gradcheck.student.sandbox import Limits
 from tests.helpers import local_cluster
 from tests.student.corpus import CORPUS
 from tests.student.test_batch_bookkeeping import (
+    REPO,
     _children,
     _consistent,
     _descendants,
@@ -182,24 +184,43 @@ def test_a_worker_killed_mid_grade_loses_nothing_and_records_nothing_twice(
     assert records["bug_transposed_w1"]["verdict"] == "fail"
 
 
+# A client that kills itself (SIGKILL, as kill -9 would) the moment its first record is
+# written: the point of death is fixed, not left to how fast the machine grades.
+DIES_AFTER_ONE_RECORD = """
+import os, signal, sys
+from pathlib import Path
+from gradcheck.student.grade import Batch, grade_folder
+from gradcheck.student.sandbox import Limits
+folder, out, scheduler = sys.argv[1:]
+batch = Batch("two-layer", examples=5, seed=0, limits=Limits(timeout=120.0))
+grade_folder(Path(folder), Path(out), batch, executor="dask", scheduler=scheduler,
+             on_result=lambda record: os.kill(os.getpid(), signal.SIGKILL))
+"""
+
+
 def test_a_client_killed_mid_batch_resumes_with_resume(tmp_path: Path, cluster: Any) -> None:
     folder, out = tmp_path / "submissions", tmp_path / "out"
-    idents = _slow_corpus(folder, 6)
-    grader = _grade(folder, out, cluster.scheduler_address)
-    try:
-        _until(lambda: (out / RESULTS).exists() and list(read_results(out / RESULTS)), "a record")
-        os.killpg(grader.pid, signal.SIGKILL)
-    finally:
-        grader.kill()
-        grader.communicate()
+    folder.mkdir()
+    for name in FILES[:4]:
+        shutil.copy(TWO_LAYER / name, folder / name)
+    idents = sorted(Path(name).stem for name in FILES[:4])
+    script = [sys.executable, "-c", DIES_AFTER_ONE_RECORD]
+    killed = subprocess.run(
+        [*script, str(folder), str(out), cluster.scheduler_address],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     before = [r["id"] for r in read_results(out / RESULTS)]
-    assert 1 <= len(before) < len(idents)
+    assert len(before) == 1 and before[0] in idents  # the record written before the death
     resumed = _grade(folder, out, cluster.scheduler_address, "--resume")
     _, stderr = resumed.communicate(timeout=300)
     assert resumed.returncode == 1, stderr
     _consistent(out, idents)
     ids = [r["id"] for r in read_results(out / RESULTS)]
-    assert ids[: len(before)] == before and len(ids) == len(set(ids))  # kept, then the rest
+    assert ids[0] == before[0] and len(ids) == len(set(ids))  # kept, then the rest once
 
 
 def test_a_worker_without_bubblewrap_says_so_in_its_records(
