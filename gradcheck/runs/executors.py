@@ -24,16 +24,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from gradcheck.engine_plugins import load_engine_modules
 from gradcheck.errors import GradcheckError
+
+T = TypeVar("T")
 
 __all__ = [
     "DASK_EXTRA",
@@ -43,6 +46,7 @@ __all__ = [
     "Tasks",
     "engine_executor",
     "open_executor",
+    "run_in_flight",
     "scheduler_address",
     "start_method",
     "start_worker",
@@ -136,6 +140,44 @@ class SizedExecutor(Executor):
     @property
     def workers(self) -> int:
         raise NotImplementedError
+
+
+def run_in_flight(
+    executor: SizedExecutor,
+    items: Iterable[T],
+    submit: Callable[[T], Future[Any] | None],
+    finished: Callable[[T, Future[Any]], None],
+    on_tasks: Callable[[Tasks], None] | None = None,
+) -> None:
+    """Run ``items`` as tasks on ``executor``, as many in flight as it has workers, so that
+    ``on_tasks`` knows which are running. ``submit`` starts an item's task, or returns None
+    for an item settled without one (it counts as done); ``finished`` hears each task, in
+    the order they complete. A task whose future holds an exception counts as failed."""
+    queue = deque(items)
+    total = len(queue)
+    running: dict[Future[Any], T] = {}
+    done = failed = 0
+
+    def moved() -> None:
+        if on_tasks is not None:
+            on_tasks(Tasks(total, done, len(running), failed))
+
+    while queue or running:
+        while queue and len(running) < executor.workers:
+            item = queue.popleft()
+            future = submit(item)
+            if future is None:
+                done += 1
+            else:
+                running[future] = item
+        moved()
+        if not running:
+            continue
+        completed, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in completed:
+            finished(running.pop(future), future)
+            done, failed = done + 1, failed + (future.exception() is not None)
+        moved()
 
 
 def worker_lost(error: BaseException) -> bool:

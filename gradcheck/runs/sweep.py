@@ -16,9 +16,9 @@ from __future__ import annotations
 import dataclasses
 import time
 import zlib
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -32,7 +32,7 @@ from gradcheck.engines import Engine, get_engine
 from gradcheck.errors import EngineUnavailableError, GradcheckError
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.losses import LOSSES
-from gradcheck.runs.executors import SizedExecutor, Tasks, engine_executor
+from gradcheck.runs.executors import SizedExecutor, Tasks, engine_executor, run_in_flight
 from gradcheck.runs.inconclusive import InconclusiveExample, inconclusive_example
 from gradcheck.runs.seeded import draws_independent_of_imports
 from gradcheck.strategies import cases
@@ -366,27 +366,22 @@ def _run_tasks(
     groups: dict[tuple[str, str], list[int]] = {}
     for i, (dtype, _, loss) in enumerate(cells):
         groups.setdefault((dtype, loss), []).append(i)
-    queue = deque((shard, g) for shard in range(len(shards(config))) for g in groups.values())
-    total = len(queue)
-    running: dict[Future[list[CellResult]], tuple[int, list[int]]] = {}
+    tasks = [(shard, g) for shard in range(len(shards(config))) for g in groups.values()]
     parts: dict[int, dict[int, CellResult]] = {}
-    while queue or running:
-        while queue and len(running) < pool.workers:
-            shard, group = queue.popleft()
-            chosen = [cells[i] for i in group]
-            running[pool.submit(_run_shards, config, chosen, engines, shard)] = (shard, group)
-        if on_tasks is not None:
-            on_tasks(Tasks(total, total - len(queue) - len(running), len(running), 0))
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in finished:
-            shard, group = running.pop(future)
-            for i, result in zip(group, future.result(), strict=True):
-                parts.setdefault(i, {})[shard] = result
-                for _ in range(result.examples):
-                    if on_example is not None:
-                        on_example()
-    if on_tasks is not None:
-        on_tasks(Tasks(total, total, 0, 0))
+
+    def submit(task: tuple[int, list[int]]) -> Future[list[CellResult]]:
+        shard, group = task
+        return pool.submit(_run_shards, config, [cells[i] for i in group], engines, shard)
+
+    def finished(task: tuple[int, list[int]], future: Future[list[CellResult]]) -> None:
+        shard, group = task
+        for i, result in zip(group, future.result(), strict=True):
+            parts.setdefault(i, {})[shard] = result
+            for _ in range(result.examples):
+                if on_example is not None:
+                    on_example()
+
+    run_in_flight(pool, tasks, submit, finished, on_tasks)
     return {i: merge_shards([found[k] for k in sorted(found)]) for i, found in parts.items()}
 
 

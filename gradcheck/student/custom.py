@@ -40,7 +40,7 @@ from gradcheck.student.contract import Assignment, Check
 from gradcheck.student.declaration import declared_assignment
 from gradcheck.student.networks import CourseraCheck, DeepMLPCheck, TwoLayerCheck
 
-__all__ = ["load_assignment", "resolve_assignment"]
+__all__ = ["load_assignment", "names_a_spec", "resolve_assignment"]
 
 _KEYS = {
     "name",
@@ -202,8 +202,13 @@ def _with_depth(check: Check, narrow: dict[str, Any]) -> Check:
     return clone
 
 
+def names_a_spec(text: str) -> bool:
+    """Whether ``--assignment text`` names a spec file rather than a built-in assignment."""
+    return text.endswith((".toml", ".py")) or Path(text).is_file()
+
+
 def resolve_assignment(text: str) -> Assignment:
     """A built-in assignment by name, or a custom one from a .toml/.py spec path."""
-    if text.endswith((".toml", ".py")) or Path(text).is_file():
+    if names_a_spec(text):
         return load_assignment(Path(text))
     return get_assignment(text)

@@ -31,9 +31,8 @@ import os
 import socket
 import tempfile
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,13 @@ from typing import Any
 from gradcheck.errors import GradcheckError
 from gradcheck.io import atomic_write_bytes, atomic_write_text
 from gradcheck.report.escape import clean
-from gradcheck.runs.executors import SizedExecutor, Tasks, open_executor, worker_lost
+from gradcheck.runs.executors import (
+    SizedExecutor,
+    Tasks,
+    open_executor,
+    run_in_flight,
+    worker_lost,
+)
 from gradcheck.student.labels import Label
 from gradcheck.student.loader import SUPPORTED
 from gradcheck.student.packing import PackedSubmission, pack, unpack
@@ -88,11 +93,11 @@ class Batch:
     def portable(self) -> Batch:
         """This batch with its assignment's spec file read into it, when it names one, so
         that a worker on another machine grades against the same spec."""
-        path = Path(self.assignment)
-        if self.spec is not None or not (
-            self.assignment.endswith((".toml", ".py")) or path.is_file()
-        ):
+        from gradcheck.student.custom import names_a_spec
+
+        if self.spec is not None or not names_a_spec(self.assignment):
             return self
+        path = Path(self.assignment)
         try:
             content = path.read_bytes()
         except OSError as error:
@@ -294,7 +299,8 @@ def _outcome(
 ) -> tuple[dict[str, Any], bytes]:
     error = future.exception()
     if error is None:
-        return future.result()
+        result, output = future.result()
+        return {**result, "id": ident}, output
     if worker_lost(error):
         return _worker_died(ident), b""
     return _grader_failed(ident, error), b""  # such as a result that could not be sent back
@@ -311,37 +317,20 @@ def _run(
     ``record`` with each result and what it printed, in the order they complete, and
     ``on_tasks`` as the batch moves. A submission is read (``pack``) only when its task is
     submitted, so the client holds the source of the running ones alone."""
-    queue = deque(todo)
-    running: dict[Future[tuple[dict[str, Any], bytes]], str] = {}
-    done = failed = 0
 
-    def recorded(result: dict[str, Any], output: bytes, task_failed: bool) -> None:
-        nonlocal done, failed
-        record(result, output)
-        done, failed = done + 1, failed + task_failed
+    def submit(item: tuple[str, Path | str]) -> Future[Any] | None:
+        ident, target = item
+        try:
+            packed = target if isinstance(target, str) else pack(target)
+        except GradcheckError as error:
+            record(_error_record(ident, str(error)), b"")
+            return None
+        return executor.submit(grade_task, ident, packed, batch)
 
-    def moved() -> None:
-        if on_tasks is not None:
-            on_tasks(Tasks(len(todo), done, len(running), failed))
+    def finished(item: tuple[str, Path | str], future: Future[Any]) -> None:
+        record(*_outcome(item[0], future))
 
-    while queue or running:
-        while queue and len(running) < executor.workers:
-            ident, target = queue.popleft()
-            try:
-                packed = target if isinstance(target, str) else pack(target)
-            except GradcheckError as error:
-                recorded(_error_record(ident, str(error)), b"", False)
-                continue
-            running[executor.submit(grade_task, ident, packed, batch)] = ident
-        moved()
-        if not running:
-            continue
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in finished:
-            ident = running.pop(future)
-            result, output = _outcome(ident, future)
-            recorded({**result, "id": ident}, output, future.exception() is not None)
-        moved()
+    run_in_flight(executor, todo, submit, finished, on_tasks)
 
 
 def _prepare(out: Path) -> None:
@@ -394,8 +383,10 @@ def grade_folder(
 
         if todo:
             workers = max(1, min(jobs, len(todo)))
+            # Spawned, never forked, local workers: the parent may hold threads (torch's,
+            # JAX's), and a fork of a threaded process can deadlock.
             with open_executor(
-                executor, workers=workers, scheduler=scheduler, isolated=True
+                executor, workers=workers, scheduler=scheduler, start_method="spawn", isolated=True
             ) as pool:
                 _run(todo, batch, pool, finished, on_tasks)
     return [done[ident] for ident in sorted(done)]
